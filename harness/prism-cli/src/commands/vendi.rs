@@ -1,0 +1,81 @@
+//! `prism vendi`: the Vendi score of a feature matrix file.
+
+use crate::exit::UsageError;
+use anyhow::{Context, Result};
+use prism_vendi::{Features, Order, vendi_score};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct VendiArgs {
+    /// A 2-D matrix, one row per example: `.npy` (f16/f32/f64) or `.safetensors` holding one
+    /// 2-D tensor.
+    file: PathBuf,
+    /// Order q: a number > 0, or `inf`.
+    #[arg(long, default_value = "1")]
+    q: String,
+    /// Use raw inner products instead of the cosine kernel (rows are not L2-normalised; the
+    /// eigenvalues are divided by their sum).
+    #[arg(long)]
+    no_normalize: bool,
+    /// Print `{"vendi": x, "n": n, "d": d, "q": q}`.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: VendiArgs) -> Result<ExitCode> {
+    let q = Order::parse(&args.q)?;
+    let features = read_matrix(&args.file)?;
+    let score = vendi_score(&features, q, !args.no_normalize)
+        .with_context(|| format!("Vendi score of `{}`", args.file.display()))?;
+    if args.json {
+        let q_json = match q {
+            Order::Infinity => serde_json::json!("inf"),
+            Order::Finite(v) => serde_json::json!(v),
+        };
+        println!(
+            "{}",
+            serde_json::json!({"vendi": score.vendi, "n": score.n, "d": score.d, "q": q_json})
+        );
+    } else {
+        println!(
+            "{:.6}  (n = {}, d = {}, q = {})",
+            score.vendi, score.n, score.d, args.q
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_matrix(path: &PathBuf) -> Result<Features> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") => Ok(prism_vendi::npy::read_npy(path)?),
+        Some("safetensors") => {
+            let bytes = fs_err::read(path)?;
+            let tensors = safetensors::SafeTensors::deserialize(&bytes)
+                .map_err(|e| UsageError(format!("`{}`: not a safetensors file: {e}", path.display())))?;
+            let names = tensors.names();
+            let [name] = names[..] else {
+                return Err(UsageError(format!("`{}`: expected exactly one tensor, found {}", path.display(), names.len())).into());
+            };
+            let view = tensors.tensor(name)?;
+            let [n, d] = view.shape()[..] else {
+                return Err(UsageError(format!("`{}`: tensor `{name}` must be 2-D, has shape {:?}", path.display(), view.shape())).into());
+            };
+            let data = view.data();
+            use safetensors::Dtype;
+            let values: Vec<f32> = match view.dtype() {
+                Dtype::F32 => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+                Dtype::F64 => data.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32).collect(),
+                Dtype::F16 => data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+                Dtype::BF16 => data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+                other => return Err(UsageError(format!("`{}`: unsupported dtype {other:?}", path.display())).into()),
+            };
+            Ok(Features::new(values, n, d))
+        }
+        _ => Err(UsageError(format!(
+            "`{}`: expected a .npy or .safetensors file (feature stores arrive with the G-Vendi engine)",
+            path.display()
+        ))
+        .into()),
+    }
+}

@@ -1,0 +1,49 @@
+//! Where prism keeps downloaded packages, normalised data and model files.
+//!
+//! One root, `$PRISM_CACHE` (default `.cache/prism` inside the repository), git-ignored and
+//! shared by every stage, so a warm cache makes every command offline.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable that overrides the cache root.
+pub const CACHE_ENV: &str = "PRISM_CACHE";
+/// Cache root used when neither the environment nor a config names one.
+pub const DEFAULT_CACHE: &str = ".cache/prism";
+
+/// The cache layout: one method per kind of content.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at `root` (not created until something is written).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The cache root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Downloaded registry packages (wheels, sdists), verified by sha256.
+    pub fn packages(&self) -> PathBuf {
+        self.root.join("packages")
+    }
+
+    /// Normalised data tables (`<name>.parquet`).
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// The normalised parquet table of dataset `name`.
+    pub fn dataset(&self, name: &str) -> PathBuf {
+        self.data().join(format!("{name}.parquet"))
+    }
+
+    /// Model files (weights, tokenizers), one folder per model.
+    pub fn model(&self, name: &str) -> PathBuf {
+        self.root.join("models").join(name)
+    }
+}

@@ -1,0 +1,435 @@
+//! Layered configuration: `configs/defaults.toml` ← `experiments/<name>.toml` ← env `PRISM_*`
+//! ← `--set key=value`.
+//!
+//! Every layer is checked against one typed schema ([`schema::ExperimentConfig`]) with
+//! `deny_unknown_fields`, so a misspelled key is an error naming the file and the key instead of
+//! a silently ignored setting. [`Resolved::provenance`] tells, for every value, which layer it
+//! came from (`prism config show`).
+
+pub mod schema;
+
+use crate::error::ConfigError;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// Env variables with the `PRISM_` prefix that are not config keys.
+const NON_CONFIG_ENV: &[&str] = &["log", "log_style", "workers_hint"];
+
+/// The layers to merge, lowest priority first.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigLayers {
+    /// `configs/defaults.toml`; must exist if given.
+    pub defaults: Option<PathBuf>,
+    /// Defaults compiled into the binary, used when `defaults` is `None` (prism run outside a
+    /// checkout still has every default).
+    pub embedded_defaults: Option<&'static str>,
+    /// The experiment file; must exist if given.
+    pub experiment: Option<PathBuf>,
+    /// Whether to read `PRISM_*` environment variables (`PRISM_A__B=1` sets `a.b`;
+    /// `PRISM_CACHE` sets `paths.cache`).
+    pub env: bool,
+    /// `--set key=value` overrides, in order; the value is parsed as TOML, else taken as a string.
+    pub overrides: Vec<String>,
+}
+
+/// A config extracted from its layers, with the layering kept for provenance.
+#[derive(Debug)]
+pub struct Resolved<T> {
+    /// The typed config.
+    pub value: T,
+    figment: Figment,
+}
+
+/// One resolved value and the layer it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// Dotted key, e.g. `subsets.sizes`.
+    pub key: String,
+    /// The value rendered as TOML.
+    pub value: String,
+    /// The layer: a file path, an env variable, `--set`, or `built-in default`.
+    pub source: String,
+}
+
+impl ConfigLayers {
+    /// Merges the layers and extracts `T`, naming file and key on any error.
+    pub fn resolve<T: DeserializeOwned + serde::Serialize>(
+        &self,
+    ) -> Result<Resolved<T>, ConfigError> {
+        let mut figment = Figment::new();
+        if let (None, Some(text)) = (&self.defaults, self.embedded_defaults) {
+            figment = figment.merge(Named {
+                name: "built-in defaults",
+                inner: Toml::string(text),
+            });
+        }
+        for path in [&self.defaults, &self.experiment].into_iter().flatten() {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile {
+                    path: path.clone(),
+                    key: None,
+                });
+            }
+            // Parse errors are reported here with the file name; figment would otherwise
+            // report them without a key.
+            let text = fs_err::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                source_name: display_path(path),
+                key: "<file>".into(),
+                message: e.to_string(),
+            })?;
+            if let Err(e) = text.parse::<toml::Table>() {
+                return Err(ConfigError::Invalid {
+                    source_name: display_path(path),
+                    key: "<syntax>".into(),
+                    message: e.message().to_string(),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        if self.env {
+            figment = figment.merge(
+                Env::prefixed("PRISM_")
+                    .filter(|k| !NON_CONFIG_ENV.contains(&k.as_str()))
+                    .map(|k| {
+                        if k == "cache" {
+                            "paths.cache".into()
+                        } else {
+                            k.into()
+                        }
+                    })
+                    .split("__"),
+            );
+        }
+        if !self.overrides.is_empty() {
+            figment = figment.merge(SetOverrides::parse(&self.overrides)?);
+        }
+        let value = figment
+            .extract::<T>()
+            .map_err(|e| figment_error(&figment, e))?;
+        Ok(Resolved { value, figment })
+    }
+}
+
+impl<T: serde::Serialize> Resolved<T> {
+    /// Every leaf value of the resolved config with the layer it came from, in key order.
+    pub fn provenance(&self) -> Vec<Provenance> {
+        let resolved = Value::serialize(&self.value).expect("configs serialize");
+        let mut leaves = Vec::new();
+        flatten("", &resolved, &mut leaves);
+        leaves
+            .into_iter()
+            .map(|(key, value)| {
+                let source = self
+                    .figment
+                    .find_metadata(&key)
+                    .map(|md| describe_source(md, &key))
+                    .unwrap_or_else(|| "built-in default".to_string());
+                Provenance {
+                    key,
+                    value: render_toml(&value),
+                    source,
+                }
+            })
+            .collect()
+    }
+
+    /// The layer that set `key`, for error messages about values that parse but are wrong
+    /// (e.g. a path that does not exist).
+    pub fn source_of(&self, key: &str) -> String {
+        self.figment
+            .find_metadata(key)
+            .map(|md| describe_source(md, key))
+            .unwrap_or_else(|| "built-in default".to_string())
+    }
+}
+
+/// A provider with a name of our choosing, so provenance reads well.
+struct Named<P> {
+    name: &'static str,
+    inner: P,
+}
+
+impl<P: Provider> Provider for Named<P> {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.name)
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.inner.data()
+    }
+}
+
+/// `--set` overrides as a figment provider, so provenance says `--set`.
+struct SetOverrides(Dict);
+
+impl SetOverrides {
+    fn parse(items: &[String]) -> Result<Self, ConfigError> {
+        let mut text = String::new();
+        for item in items {
+            let (key, raw) = item
+                .split_once('=')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .ok_or_else(|| ConfigError::BadOverride(item.clone()))?;
+            let key = key.trim();
+            let is_toml_value = format!("v = {raw}").parse::<toml::Table>().is_ok();
+            let value = if is_toml_value {
+                raw.to_string()
+            } else {
+                toml_quote(raw)
+            };
+            text.push_str(&format!("{key} = {value}\n"));
+        }
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::BadOverride(format!("{} ({})", items.join(" "), e.message()))
+        })?;
+        let value =
+            Value::serialize(&table).map_err(|e| ConfigError::BadOverride(e.to_string()))?;
+        let dict = value.into_dict().unwrap_or_default();
+        Ok(Self(dict))
+    }
+}
+
+impl Provider for SetOverrides {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("--set")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Serialized::defaults(&self.0).data()
+    }
+}
+
+fn toml_quote(raw: &str) -> String {
+    toml::Value::String(raw.to_string()).to_string()
+}
+
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd
+        .as_deref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    format!("`{}`", shown.display())
+}
+
+fn describe_source(md: &Metadata, key: &str) -> String {
+    match &md.source {
+        Some(figment::Source::File(path)) => display_path(path),
+        _ if md.name.contains("environment") => {
+            let var = md.interpolate(&Profile::Default, &key.split('.').collect::<Vec<_>>());
+            format!("env {}", var.to_uppercase().replace('.', "__"))
+        }
+        _ => md.name.to_string(),
+    }
+}
+
+fn figment_error(figment: &Figment, err: figment::Error) -> ConfigError {
+    let err = err
+        .into_iter()
+        .next()
+        .expect("figment errors are non-empty");
+    let key = err.path.join(".");
+    let source_name = err
+        .metadata
+        .as_ref()
+        .map(|md| describe_source(md, &key))
+        .or_else(|| {
+            figment
+                .find_metadata(&key)
+                .map(|md| describe_source(md, &key))
+        })
+        .unwrap_or_else(|| "config".to_string());
+    let key = match &err.kind {
+        figment::error::Kind::UnknownField(field, _) if !key.ends_with(field.as_str()) => {
+            if key.is_empty() {
+                field.clone()
+            } else {
+                format!("{key}.{field}")
+            }
+        }
+        figment::error::Kind::MissingField(field) if !key.ends_with(field.as_ref()) => {
+            if key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            }
+        }
+        _ => key,
+    };
+    ConfigError::Invalid {
+        source_name,
+        key,
+        message: err.kind.to_string(),
+    }
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Dict(_, dict) if !dict.is_empty() => {
+            for (k, v) in dict {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        _ => out.push((prefix.to_string(), value.clone())),
+    }
+}
+
+fn render_toml(value: &Value) -> String {
+    match toml::Value::try_from(value) {
+        Ok(v) => v.to_string(),
+        Err(_) => "<none>".to_string(),
+    }
+}
+
+impl Resolved<schema::ExperimentConfig> {
+    /// Runs [`schema::ExperimentConfig::validate`] and names the layer that set the bad key.
+    pub fn validate(&self, root: &Path) -> Result<(), ConfigError> {
+        self.value.validate(root).map_err(|(key, message)| {
+            let lookup = key.split('[').next().unwrap_or(&key).to_string();
+            ConfigError::Invalid {
+                source_name: self.source_of(&lookup),
+                key,
+                message,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema::ExperimentConfig;
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn defaults() -> &'static str {
+        schema::DEFAULTS_TOML
+    }
+
+    fn layers(dir: &Path, experiment: &str) -> ConfigLayers {
+        ConfigLayers {
+            defaults: Some(write(dir, "defaults.toml", defaults())),
+            experiment: Some(write(dir, "exp.toml", experiment)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn later_layers_win_and_provenance_names_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = layers(dir.path(), "name = \"exp\"\n[subsets]\nsizes = [10, 20]\n");
+        l.overrides = vec!["subsets.seeds=[3]".into(), "description=hello world".into()];
+        let r = l.resolve::<ExperimentConfig>().unwrap();
+        assert_eq!(r.value.name, "exp");
+        assert_eq!(r.value.subsets.sizes, vec![10, 20]);
+        assert_eq!(r.value.subsets.seeds, vec![3]);
+        assert_eq!(r.value.description, "hello world");
+        let prov = r.provenance();
+        let find = |k: &str| prov.iter().find(|p| p.key == k).unwrap().source.clone();
+        assert!(find("subsets.sizes").contains("exp.toml"), "{prov:?}");
+        assert!(
+            find("subsets.length_bins").contains("defaults.toml"),
+            "{prov:?}"
+        );
+        assert_eq!(find("subsets.seeds"), "--set");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = layers(dir.path(), "[subsets]\nsizez = [10]\n")
+            .resolve::<ExperimentConfig>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exp.toml"), "{err}");
+        assert!(err.contains("subsets.sizez"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = layers(dir.path(), "[subsets]\nsizes = \"many\"\n")
+            .resolve::<ExperimentConfig>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exp.toml"), "{err}");
+        assert!(err.contains("subsets.sizes"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_and_missing_file_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = layers(dir.path(), "[subsets\n")
+            .resolve::<ExperimentConfig>()
+            .unwrap_err();
+        assert!(err.to_string().contains("exp.toml"), "{err}");
+        let missing = ConfigLayers {
+            experiment: Some(dir.path().join("nope.toml")),
+            ..Default::default()
+        };
+        let err = missing
+            .resolve::<ExperimentConfig>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("nope.toml") && err.contains("not found"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn embedded_defaults_and_validation_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = ConfigLayers {
+            embedded_defaults: Some(schema::DEFAULTS_TOML),
+            experiment: Some(write(
+                dir.path(),
+                "exp.toml",
+                "[data]\npool = \"missing/pool.parquet\"\n",
+            )),
+            ..Default::default()
+        };
+        let r = l.resolve::<ExperimentConfig>().unwrap();
+        assert_eq!(r.source_of("paths.cache"), "built-in defaults");
+        let err = r.validate(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("exp.toml") && err.contains("data.pool") && err.contains("not found"),
+            "{err}"
+        );
+        let mut l2 = layers(dir.path(), "");
+        l2.overrides = vec!["subsets.sizes=[]".into()];
+        let err = l2
+            .resolve::<ExperimentConfig>()
+            .unwrap()
+            .validate(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--set") && err.contains("subsets.sizes") && err.contains("empty"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_override_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = layers(dir.path(), "");
+        l.overrides = vec!["no-equals-sign".into()];
+        assert!(matches!(
+            l.resolve::<ExperimentConfig>(),
+            Err(ConfigError::BadOverride(_))
+        ));
+    }
+}

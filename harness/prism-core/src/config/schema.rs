@@ -1,0 +1,278 @@
+//! The experiment schema: every key an experiment file may set.
+//!
+//! Sections are added as pipeline stages land; each struct denies unknown fields so that a typo
+//! is an error, not a silently ignored setting.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole experiment, as resolved from all config layers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Experiment name; names its results folder `results/<name>/`.
+    pub name: String,
+    /// Free text shown in reports.
+    #[serde(default)]
+    pub description: String,
+    /// Where things live.
+    pub paths: PathsConfig,
+    /// Which data, and how the pool is split.
+    pub data: DataConfig,
+    /// The subsets to build from the pool.
+    pub subsets: SubsetsConfig,
+}
+
+/// Filesystem locations.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PathsConfig {
+    /// Cache root for packages, data and models (`PRISM_CACHE` overrides it).
+    pub cache: String,
+    /// Root of run outputs.
+    pub results: String,
+}
+
+/// Data sources and the pool / in-distribution test split.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// The training pool: a dataset name in the cache (`vitaminc`) or a path to a parquet file
+    /// with the normalised schema.
+    pub pool: String,
+    /// Fraction of VitaminC examples whose pages are held out as the in-distribution test.
+    pub id_test_fraction: f64,
+    /// Seed of the page-level pool / ID-test split.
+    pub split_seed: u64,
+    /// Seed of the regenerated HANS set.
+    pub hans_seed: u64,
+    /// OOD benchmarks evaluated by later stages (dataset names in the cache).
+    pub benchmarks: Vec<String>,
+}
+
+/// Subsets controlled for scale and quality.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SubsetsConfig {
+    /// Subset sizes (scales).
+    pub sizes: Vec<usize>,
+    /// Seeds; each (strategy, size, seed) is one subset.
+    pub seeds: Vec<u64>,
+    /// Number of length-quantile bins whose proportions every subset matches.
+    pub length_bins: usize,
+    /// The strategies, each with its parameters.
+    pub strategies: Vec<StrategySpec>,
+}
+
+/// One way of choosing a subset; see `prism_data::subset` for what each does.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum StrategySpec {
+    /// Uniform within each (label, length-bin) cell.
+    Random,
+    /// Only `k` of the pool's groups (VitaminC pages, or claims with `by = "claim"`).
+    Groups {
+        /// How many groups to draw from.
+        k: usize,
+        /// What a group is.
+        #[serde(default)]
+        by: GroupKey,
+    },
+    /// Cluster a feature matrix into `clusters` clusters, keep `take` of them.
+    Clusters {
+        /// Number of k-means clusters over the pool.
+        clusters: usize,
+        /// Number of clusters the subset is drawn from.
+        take: usize,
+        /// The feature matrix.
+        #[serde(default)]
+        features: FeatureSpec,
+    },
+    /// Greedy farthest-point selection: as spread out as possible.
+    MaxDiversity {
+        /// The feature matrix distances are taken in.
+        #[serde(default)]
+        features: FeatureSpec,
+        /// Candidates sampled per cell before the greedy pass (bounds the cost).
+        #[serde(default = "default_candidates")]
+        candidates: usize,
+    },
+    /// Greedy nearest-to-seed selection: as concentrated as possible.
+    MinDiversity {
+        /// The feature matrix distances are taken in.
+        #[serde(default)]
+        features: FeatureSpec,
+        /// Candidates sampled per cell before the greedy pass (bounds the cost).
+        #[serde(default = "default_candidates")]
+        candidates: usize,
+    },
+    /// A fraction `alpha` from a narrow `k`-group subset, the rest random.
+    Mixture {
+        /// Fraction of the subset drawn from the narrow part, in [0, 1].
+        alpha: f64,
+        /// Number of groups of the narrow part.
+        k: usize,
+        /// What a group is.
+        #[serde(default)]
+        by: GroupKey,
+    },
+}
+
+fn default_candidates() -> usize {
+    4_000
+}
+
+/// What counts as a group of related examples.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupKey {
+    /// The `group` column (the Wikipedia page for VitaminC).
+    #[default]
+    Page,
+    /// The hypothesis (VitaminC's contrastive pairs share a claim).
+    Claim,
+}
+
+/// A feature matrix for clustering and greedy strategies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureSpec {
+    /// Hashed, L2-normalised bag of word uni- and bigrams (no model needed).
+    #[default]
+    Lexical,
+    /// A `.npy` matrix (f32/f64, one row per pool example in table order), e.g. embeddings or
+    /// gradient features from later stages.
+    Npy(String),
+}
+
+impl StrategySpec {
+    /// A short, stable, file-name-safe label, e.g. `groups-k20-page`.
+    pub fn label(&self) -> String {
+        match self {
+            StrategySpec::Random => "random".into(),
+            StrategySpec::Groups { k, by } => format!("groups-k{k}-{}", by.label()),
+            StrategySpec::Clusters {
+                clusters,
+                take,
+                features,
+            } => {
+                format!("clusters-{take}of{clusters}-{}", features.label())
+            }
+            StrategySpec::MaxDiversity { features, .. } => format!("maxdiv-{}", features.label()),
+            StrategySpec::MinDiversity { features, .. } => format!("mindiv-{}", features.label()),
+            StrategySpec::Mixture { alpha, k, by } => {
+                format!(
+                    "mixture-a{:02}-k{k}-{}",
+                    (alpha * 100.0).round() as i64,
+                    by.label()
+                )
+            }
+        }
+    }
+}
+
+impl GroupKey {
+    fn label(self) -> &'static str {
+        match self {
+            GroupKey::Page => "page",
+            GroupKey::Claim => "claim",
+        }
+    }
+}
+
+impl FeatureSpec {
+    fn label(&self) -> String {
+        match self {
+            FeatureSpec::Lexical => "lexical".into(),
+            FeatureSpec::Npy(path) => {
+                let stem = std::path::Path::new(path)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "npy".into());
+                stem.chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The embedded copy of `configs/defaults.toml`.
+pub const DEFAULTS_TOML: &str = include_str!("../../../../configs/defaults.toml");
+
+impl ExperimentConfig {
+    /// Checks what types cannot: non-empty grids, ranges, and that named files exist
+    /// (relative paths are taken from `root`). Returns the offending key and why.
+    pub fn validate(&self, root: &std::path::Path) -> Result<(), (String, String)> {
+        let bad = |key: &str, msg: String| Err((key.to_string(), msg));
+        if self.name.trim().is_empty() || self.name.contains(['/', '\\']) {
+            return bad(
+                "name",
+                format!("`{}` must be a non-empty name without slashes", self.name),
+            );
+        }
+        if !(0.0..0.5).contains(&self.data.id_test_fraction) {
+            return bad(
+                "data.id_test_fraction",
+                format!("{} must be in [0, 0.5)", self.data.id_test_fraction),
+            );
+        }
+        if looks_like_path(&self.data.pool) && !root.join(&self.data.pool).is_file() {
+            return bad("data.pool", format!("file `{}` not found", self.data.pool));
+        }
+        if self.subsets.sizes.is_empty() {
+            return bad(
+                "subsets.sizes",
+                "the grid is empty: give at least one size".into(),
+            );
+        }
+        if let Some(s) = self.subsets.sizes.iter().find(|s| **s == 0) {
+            return bad("subsets.sizes", format!("size {s} must be at least 1"));
+        }
+        if self.subsets.seeds.is_empty() {
+            return bad(
+                "subsets.seeds",
+                "the grid is empty: give at least one seed".into(),
+            );
+        }
+        if self.subsets.strategies.is_empty() {
+            return bad(
+                "subsets.strategies",
+                "the grid is empty: give at least one strategy".into(),
+            );
+        }
+        if self.subsets.length_bins == 0 {
+            return bad("subsets.length_bins", "must be at least 1".into());
+        }
+        for (i, s) in self.subsets.strategies.iter().enumerate() {
+            let key = format!("subsets.strategies[{i}]");
+            let features = match s {
+                StrategySpec::Clusters { features, .. }
+                | StrategySpec::MaxDiversity { features, .. }
+                | StrategySpec::MinDiversity { features, .. } => Some(features),
+                _ => None,
+            };
+            if let Some(FeatureSpec::Npy(path)) = features
+                && !root.join(path).is_file()
+            {
+                return bad(
+                    &format!("{key}.features"),
+                    format!("file `{path}` not found"),
+                );
+            }
+            if let StrategySpec::Mixture { alpha, .. } = s
+                && !(0.0..=1.0).contains(alpha)
+            {
+                return bad(
+                    &format!("{key}.alpha"),
+                    format!("{alpha} must be in [0, 1]"),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a pool value names a file rather than a cached dataset.
+pub fn looks_like_path(value: &str) -> bool {
+    value.contains('/') || value.ends_with(".parquet")
+}

@@ -1,0 +1,13 @@
+//! Shared foundations of prism.
+//!
+//! Everything here is stage-agnostic: the pipeline crates (data, metrics, sweep, ...) build on
+//! these pieces so that config errors, file writes and content hashes behave the same
+//! everywhere.
+
+pub mod atomic;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod hash;
+
+pub use error::{ConfigError, ExitClass};

@@ -1,0 +1,102 @@
+//! Typed errors of the data stage.
+
+use prism_core::ExitClass;
+use std::path::PathBuf;
+
+/// What can go wrong while fetching, parsing, reading or subsetting data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file could not be read or written.
+    #[error("`{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Packages are missing from the cache and could not be downloaded.
+    #[error("missing {} package(s): {}\n{}", missing.len(), missing.join(", "), hint)]
+    MissingPackages {
+        /// `name==version` of each missing package.
+        missing: Vec<String>,
+        /// How to get them.
+        hint: String,
+    },
+    /// A downloaded file does not have the pinned sha256.
+    #[error(
+        "`{path}`: sha256 {actual} does not match the pinned {expected}; delete it and fetch again"
+    )]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// Pinned hash.
+        expected: String,
+        /// Actual hash.
+        actual: String,
+    },
+    /// A raw source did not have the expected shape.
+    #[error("{source_name}: {location}: {message}")]
+    Parse {
+        /// Which source (package and member).
+        source_name: String,
+        /// Where inside it (line, example index, member).
+        location: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A normalised table is missing; `prism data fetch` makes it.
+    #[error(
+        "dataset `{name}` is not in the cache (`{path}`)\nhint: run `prism data fetch` (needs network once)"
+    )]
+    MissingDataset {
+        /// Dataset name.
+        name: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A parquet file is not a normalised table.
+    #[error("`{path}`: {message}")]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// A subset cannot be built with the given parameters.
+    #[error("subset `{strategy}` of size {size}: {message}")]
+    Subset {
+        /// Strategy label.
+        strategy: String,
+        /// Requested size.
+        size: usize,
+        /// Why not.
+        message: String,
+    },
+    /// An external tool (pip, python3) failed.
+    #[error("`{command}` failed: {message}")]
+    Tool {
+        /// The command line.
+        command: String,
+        /// Its error output, shortened.
+        message: String,
+    },
+}
+
+impl DataError {
+    /// Whether the user's input is at fault (exit 2) or the computation failed (exit 1).
+    pub fn exit_class(&self) -> ExitClass {
+        match self {
+            DataError::MissingDataset { .. }
+            | DataError::Table { .. }
+            | DataError::Subset { .. }
+            | DataError::MissingPackages { .. } => ExitClass::BadInput,
+            _ => ExitClass::Failure,
+        }
+    }
+
+    /// Wraps an I/O error with its path.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> DataError {
+        let path = path.into();
+        move |source| DataError::Io { path, source }
+    }
+}

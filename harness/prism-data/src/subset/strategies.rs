@@ -1,0 +1,535 @@
+//! The subset strategies: one struct each behind [`SubsetStrategy`], one registry
+//! ([`strategy_for`]).
+
+use super::features;
+use super::{Pool, Quotas, fill_in_order};
+use prism_core::config::schema::{FeatureSpec, GroupKey, StrategySpec};
+use prism_vendi::{Features, KMeans};
+use rand::Rng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+/// What a strategy chose.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Pool indices, in selection order.
+    pub indices: Vec<usize>,
+    /// Facts worth recording in the manifest.
+    pub details: BTreeMap<String, Value>,
+}
+
+/// A way of filling the quotas from the pool.
+pub trait SubsetStrategy {
+    /// Picks exactly `quotas.total()` pool indices meeting every cell quota, or says why not.
+    fn select(
+        &self,
+        pool: &Pool,
+        quotas: &Quotas,
+        rng: &mut ChaCha8Rng,
+        ctx: &Context,
+    ) -> Result<Selection, String>;
+}
+
+/// The strategy implementing `spec`.
+pub fn strategy_for(spec: &StrategySpec) -> Box<dyn SubsetStrategy> {
+    match spec.clone() {
+        StrategySpec::Random => Box::new(Random),
+        StrategySpec::Groups { k, by } => Box::new(Groups { k, by }),
+        StrategySpec::Clusters {
+            clusters,
+            take,
+            features,
+        } => Box::new(Clusters {
+            clusters,
+            take,
+            features,
+        }),
+        StrategySpec::MaxDiversity {
+            features,
+            candidates,
+        } => Box::new(Greedy {
+            features,
+            candidates,
+            objective: Objective::FarthestPoint,
+        }),
+        StrategySpec::MinDiversity {
+            features,
+            candidates,
+        } => Box::new(Greedy {
+            features,
+            candidates,
+            objective: Objective::NearestCentroid,
+        }),
+        StrategySpec::Mixture { alpha, k, by } => Box::new(Mixture { alpha, k, by }),
+    }
+}
+
+/// Per-pool caches shared by all subsets of one `prism subsets` call: features and clusterings
+/// are computed once per pool, not once per subset.
+#[derive(Default)]
+pub struct Context {
+    features: RefCell<HashMap<String, Rc<Features>>>,
+    clusterings: RefCell<HashMap<(String, usize), Rc<KMeans>>>,
+}
+
+impl Context {
+    fn features(&self, pool: &Pool, spec: &FeatureSpec) -> Result<Rc<Features>, String> {
+        let key = format!("{spec:?}");
+        if let Some(f) = self.features.borrow().get(&key) {
+            return Ok(f.clone());
+        }
+        let f = Rc::new(features::load(pool, spec)?);
+        self.features.borrow_mut().insert(key, f.clone());
+        Ok(f)
+    }
+
+    fn clustering(&self, pool: &Pool, spec: &FeatureSpec, k: usize) -> Result<Rc<KMeans>, String> {
+        let key = (format!("{spec:?}"), k);
+        if let Some(c) = self.clusterings.borrow().get(&key) {
+            return Ok(c.clone());
+        }
+        let f = self.features(pool, spec)?;
+        // The partition is a property of the pool, fixed across subset seeds (seed 0); the
+        // subset seed only decides which clusters are drawn.
+        let c = Rc::new(prism_vendi::kmeans::cosine_kmeans_sampled(
+            &f, k, 0, 25, 10_000,
+        ));
+        self.clusterings.borrow_mut().insert(key, c.clone());
+        Ok(c)
+    }
+}
+
+fn shuffled(len: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..len).collect();
+    v.shuffle(rng);
+    v
+}
+
+/// Uniform within each (label, length-bin) cell.
+struct Random;
+
+impl SubsetStrategy for Random {
+    fn select(
+        &self,
+        pool: &Pool,
+        quotas: &Quotas,
+        rng: &mut ChaCha8Rng,
+        _: &Context,
+    ) -> Result<Selection, String> {
+        let mut remaining = quotas.per_cell.clone();
+        let indices = fill_in_order(
+            pool,
+            shuffled(pool.len(), rng),
+            &mut remaining,
+            &mut HashSet::new(),
+        );
+        Ok(Selection {
+            indices,
+            details: BTreeMap::new(),
+        })
+    }
+}
+
+/// Members of each group (page or claim), groups in sorted order.
+fn groups(pool: &Pool, by: GroupKey) -> Vec<Vec<usize>> {
+    let mut map: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in pool.examples.iter().enumerate() {
+        let key = match by {
+            GroupKey::Page => e.group.as_str(),
+            GroupKey::Claim => e.hypothesis.as_str(),
+        };
+        map.entry(key).or_default().push(i);
+    }
+    map.into_values().collect()
+}
+
+/// Fills `remaining` from the first `k` of `buckets` (in the given order), shuffled within.
+/// On a shortfall, says how many buckets that order would have needed.
+fn fill_from_buckets(
+    pool: &Pool,
+    buckets: &[&Vec<usize>],
+    k: usize,
+    remaining: &mut [usize],
+    taken: &mut HashSet<usize>,
+    rng: &mut ChaCha8Rng,
+    what: &str,
+) -> Result<Vec<usize>, String> {
+    let mut members: Vec<usize> = buckets
+        .iter()
+        .take(k)
+        .flat_map(|b| b.iter().copied())
+        .collect();
+    members.shuffle(rng);
+    let picked = fill_in_order(pool, members, remaining, taken);
+    if remaining.iter().any(|r| *r > 0) {
+        let mut probe = remaining.to_vec();
+        let mut needed = k;
+        for b in buckets.iter().skip(k) {
+            needed += 1;
+            for &i in b.iter() {
+                let c = pool.cell(i);
+                if probe[c] > 0 && !taken.contains(&i) {
+                    probe[c] -= 1;
+                }
+            }
+            if probe.iter().all(|r| *r == 0) {
+                break;
+            }
+        }
+        let short: usize = remaining.iter().sum();
+        return Err(format!(
+            "{k} {what} hold too few examples to meet the label and length quotas ({short} short); this seed needs about {needed} {what}"
+        ));
+    }
+    Ok(picked)
+}
+
+/// Only `k` groups (pages or claims): few topics, controls unchanged.
+struct Groups {
+    k: usize,
+    by: GroupKey,
+}
+
+impl SubsetStrategy for Groups {
+    fn select(
+        &self,
+        pool: &Pool,
+        quotas: &Quotas,
+        rng: &mut ChaCha8Rng,
+        _: &Context,
+    ) -> Result<Selection, String> {
+        let all = groups(pool, self.by);
+        let mut order: Vec<&Vec<usize>> = all.iter().collect();
+        order.shuffle(rng);
+        let mut remaining = quotas.per_cell.clone();
+        let indices = fill_from_buckets(
+            pool,
+            &order,
+            self.k,
+            &mut remaining,
+            &mut HashSet::new(),
+            rng,
+            "groups",
+        )?;
+        let details = BTreeMap::from([
+            ("groups_drawn".into(), json!(self.k)),
+            ("groups_in_pool".into(), json!(all.len())),
+        ]);
+        Ok(Selection { indices, details })
+    }
+}
+
+/// `take` of `clusters` k-means clusters of a feature matrix.
+struct Clusters {
+    clusters: usize,
+    take: usize,
+    features: FeatureSpec,
+}
+
+impl SubsetStrategy for Clusters {
+    fn select(
+        &self,
+        pool: &Pool,
+        quotas: &Quotas,
+        rng: &mut ChaCha8Rng,
+        ctx: &Context,
+    ) -> Result<Selection, String> {
+        if self.take == 0 || self.take > self.clusters {
+            return Err(format!(
+                "take = {} must be in 1..={}",
+                self.take, self.clusters
+            ));
+        }
+        let km = ctx.clustering(pool, &self.features, self.clusters)?;
+        let mut buckets = vec![Vec::new(); km.centroids.n()];
+        for (i, c) in km.assignment.iter().enumerate() {
+            buckets[*c].push(i);
+        }
+        let mut order: Vec<&Vec<usize>> = buckets.iter().collect();
+        order.shuffle(rng);
+        let mut remaining = quotas.per_cell.clone();
+        let indices = fill_from_buckets(
+            pool,
+            &order,
+            self.take,
+            &mut remaining,
+            &mut HashSet::new(),
+            rng,
+            "clusters",
+        )?;
+        let details = BTreeMap::from([
+            ("clusters".into(), json!(km.centroids.n())),
+            ("clusters_taken".into(), json!(self.take)),
+            ("kmeans_inertia".into(), json!(km.inertia)),
+        ]);
+        Ok(Selection { indices, details })
+    }
+}
+
+/// The quantity a greedy pass optimises when it adds one example.
+#[derive(Debug, Clone, Copy)]
+enum Objective {
+    /// Maximise the cosine distance to the nearest chosen example (farthest-point traversal).
+    FarthestPoint,
+    /// Maximise the cosine similarity to the mean of the chosen examples.
+    NearestCentroid,
+}
+
+/// Greedy selection on a feature matrix, within the quotas.
+struct Greedy {
+    features: FeatureSpec,
+    candidates: usize,
+    objective: Objective,
+}
+
+impl SubsetStrategy for Greedy {
+    fn select(
+        &self,
+        pool: &Pool,
+        quotas: &Quotas,
+        rng: &mut ChaCha8Rng,
+        ctx: &Context,
+    ) -> Result<Selection, String> {
+        let f = ctx.features(pool, &self.features)?;
+        let n = quotas.total();
+        // A stratified random candidate set, `factor` times the quotas, bounds the cost.
+        let wanted = self.candidates.max(3 * n).min(pool.len());
+        let factor = wanted as f64 / n.max(1) as f64;
+        let counts = pool.cell_counts();
+        let mut cand_quota: Vec<usize> = quotas
+            .per_cell
+            .iter()
+            .zip(&counts)
+            .map(|(q, c)| ((*q as f64 * factor).ceil() as usize).min(*c))
+            .collect();
+        let candidates = fill_in_order(
+            pool,
+            shuffled(pool.len(), rng),
+            &mut cand_quota,
+            &mut HashSet::new(),
+        );
+
+        let mut remaining = quotas.per_cell.clone();
+        let mut open = vec![true; candidates.len()];
+        // score[j]: FarthestPoint → min distance to the chosen set; NearestCentroid → dot with
+        // the running sum of chosen rows.
+        let mut score = vec![
+            match self.objective {
+                Objective::FarthestPoint => f64::INFINITY,
+                Objective::NearestCentroid => 0.0,
+            };
+            candidates.len()
+        ];
+        let mut indices = Vec::with_capacity(n);
+        let mut next = rng.random_range(0..candidates.len());
+        while indices.len() < n {
+            let chosen = candidates[next];
+            open[next] = false;
+            remaining[pool.cell(chosen)] -= 1;
+            indices.push(chosen);
+            let row = f.row(chosen);
+            for (j, &c) in candidates.iter().enumerate() {
+                if !open[j] {
+                    continue;
+                }
+                let sim = prism_vendi::matrix::dot(f.row(c), row);
+                match self.objective {
+                    Objective::FarthestPoint => score[j] = score[j].min(1.0 - sim),
+                    Objective::NearestCentroid => score[j] += sim,
+                }
+            }
+            let best = (0..candidates.len())
+                .filter(|j| open[*j] && remaining[pool.cell(candidates[*j])] > 0)
+                .max_by(|a, b| score[*a].total_cmp(&score[*b]).then(b.cmp(a)));
+            match best {
+                Some(j) => next = j,
+                None if indices.len() < n => {
+                    return Err("the candidate set ran out before the quotas were met".into());
+                }
+                None => break,
+            }
+        }
+        let details = BTreeMap::from([
+            ("candidates".into(), json!(candidates.len())),
+            ("objective".into(), json!(format!("{:?}", self.objective))),
+        ]);
+        Ok(Selection { indices, details })
+    }
+}
+
+/// A fraction `alpha` from `k` groups, the rest uniformly random.
+struct Mixture {
+    alpha: f64,
+    k: usize,
+    by: GroupKey,
+}
+
+impl SubsetStrategy for Mixture {
+    fn select(
+        &self,
+        pool: &Pool,
+        quotas: &Quotas,
+        rng: &mut ChaCha8Rng,
+        _: &Context,
+    ) -> Result<Selection, String> {
+        if !(0.0..=1.0).contains(&self.alpha) {
+            return Err(format!("alpha = {} must be in [0, 1]", self.alpha));
+        }
+        let narrow_n = (self.alpha * quotas.total() as f64).round() as usize;
+        let (narrow, rest) = quotas.split(narrow_n);
+        let all = groups(pool, self.by);
+        let mut order: Vec<&Vec<usize>> = all.iter().collect();
+        order.shuffle(rng);
+        let mut taken = HashSet::new();
+        let mut remaining = narrow.per_cell.clone();
+        let mut indices = fill_from_buckets(
+            pool,
+            &order,
+            self.k,
+            &mut remaining,
+            &mut taken,
+            rng,
+            "groups",
+        )?;
+        let mut remaining = rest.per_cell.clone();
+        indices.extend(fill_in_order(
+            pool,
+            shuffled(pool.len(), rng),
+            &mut remaining,
+            &mut taken,
+        ));
+        let details = BTreeMap::from([
+            ("narrow_examples".into(), json!(narrow_n)),
+            ("groups_drawn".into(), json!(self.k)),
+        ]);
+        Ok(Selection { indices, details })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::toy_pool;
+    use super::super::{Quotas, build};
+    use super::*;
+
+    fn specs() -> Vec<StrategySpec> {
+        vec![
+            StrategySpec::Random,
+            StrategySpec::Groups {
+                k: 30,
+                by: GroupKey::Page,
+            },
+            StrategySpec::Clusters {
+                clusters: 8,
+                take: 7,
+                features: FeatureSpec::Lexical,
+            },
+            StrategySpec::MaxDiversity {
+                features: FeatureSpec::Lexical,
+                candidates: 400,
+            },
+            StrategySpec::MinDiversity {
+                features: FeatureSpec::Lexical,
+                candidates: 400,
+            },
+            StrategySpec::Mixture {
+                alpha: 0.5,
+                k: 8,
+                by: GroupKey::Page,
+            },
+        ]
+    }
+
+    #[test]
+    fn every_strategy_meets_the_controls_and_is_deterministic() {
+        let pool = toy_pool();
+        let ctx = Context::default();
+        for spec in specs() {
+            for n in [60, 150] {
+                let a = build(&pool, &spec, n, 3, &ctx).unwrap_or_else(|e| panic!("{e}"));
+                assert!(a.controls.held, "{}: {:?}", a.name, a.controls);
+                assert_eq!(a.ids.len(), n);
+                let b = build(&pool, &spec, n, 3, &Context::default()).unwrap();
+                assert_eq!(a.ids, b.ids, "{} is not deterministic", a.name);
+                let c = build(&pool, &spec, n, 4, &ctx).unwrap();
+                assert_ne!(a.ids, c.ids, "{}: seed has no effect", a.name);
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_strategies_are_narrower() {
+        let pool = toy_pool();
+        let ctx = Context::default();
+        let groups = |spec: StrategySpec| {
+            build(&pool, &spec, 120, 0, &ctx)
+                .unwrap()
+                .controls
+                .distinct_groups
+        };
+        let random = groups(StrategySpec::Random);
+        let narrow = groups(StrategySpec::Groups {
+            k: 12,
+            by: GroupKey::Page,
+        });
+        assert_eq!(narrow, 12);
+        assert!(random > 40, "{random}");
+        // Farthest-point picks are further apart than nearest-centroid picks.
+        let f = features::lexical(&pool);
+        let mean_sim = |spec: StrategySpec| {
+            let s = build(&pool, &spec, 120, 0, &ctx).unwrap();
+            let idx: Vec<usize> = s
+                .ids
+                .iter()
+                .map(|id| pool.examples.iter().position(|e| &e.id == id).unwrap())
+                .collect();
+            let mut total = 0.0;
+            for a in &idx {
+                for b in &idx {
+                    total += prism_vendi::matrix::dot(f.row(*a), f.row(*b));
+                }
+            }
+            total / (idx.len() * idx.len()) as f64
+        };
+        let max = mean_sim(StrategySpec::MaxDiversity {
+            features: FeatureSpec::Lexical,
+            candidates: 600,
+        });
+        let min = mean_sim(StrategySpec::MinDiversity {
+            features: FeatureSpec::Lexical,
+            candidates: 600,
+        });
+        assert!(
+            max < min,
+            "max-div mean similarity {max} should be below min-div {min}"
+        );
+    }
+
+    #[test]
+    fn too_few_groups_is_a_clear_error() {
+        let pool = toy_pool();
+        let err = build(
+            &pool,
+            &StrategySpec::Groups {
+                k: 2,
+                by: GroupKey::Page,
+            },
+            300,
+            0,
+            &Context::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("too few") && err.contains("needs about"),
+            "{err}"
+        );
+        let q = Quotas::new(&pool, 10).unwrap();
+        let (a, b) = q.split(4);
+        assert_eq!((a.total(), b.total()), (4, 6));
+    }
+}

@@ -1,0 +1,204 @@
+//! The normalised table every source is parsed into, stored as parquet through polars.
+//!
+//! Schema: `{id, premise, hypothesis, label, source, group, split}`, all strings. Labels are
+//! `entailment|neutral|contradiction` or, for two-way sets, `entailment|non-entailment`.
+
+use crate::error::DataError;
+use polars::prelude::*;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// One NLI pair.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Example {
+    /// Stable id, unique within its table (e.g. `vitaminc-00042`).
+    pub id: String,
+    /// The premise (evidence).
+    pub premise: String,
+    /// The hypothesis (claim).
+    pub hypothesis: String,
+    /// Gold label.
+    pub label: String,
+    /// Source dataset.
+    pub source: String,
+    /// A natural cluster: the Wikipedia page for VitaminC, the subcase for HANS, ...
+    pub group: String,
+    /// `train` (pool), `test` (ID test) or `eval` (benchmarks).
+    pub split: String,
+}
+
+/// The column names of the normalised schema, in order.
+pub const COLUMNS: [&str; 7] = [
+    "id",
+    "premise",
+    "hypothesis",
+    "label",
+    "source",
+    "group",
+    "split",
+];
+
+/// A normalised table: a list of examples with unique ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// The rows, in a stable order.
+    pub examples: Vec<Example>,
+}
+
+impl Table {
+    /// Wraps examples, checking that ids are unique and labels are valid.
+    pub fn new(examples: Vec<Example>) -> Result<Self, String> {
+        let mut seen = HashSet::with_capacity(examples.len());
+        for ex in &examples {
+            if !seen.insert(ex.id.as_str()) {
+                return Err(format!("duplicate id `{}`", ex.id));
+            }
+            if !is_label(&ex.label) {
+                return Err(format!("example `{}`: unknown label `{}`", ex.id, ex.label));
+            }
+        }
+        Ok(Self { examples })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.examples.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.examples.is_empty()
+    }
+
+    /// Writes the table to `path` as parquet, atomically.
+    pub fn write_parquet(&self, path: &Path) -> Result<(), DataError> {
+        let column = |name: &str, f: fn(&Example) -> &str| {
+            Column::new(
+                name.into(),
+                self.examples.iter().map(f).collect::<Vec<&str>>(),
+            )
+        };
+        let columns = vec![
+            column("id", |e| &e.id),
+            column("premise", |e| &e.premise),
+            column("hypothesis", |e| &e.hypothesis),
+            column("label", |e| &e.label),
+            column("source", |e| &e.source),
+            column("group", |e| &e.group),
+            column("split", |e| &e.split),
+        ];
+        let mut df = DataFrame::new(self.len(), columns).map_err(|e| DataError::Table {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        prism_core::atomic::write_atomic_with(path, |file| {
+            ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .finish(&mut df)
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        })
+        .map_err(DataError::io(path))
+    }
+
+    /// Reads a normalised parquet table, naming the file and column on any mismatch.
+    pub fn read_parquet(path: &Path) -> Result<Self, DataError> {
+        let table_err = |message: String| DataError::Table {
+            path: path.into(),
+            message,
+        };
+        let file = fs_err::File::open(path).map_err(DataError::io(path))?;
+        let df = ParquetReader::new(file.into_parts().0)
+            .finish()
+            .map_err(|e| table_err(format!("not a readable parquet file: {e}")))?;
+        let mut cols: Vec<Vec<String>> = Vec::with_capacity(COLUMNS.len());
+        for name in COLUMNS {
+            let col = df.column(name).map_err(|_| {
+                table_err(format!("missing column `{name}` (expected {COLUMNS:?})"))
+            })?;
+            let strings = col.str().map_err(|_| {
+                table_err(format!(
+                    "column `{name}` must be strings, found {}",
+                    col.dtype()
+                ))
+            })?;
+            let values = strings
+                .iter()
+                .enumerate()
+                .map(|(row, v)| {
+                    v.map(str::to_string)
+                        .ok_or_else(|| table_err(format!("row {row}: column `{name}` is null")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            cols.push(values);
+        }
+        let mut it: Vec<std::vec::IntoIter<String>> =
+            cols.into_iter().map(Vec::into_iter).collect();
+        let mut next = |i: usize| it[i].next().expect("columns have equal length");
+        let examples = (0..df.height())
+            .map(|_| Example {
+                id: next(0),
+                premise: next(1),
+                hypothesis: next(2),
+                label: next(3),
+                source: next(4),
+                group: next(5),
+                split: next(6),
+            })
+            .collect();
+        Table::new(examples).map_err(table_err)
+    }
+}
+
+/// Whether `label` is one of the normalised labels.
+pub fn is_label(label: &str) -> bool {
+    matches!(
+        label,
+        "entailment" | "neutral" | "contradiction" | "non-entailment"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn example(id: &str, label: &str) -> Example {
+        Example {
+            id: id.into(),
+            premise: format!("premise of {id}"),
+            hypothesis: "a hypothesis".into(),
+            label: label.into(),
+            source: "test".into(),
+            group: "g".into(),
+            split: "train".into(),
+        }
+    }
+
+    #[test]
+    fn parquet_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let table = Table::new(vec![
+            example("a", "entailment"),
+            example("b", "non-entailment"),
+        ])
+        .unwrap();
+        table.write_parquet(&path).unwrap();
+        assert_eq!(Table::read_parquet(&path).unwrap(), table);
+    }
+
+    #[test]
+    fn rejects_duplicates_and_bad_labels() {
+        assert!(Table::new(vec![example("a", "entailment"), example("a", "neutral")]).is_err());
+        assert!(Table::new(vec![example("a", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn reading_a_non_table_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.parquet");
+        std::fs::write(&path, b"not parquet").unwrap();
+        let err = Table::read_parquet(&path).unwrap_err().to_string();
+        assert!(err.contains("junk.parquet"), "{err}");
+    }
+}

@@ -1,0 +1,13 @@
+//! Pure maths on feature matrices: Vendi scores of any order and cosine k-means.
+//!
+//! No model code lives here, so it builds and tests in seconds and every stage (G-Vendi,
+//! embedding baselines, subset strategies, synthesis) shares one implementation.
+
+pub mod kmeans;
+pub mod matrix;
+pub mod npy;
+pub mod vendi;
+
+pub use kmeans::{KMeans, cosine_kmeans};
+pub use matrix::Features;
+pub use vendi::{Order, VendiError, VendiScore, vendi_score};
