@@ -219,8 +219,11 @@ fn describe_source(md: &Metadata, key: &str) -> String {
     match &md.source {
         Some(figment::Source::File(path)) => display_path(path),
         _ if md.name.contains("environment") => {
-            let var = md.interpolate(&Profile::Default, &key.split('.').collect::<Vec<_>>());
-            format!("env {}", var.to_uppercase().replace('.', "__"))
+            if key == "paths.cache" {
+                "env PRISM_CACHE".to_string()
+            } else {
+                format!("env PRISM_{}", key.to_uppercase().replace('.', "__"))
+            }
         }
         _ => md.name.to_string(),
     }

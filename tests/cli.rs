@@ -1,0 +1,284 @@
+//! End-to-end tests of the `prism` binary on small data the tests make themselves.
+
+mod common;
+
+use common::{files_under, prism, stderr, stdout};
+use prism_data::{Example, Table};
+use std::path::Path;
+
+const SUBCOMMANDS: &[&str] = &[
+    "data", "subsets", "features", "vendi", "metric", "train", "generate", "sweep", "status",
+    "report", "config",
+];
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in SUBCOMMANDS {
+        let out = prism(dir.path(), &[sub, "--help"], &[]);
+        assert!(
+            out.status.success(),
+            "{sub} --help failed: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("Usage: prism"), "{sub}");
+    }
+}
+
+fn bad_input(dir: &Path, toml: &str) -> (i32, String) {
+    std::fs::create_dir_all(dir.join("experiments")).unwrap();
+    std::fs::write(dir.join("experiments/bad.toml"), toml).unwrap();
+    let out = prism(
+        dir,
+        &["subsets", "experiments/bad.toml"],
+        &[("PRISM_CACHE", "cache")],
+    );
+    (out.status.code().unwrap(), stderr(&out))
+}
+
+#[test]
+fn bad_experiment_files_exit_2_naming_file_and_key_and_write_nothing() {
+    let cases = [
+        ("name = \"x\"\n[subsets]\nsizez = [100]\n", "subsets.sizez"),
+        (
+            "name = \"x\"\n[subsets]\nsizes = \"large\"\n",
+            "subsets.sizes",
+        ),
+        (
+            "name = \"x\"\n[data]\npool = \"data/missing.parquet\"\n",
+            "data.pool",
+        ),
+        ("name = \"x\"\n[subsets]\nsizes = []\n", "subsets.sizes"),
+        (
+            "name = \"x\"\n[[subsets.strategies]]\nkind = \"groups\"\nk = \"ten\"\n",
+            "subsets.strategies",
+        ),
+    ];
+    for (toml, key) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, err) = bad_input(dir.path(), toml);
+        assert_eq!(code, 2, "{toml}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("experiments/bad.toml") && first.contains(key),
+            "{toml}: {err}"
+        );
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "one-line error expected: {err}"
+        );
+        let written: Vec<_> = files_under(dir.path())
+            .into_iter()
+            .filter(|p| !p.ends_with("experiments/bad.toml"))
+            .collect();
+        assert!(written.is_empty(), "{toml}: wrote {written:?}");
+    }
+}
+
+#[test]
+fn config_show_names_every_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("experiments")).unwrap();
+    std::fs::write(
+        dir.path().join("experiments/e.toml"),
+        "name = \"e\"\n[subsets]\nsizes = [10]\n",
+    )
+    .unwrap();
+    let out = prism(
+        dir.path(),
+        &["config", "show", "e", "--set", "subsets.seeds=[4, 5]"],
+        &[
+            ("PRISM_CACHE", "/tmp/somewhere"),
+            ("PRISM_DATA__SPLIT_SEED", "9"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key} =")))
+            .unwrap_or_else(|| panic!("{key} in {text}"))
+            .to_string()
+    };
+    assert!(line("subsets.sizes").contains("[10]") && line("subsets.sizes").contains("e.toml"));
+    assert!(line("subsets.seeds").contains("[4, 5]") && line("subsets.seeds").contains("--set"));
+    assert!(
+        line("paths.cache").contains("/tmp/somewhere")
+            && line("paths.cache").contains("PRISM_CACHE")
+    );
+    assert!(
+        line("data.split_seed").contains("9")
+            && line("data.split_seed").contains("PRISM_DATA__SPLIT_SEED")
+    );
+    assert!(line("subsets.length_bins").contains("built-in defaults"));
+}
+
+#[test]
+fn unknown_env_key_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = prism(
+        dir.path(),
+        &["config", "show"],
+        &[("PRISM_SUBSETS__SIZEZ", "3")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("PRISM_SUBSETS__SIZEZ") || stderr(&out).contains("subsets.sizez"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn small_pool(path: &Path) {
+    let topics = [
+        "river", "music", "football", "election", "volcano", "film", "novel", "bridge",
+    ];
+    let examples = (0..800)
+        .map(|i| {
+            let page = i / 10;
+            Example {
+                id: format!("p-{i:04}"),
+                premise: format!(
+                    "Page {page}: the {} entry {i} says {} things",
+                    topics[page % 8],
+                    "many ".repeat(i % 13)
+                ),
+                hypothesis: format!("claim {} about {}", i % 7, topics[(i / 3) % 8]),
+                label: [
+                    "entailment",
+                    "contradiction",
+                    "neutral",
+                    "entailment",
+                    "contradiction",
+                ][i % 5]
+                    .into(),
+                source: "toy".into(),
+                group: format!("Page {page}"),
+                split: "train".into(),
+            }
+        })
+        .collect();
+    Table::new(examples).unwrap().write_parquet(path).unwrap();
+}
+
+#[test]
+fn subsets_hold_their_controls_and_are_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    small_pool(&dir.path().join("pool.parquet"));
+    let args = [
+        "subsets",
+        "--set",
+        "data.pool=pool.parquet",
+        "--set",
+        "subsets.sizes=[50, 120]",
+        "--set",
+        "subsets.seeds=[1]",
+        "--set",
+        "subsets.strategies=[{kind=\"random\"}, {kind=\"groups\", k=30}, {kind=\"max-diversity\"}, {kind=\"min-diversity\"}, {kind=\"clusters\", clusters=5, take=4}, {kind=\"mixture\", alpha=0.5, k=15}]",
+        "--out",
+        "out",
+        "--json",
+    ];
+    let out = prism(dir.path(), &args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifests: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifests.len(), 12);
+    for m in &manifests {
+        assert_eq!(m["controls"]["held"], true, "{m}");
+        let ids =
+            std::fs::read_to_string(dir.path().join("out").join(m["ids_file"].as_str().unwrap()))
+                .unwrap();
+        assert_eq!(ids.lines().count() as u64, m["size"].as_u64().unwrap());
+    }
+    let first = std::fs::read(dir.path().join("out/groups-k30-page-n120-s1.ids")).unwrap();
+    let again = prism(dir.path(), &args, &[]);
+    assert!(again.status.success());
+    assert_eq!(
+        first,
+        std::fs::read(dir.path().join("out/groups-k30-page-n120-s1.ids")).unwrap()
+    );
+}
+
+#[test]
+fn an_infeasible_subset_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    small_pool(&dir.path().join("pool.parquet"));
+    let out = prism(
+        dir.path(),
+        &[
+            "subsets",
+            "--set",
+            "data.pool=pool.parquet",
+            "--set",
+            "subsets.sizes=[100]",
+            "--set",
+            "subsets.strategies=[{kind=\"groups\", k=2}, {kind=\"random\"}]",
+            "--out",
+            "out",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("needs about"), "{}", stderr(&out));
+    assert!(dir.path().join("out/random-n100-s0.ids").is_file());
+}
+
+#[test]
+fn fetch_with_no_index_and_a_cold_cache_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = prism(
+        dir.path(),
+        &["data", "fetch"],
+        &[("PRISM_CACHE", "cache"), ("PIP_NO_INDEX", "1")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("missing 4 package(s)") && err.contains("bigbench==1.0.0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bigbench-1.0.0.tar.gz") && err.contains("hint:"),
+        "{err}"
+    );
+    assert!(
+        files_under(&dir.path().join("cache")).is_empty(),
+        "nothing may be written"
+    );
+    let stats = prism(dir.path(), &["data", "stats"], &[("PRISM_CACHE", "cache")]);
+    assert_eq!(stats.status.code(), Some(2));
+    assert!(stderr(&stats).contains("prism data fetch"));
+}
+
+#[test]
+fn vendi_of_orthonormal_rows_is_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 5;
+    let mut data = vec![0f32; n * n];
+    for i in 0..n {
+        data[i * n + i] = 2.0;
+    }
+    let f = prism_vendi::Features::new(data, n, n);
+    std::fs::write(dir.path().join("x.npy"), prism_vendi::npy::to_npy_f32(&f)).unwrap();
+    let out = prism(dir.path(), &["vendi", "x.npy", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!((v["vendi"].as_f64().unwrap() - 5.0).abs() < 1e-9);
+    assert_eq!(
+        (v["n"].as_u64(), v["d"].as_u64(), v["q"].as_f64()),
+        (Some(5), Some(5), Some(1.0))
+    );
+    let bad_q = prism(dir.path(), &["vendi", "x.npy", "--q", "0"], &[]);
+    assert_eq!(bad_q.status.code(), Some(2));
+    let missing = prism(dir.path(), &["vendi", "nope.npy"], &[]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+}
+
+#[test]
+fn later_stages_say_so_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = prism(dir.path(), &["train", "--ids", "x.ids"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not available yet"));
+}

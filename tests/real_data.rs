@@ -1,0 +1,75 @@
+//! Checks on the full real data in the cache. Slow and needing a fetched cache, they are
+//! `#[ignore]`d; `just test-data` runs them.
+
+mod common;
+
+use common::{prism, repo_root, stderr};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+fn stats() -> BTreeMap<String, serde_json::Value> {
+    let out = prism(&repo_root(), &["data", "stats", "--json"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.into_iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn fetched_tables_have_the_published_sizes() {
+    let s = stats();
+    let n = |name: &str| s[name]["n"].as_u64().unwrap();
+    assert_eq!(n("vitaminc") + n("vitaminc_id_test"), 54_668);
+    let id_share = n("vitaminc_id_test") as f64 / 54_668.0;
+    assert!((0.045..0.07).contains(&id_share), "{id_share}");
+    assert_eq!(n("hans"), 30_000);
+    assert_eq!(s["hans"]["labels"]["entailment"], 15_000);
+    assert_eq!(s["hans"]["labels"]["non-entailment"], 15_000);
+    assert_eq!(n("mnli_matched"), 9_815);
+    assert_eq!(n("presuppositions_as_nli"), 735);
+    assert_eq!(n("epistemic_reasoning"), 2_000);
+    assert_eq!(n("corr2cause"), 2_246);
+    assert_eq!(s["vitaminc"]["role"], "pool");
+    assert_eq!(s["vitaminc_id_test"]["role"], "id_test");
+    assert_eq!(s["hans"]["role"], "ood");
+}
+
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn a_warm_fetch_is_fast_and_offline() {
+    let start = Instant::now();
+    // PIP_NO_INDEX makes any download attempt fail, so success proves no network was needed.
+    let out = prism(&repo_root(), &["data", "fetch"], &[("PIP_NO_INDEX", "1")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("up to date"));
+    assert!(start.elapsed().as_secs_f64() < 10.0);
+}
+
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn subsets_of_the_real_pool_hold_their_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = prism(
+        &repo_root(),
+        &[
+            "subsets",
+            "nli",
+            "--set",
+            "subsets.seeds=[0]",
+            "--set",
+            "subsets.sizes=[500, 2000]",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifests: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(manifests.len() >= 12);
+    for m in manifests {
+        assert_eq!(m["controls"]["held"], true, "{m}");
+    }
+}
