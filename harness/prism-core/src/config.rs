@@ -262,10 +262,17 @@ fn figment_error(figment: &Figment, err: figment::Error) -> ConfigError {
         }
         _ => key,
     };
+    let message = match &err.kind {
+        figment::error::Kind::UnknownField(field, expected) => format!(
+            "unknown key `{field}`; expected one of: {}",
+            expected.join(", ")
+        ),
+        kind => kind.to_string(),
+    };
     ConfigError::Invalid {
         source_name,
         key,
-        message: err.kind.to_string(),
+        message,
     }
 }
 

@@ -87,23 +87,31 @@ pub enum StrategySpec {
         #[serde(default)]
         features: FeatureSpec,
     },
-    /// Greedy farthest-point selection: as spread out as possible.
+    /// Greedy selection that adds, at each step, the example that raises `objective` most:
+    /// as spread out as possible (farthest-point traversal by default).
     MaxDiversity {
         /// The feature matrix distances are taken in.
         #[serde(default)]
         features: FeatureSpec,
-        /// Candidates sampled per cell before the greedy pass (bounds the cost).
+        /// Size of the stratified random candidate set (at least 3 n; bounds the cost).
         #[serde(default = "default_candidates")]
         candidates: usize,
+        /// The diversity measure the greedy pass optimises.
+        #[serde(default = "GreedyObjective::min_distance")]
+        objective: GreedyObjective,
     },
-    /// Greedy nearest-to-seed selection: as concentrated as possible.
+    /// Greedy selection that adds, at each step, the example that raises `objective` least:
+    /// as concentrated as possible (nearest to the running centroid by default).
     MinDiversity {
         /// The feature matrix distances are taken in.
         #[serde(default)]
         features: FeatureSpec,
-        /// Candidates sampled per cell before the greedy pass (bounds the cost).
+        /// Size of the stratified random candidate set (at least 3 n; bounds the cost).
         #[serde(default = "default_candidates")]
         candidates: usize,
+        /// The diversity measure the greedy pass optimises.
+        #[serde(default = "GreedyObjective::mean_distance")]
+        objective: GreedyObjective,
     },
     /// A fraction `alpha` from a narrow `k`-group subset, the rest random.
     Mixture {
@@ -119,6 +127,33 @@ pub enum StrategySpec {
 
 fn default_candidates() -> usize {
     4_000
+}
+
+/// The diversity measure of a greedy pass, as a candidate's contribution to the chosen set.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum GreedyObjective {
+    /// Cosine distance to the nearest chosen example (max → farthest-point traversal).
+    MinDistance,
+    /// Mean cosine distance to the chosen examples (min → nearest to the running centroid).
+    MeanDistance,
+}
+
+impl GreedyObjective {
+    fn min_distance() -> Self {
+        GreedyObjective::MinDistance
+    }
+
+    fn mean_distance() -> Self {
+        GreedyObjective::MeanDistance
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            GreedyObjective::MinDistance => "mind",
+            GreedyObjective::MeanDistance => "meand",
+        }
+    }
 }
 
 /// What counts as a group of related examples.
@@ -157,8 +192,21 @@ impl StrategySpec {
             } => {
                 format!("clusters-{take}of{clusters}-{}", features.label())
             }
-            StrategySpec::MaxDiversity { features, .. } => format!("maxdiv-{}", features.label()),
-            StrategySpec::MinDiversity { features, .. } => format!("mindiv-{}", features.label()),
+            StrategySpec::MaxDiversity {
+                features,
+                objective,
+                ..
+            } => greedy_label("maxdiv", features, *objective, GreedyObjective::MinDistance),
+            StrategySpec::MinDiversity {
+                features,
+                objective,
+                ..
+            } => greedy_label(
+                "mindiv",
+                features,
+                *objective,
+                GreedyObjective::MeanDistance,
+            ),
             StrategySpec::Mixture { alpha, k, by } => {
                 format!(
                     "mixture-a{:02}-k{k}-{}",
@@ -167,6 +215,21 @@ impl StrategySpec {
                 )
             }
         }
+    }
+}
+
+/// `maxdiv-lexical`, with the objective appended only when it is not the default, so labels
+/// stay short and stable.
+fn greedy_label(
+    prefix: &str,
+    features: &FeatureSpec,
+    objective: GreedyObjective,
+    default: GreedyObjective,
+) -> String {
+    if objective == default {
+        format!("{prefix}-{}", features.label())
+    } else {
+        format!("{prefix}-{}-{}", features.label(), objective.label())
     }
 }
 

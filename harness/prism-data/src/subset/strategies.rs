@@ -3,7 +3,7 @@
 
 use super::features;
 use super::{Pool, Quotas, fill_in_order};
-use prism_core::config::schema::{FeatureSpec, GroupKey, StrategySpec};
+use prism_core::config::schema::{FeatureSpec, GreedyObjective, GroupKey, StrategySpec};
 use prism_vendi::{Features, KMeans};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -51,18 +51,22 @@ pub fn strategy_for(spec: &StrategySpec) -> Box<dyn SubsetStrategy> {
         StrategySpec::MaxDiversity {
             features,
             candidates,
+            objective,
         } => Box::new(Greedy {
             features,
             candidates,
-            objective: Objective::FarthestPoint,
+            gain: gain_for(objective),
+            maximize: true,
         }),
         StrategySpec::MinDiversity {
             features,
             candidates,
+            objective,
         } => Box::new(Greedy {
             features,
             candidates,
-            objective: Objective::NearestCentroid,
+            gain: gain_for(objective),
+            maximize: false,
         }),
         StrategySpec::Mixture { alpha, k, by } => Box::new(Mixture { alpha, k, by }),
     }
@@ -270,20 +274,64 @@ impl SubsetStrategy for Clusters {
     }
 }
 
-/// The quantity a greedy pass optimises when it adds one example.
-#[derive(Debug, Clone, Copy)]
-enum Objective {
-    /// Maximise the cosine distance to the nearest chosen example (farthest-point traversal).
-    FarthestPoint,
-    /// Maximise the cosine similarity to the mean of the chosen examples.
-    NearestCentroid,
+/// A diversity measure for greedy selection: how much a candidate would add to the chosen set,
+/// kept up to date incrementally as examples are chosen. Higher means more diverse.
+pub trait DiversityGain {
+    /// Initial state of every candidate (nothing chosen yet).
+    fn initial(&self) -> f64;
+    /// Updates a candidate's state after an example with cosine similarity `sim` to it was
+    /// chosen.
+    fn update(&self, state: f64, sim: f64) -> f64;
+    /// The candidate's diversity contribution given its state.
+    fn gain(&self, state: f64) -> f64;
 }
 
-/// Greedy selection on a feature matrix, within the quotas.
+/// Distance to the nearest chosen example.
+struct MinDistance;
+
+impl DiversityGain for MinDistance {
+    fn initial(&self) -> f64 {
+        f64::INFINITY
+    }
+    fn update(&self, state: f64, sim: f64) -> f64 {
+        state.min(1.0 - sim)
+    }
+    fn gain(&self, state: f64) -> f64 {
+        state
+    }
+}
+
+/// Mean distance to the chosen examples (state: the sum of similarities; the count is the same
+/// for every candidate, so ranking by −sum ranks by mean distance).
+struct MeanDistance;
+
+impl DiversityGain for MeanDistance {
+    fn initial(&self) -> f64 {
+        0.0
+    }
+    fn update(&self, state: f64, sim: f64) -> f64 {
+        state + sim
+    }
+    fn gain(&self, state: f64) -> f64 {
+        -state
+    }
+}
+
+/// The one registry of greedy objectives.
+fn gain_for(objective: GreedyObjective) -> Box<dyn DiversityGain> {
+    match objective {
+        GreedyObjective::MinDistance => Box::new(MinDistance),
+        GreedyObjective::MeanDistance => Box::new(MeanDistance),
+    }
+}
+
+/// Greedy selection on a feature matrix, within the quotas: each step adds the open candidate
+/// with the highest (`maximize`) or lowest gain.
 struct Greedy {
     features: FeatureSpec,
     candidates: usize,
-    objective: Objective,
+    gain: Box<dyn DiversityGain>,
+    maximize: bool,
 }
 
 impl SubsetStrategy for Greedy {
@@ -315,15 +363,8 @@ impl SubsetStrategy for Greedy {
 
         let mut remaining = quotas.per_cell.clone();
         let mut open = vec![true; candidates.len()];
-        // score[j]: FarthestPoint → min distance to the chosen set; NearestCentroid → dot with
-        // the running sum of chosen rows.
-        let mut score = vec![
-            match self.objective {
-                Objective::FarthestPoint => f64::INFINITY,
-                Objective::NearestCentroid => 0.0,
-            };
-            candidates.len()
-        ];
+        let mut state = vec![self.gain.initial(); candidates.len()];
+        let sign = if self.maximize { 1.0 } else { -1.0 };
         let mut indices = Vec::with_capacity(n);
         let mut next = rng.random_range(0..candidates.len());
         while indices.len() < n {
@@ -337,14 +378,12 @@ impl SubsetStrategy for Greedy {
                     continue;
                 }
                 let sim = prism_vendi::matrix::dot(f.row(c), row);
-                match self.objective {
-                    Objective::FarthestPoint => score[j] = score[j].min(1.0 - sim),
-                    Objective::NearestCentroid => score[j] += sim,
-                }
+                state[j] = self.gain.update(state[j], sim);
             }
+            let score = |j: usize| sign * self.gain.gain(state[j]);
             let best = (0..candidates.len())
                 .filter(|j| open[*j] && remaining[pool.cell(candidates[*j])] > 0)
-                .max_by(|a, b| score[*a].total_cmp(&score[*b]).then(b.cmp(a)));
+                .max_by(|a, b| score(*a).total_cmp(&score(*b)).then(b.cmp(a)));
             match best {
                 Some(j) => next = j,
                 None if indices.len() < n => {
@@ -355,7 +394,7 @@ impl SubsetStrategy for Greedy {
         }
         let details = BTreeMap::from([
             ("candidates".into(), json!(candidates.len())),
-            ("objective".into(), json!(format!("{:?}", self.objective))),
+            ("maximize".into(), json!(self.maximize)),
         ]);
         Ok(Selection { indices, details })
     }
@@ -431,10 +470,17 @@ mod tests {
             StrategySpec::MaxDiversity {
                 features: FeatureSpec::Lexical,
                 candidates: 400,
+                objective: GreedyObjective::MinDistance,
             },
             StrategySpec::MinDiversity {
                 features: FeatureSpec::Lexical,
                 candidates: 400,
+                objective: GreedyObjective::MeanDistance,
+            },
+            StrategySpec::MaxDiversity {
+                features: FeatureSpec::Lexical,
+                candidates: 400,
+                objective: GreedyObjective::MeanDistance,
             },
             StrategySpec::Mixture {
                 alpha: 0.5,
@@ -498,10 +544,12 @@ mod tests {
         let max = mean_sim(StrategySpec::MaxDiversity {
             features: FeatureSpec::Lexical,
             candidates: 600,
+            objective: GreedyObjective::MinDistance,
         });
         let min = mean_sim(StrategySpec::MinDiversity {
             features: FeatureSpec::Lexical,
             candidates: 600,
+            objective: GreedyObjective::MeanDistance,
         });
         assert!(
             max < min,
