@@ -40,3 +40,7 @@ test-data: fetch
 # Format the code.
 fmt:
     cargo fmt --all
+
+# Benchmarks: `just bench vendi` (Vendi of 100,000 x 1,024 features, prism vs numpy).
+bench name="vendi":
+    cargo bench -p prism-vendi --bench {{name}}

@@ -282,3 +282,33 @@ fn later_stages_say_so_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not available yet"));
 }
+
+#[test]
+fn report_on_a_runs_table_writes_json_csv_and_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = common::repo_root().join("tests/reference/runs_fixture.csv");
+    std::fs::copy(&fixture, dir.path().join("runs.csv")).unwrap();
+    let out = prism(dir.path(), &["report", ".", "--bootstrap", "300"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report/report.json")).unwrap())
+            .unwrap();
+    let reference: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::repo_root().join("tests/reference/spearman_fixture.json")).unwrap(),
+    )
+    .unwrap();
+    let ours = report["metrics"]["gvendi"]["rho"].as_f64().unwrap();
+    let theirs = reference["metrics"]["gvendi"]["ood_mean"]["rho"]
+        .as_f64()
+        .unwrap();
+    assert!((ours - theirs).abs() < 1e-12);
+    assert!(
+        report["metrics"]["constant"]["rho"].is_null(),
+        "undefined ρ is null in JSON"
+    );
+    let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
+    assert!(md.lines().any(|l| l.starts_with("| gvendi |")), "{md}");
+    assert!(dir.path().join("report/report.csv").is_file());
+    let bad = prism(dir.path(), &["report", "missing.csv"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+}

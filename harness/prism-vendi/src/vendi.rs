@@ -91,13 +91,62 @@ pub fn vendi_score(
     })
 }
 
+/// The "centroids" variant (method.md §1, an open reading of the released scorer): cluster the
+/// unit-normalised rows with cosine k-means, k = ⌊n/10⌋ (at least 1), seeded k-means++ and 20
+/// Lloyd rounds, then score the k centroids. Rows are always normalised here.
+pub fn vendi_of_centroids(
+    features: &Features,
+    q: Order,
+    seed: u64,
+) -> Result<VendiScore, VendiError> {
+    if features.n() == 0 {
+        return Err(VendiError::Empty);
+    }
+    let mut unit = features.clone();
+    unit.l2_normalize();
+    let k = (features.n() / 10).max(1);
+    let km = crate::kmeans::cosine_kmeans(&unit, k, seed, 20);
+    let eig = spectrum(&km.centroids, true)?;
+    Ok(VendiScore {
+        vendi: vendi_from_eigenvalues(&eig, q),
+        n: features.n(),
+        d: features.d(),
+        q,
+    })
+}
+
 /// The eigenvalues λ (non-negative, summing to 1) of the normalised kernel of `features`.
 pub fn spectrum(features: &Features, normalize: bool) -> Result<Vec<f64>, VendiError> {
     let (n, d) = (features.n(), features.d());
-    // Copy to f64, normalising rows; zero rows carry no mass and are dropped.
-    let mut rows: Vec<f64> = Vec::with_capacity(n * d);
-    let mut kept = 0usize;
-    for i in 0..n {
+    let gram = if n > d {
+        covariance(features, normalize)?
+    } else {
+        kernel(features, normalize)?
+    };
+    let mut eig = gram
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|_| VendiError::Eigen)?;
+    let trace: f64 = eig.iter().map(|v| v.max(0.0)).sum();
+    if trace <= 0.0 {
+        return Err(VendiError::Empty);
+    }
+    for v in &mut eig {
+        *v = v.max(0.0) / trace;
+    }
+    Ok(eig)
+}
+
+/// Rows `range` of `features` as f64, scaled to unit norm if `normalize`; zero rows are dropped
+/// (they carry no mass).
+fn rows_f64(
+    features: &Features,
+    range: std::ops::Range<usize>,
+    normalize: bool,
+) -> Result<(Vec<f64>, usize), VendiError> {
+    let d = features.d();
+    let mut out = Vec::with_capacity(range.len() * d);
+    let mut kept = 0;
+    for i in range {
         let row = features.row(i);
         if row.iter().any(|v| !v.is_finite()) {
             return Err(VendiError::NonFinite(i));
@@ -107,26 +156,48 @@ pub fn spectrum(features: &Features, normalize: bool) -> Result<Vec<f64>, VendiE
             continue;
         }
         let scale = if normalize { 1.0 / norm } else { 1.0 };
-        rows.extend(row.iter().map(|v| *v as f64 * scale));
+        out.extend(row.iter().map(|v| *v as f64 * scale));
         kept += 1;
     }
+    Ok((out, kept))
+}
+
+/// Rows converted per block of the covariance accumulation: bounds the f64 copy to
+/// `BLOCK × d` values whatever n is.
+const BLOCK: usize = 4096;
+
+/// Σ x_i x_iᵀ (d × d), accumulated in f64 block by block with faer's GEMM.
+fn covariance(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiError> {
+    let (n, d) = (features.n(), features.d());
+    let mut c = Mat::<f64>::zeros(d, d);
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        let (rows, kept) = rows_f64(features, start..end, normalize)?;
+        if kept > 0 {
+            let x = faer::MatRef::from_row_major_slice(&rows, kept, d);
+            faer::linalg::matmul::matmul(
+                c.as_mut(),
+                faer::Accum::Add,
+                x.transpose(),
+                x,
+                1.0,
+                faer::get_global_parallelism(),
+            );
+        }
+        start = end;
+    }
+    Ok(c)
+}
+
+/// The n × n kernel X Xᵀ of the non-zero rows.
+fn kernel(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiError> {
+    let (rows, kept) = rows_f64(features, 0..features.n(), normalize)?;
     if kept == 0 {
         return Err(VendiError::Empty);
     }
-    let x = faer::MatRef::from_row_major_slice(&rows, kept, d);
-    let gram: Mat<f64> = if kept > d {
-        x.transpose() * x
-    } else {
-        x * x.transpose()
-    };
-    let mut eig = gram
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|_| VendiError::Eigen)?;
-    let trace: f64 = eig.iter().map(|v| v.max(0.0)).sum();
-    for v in &mut eig {
-        *v = v.max(0.0) / trace;
-    }
-    Ok(eig)
+    let x = faer::MatRef::from_row_major_slice(&rows, kept, features.d());
+    Ok(x * x.transpose())
 }
 
 /// `exp(H_q(λ))` of a distribution of eigenvalues (zeros are ignored).
@@ -225,6 +296,30 @@ mod tests {
         // One example is a valid input.
         let one = Features::new(vec![1.0, 2.0], 1, 2);
         assert!((vendi_score(&one, Order::Finite(1.0), true).unwrap().vendi - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn centroids_variant_scores_the_cluster_centres() {
+        // 40 rows in 4 tight bundles: k = 4 centroids ≈ the 4 orthogonal axes → Vendi ≈ 4.
+        let mut data = Vec::new();
+        for i in 0..40 {
+            let mut v = [0.01f32 * (i % 3) as f32; 4];
+            v[i % 4] = 1.0;
+            data.extend_from_slice(&v);
+        }
+        let f = Features::new(data, 40, 4);
+        let v = vendi_of_centroids(&f, Order::Finite(1.0), 0).unwrap().vendi;
+        assert!((v - 4.0).abs() < 0.01, "{v}");
+        // Fewer than 10 rows: one centroid, Vendi 1.
+        let small = Features::new(vec![1.0, 0.0, 0.0, 1.0], 2, 2);
+        assert!(
+            (vendi_of_centroids(&small, Order::Finite(1.0), 0)
+                .unwrap()
+                .vendi
+                - 1.0)
+                .abs()
+                < 1e-12
+        );
     }
 
     #[test]

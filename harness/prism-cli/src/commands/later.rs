@@ -94,15 +94,6 @@ pub struct StatusArgs {
     sweep: PathBuf,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct ReportArgs {
-    /// Sweep folder or runs table (.csv / .parquet).
-    input: PathBuf,
-    /// Output folder.
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
 pub fn features(_: FeaturesCommand) -> Result<ExitCode> {
     not_yet("features grad", "the G-Vendi engine (issue 5)")
 }
@@ -120,7 +111,4 @@ pub fn sweep(_: SweepArgs) -> Result<ExitCode> {
 }
 pub fn status(_: StatusArgs) -> Result<ExitCode> {
     not_yet("status", "the sweep runner (issue 7)")
-}
-pub fn report(_: ReportArgs) -> Result<ExitCode> {
-    not_yet("report", "the report issue (issue 8)")
 }

@@ -3,6 +3,7 @@
 mod config;
 mod data;
 mod later;
+mod report;
 mod subsets;
 mod vendi;
 
@@ -44,7 +45,7 @@ enum Command {
     /// Show the state of a sweep.
     Status(later::StatusArgs),
     /// Spearman report of metrics against OOD accuracy.
-    Report(later::ReportArgs),
+    Report(report::ReportArgs),
     /// Inspect the layered configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -63,6 +64,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => later::generate(args),
         Command::Sweep(args) => later::sweep(args),
         Command::Status(args) => later::status(args),
-        Command::Report(args) => later::report(args),
+        Command::Report(args) => report::run(args),
     }
 }

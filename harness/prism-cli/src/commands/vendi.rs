@@ -18,6 +18,13 @@ pub struct VendiArgs {
     /// eigenvalues are divided by their sum).
     #[arg(long)]
     no_normalize: bool,
+    /// Score the centroids of a cosine k-means (k = ⌊n/10⌋, seeded k-means++) instead of the
+    /// rows: the "centroids" reading of the released G-Vendi scorer.
+    #[arg(long)]
+    centroids: bool,
+    /// Seed of the k-means for --centroids.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Print `{"vendi": x, "n": n, "d": d, "q": q}`.
     #[arg(long)]
     json: bool,
@@ -26,8 +33,18 @@ pub struct VendiArgs {
 pub fn run(args: VendiArgs) -> Result<ExitCode> {
     let q = Order::parse(&args.q)?;
     let features = read_matrix(&args.file)?;
-    let score = vendi_score(&features, q, !args.no_normalize)
-        .with_context(|| format!("Vendi score of `{}`", args.file.display()))?;
+    if args.centroids && args.no_normalize {
+        return Err(UsageError(
+            "--centroids clusters unit vectors; it cannot be combined with --no-normalize".into(),
+        )
+        .into());
+    }
+    let score = if args.centroids {
+        prism_vendi::vendi_of_centroids(&features, q, args.seed)
+    } else {
+        vendi_score(&features, q, !args.no_normalize)
+    }
+    .with_context(|| format!("Vendi score of `{}`", args.file.display()))?;
     if args.json {
         let q_json = match q {
             Order::Infinity => serde_json::json!("inf"),

@@ -1,0 +1,71 @@
+//! `prism report`: Spearman correlations of every metric with OOD accuracy.
+
+use crate::exit::UsageError;
+use anyhow::{Context, Result};
+use prism_report::{ReportOptions, RunsTable, analyze, render};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A sweep folder (holding `runs.parquet` or `runs.csv`) or a runs table (.csv / .parquet).
+    input: PathBuf,
+    /// Output folder (default: `<sweep>/report`, or `report/` beside the table).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Bootstrap resamples for the confidence interval of ρ.
+    #[arg(long, default_value_t = 2000)]
+    bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn locate(input: &Path) -> Result<(PathBuf, PathBuf)> {
+    if input.is_dir() {
+        for name in ["runs.parquet", "runs.csv"] {
+            let table = input.join(name);
+            if table.is_file() {
+                return Ok((table, input.join("report")));
+            }
+        }
+        return Err(UsageError(format!(
+            "`{}` holds no runs.parquet or runs.csv",
+            input.display()
+        ))
+        .into());
+    }
+    if !input.is_file() {
+        return Err(UsageError(format!("`{}`: no such file or folder", input.display())).into());
+    }
+    let parent = input.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok((input.to_path_buf(), parent.join("report")))
+}
+
+pub fn run(args: ReportArgs) -> Result<ExitCode> {
+    let (table_path, default_out) = locate(&args.input)?;
+    let runs = RunsTable::read(&table_path).map_err(|e| UsageError(e.to_string()))?;
+    if runs.len() < 3 {
+        return Err(UsageError(format!(
+            "`{}`: {} runs; a correlation needs at least 3",
+            table_path.display(),
+            runs.len()
+        ))
+        .into());
+    }
+    let options = ReportOptions {
+        bootstrap_reps: args.bootstrap,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let report = analyze(&runs, &options);
+    let out = args.out.unwrap_or(default_out);
+    render::write_all(&report, &out)
+        .with_context(|| format!("writing the report into `{}`", out.display()))?;
+    print!("{}", render::markdown(&report));
+    eprintln!(
+        "wrote report.json, report.csv and report.md to `{}`",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

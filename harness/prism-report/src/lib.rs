@@ -1,0 +1,17 @@
+//! prism's report stage: which diversity metric predicts OOD generalization, how strongly, and
+//! how sure we are.
+//!
+//! - [`stats`]: rank correlation maths (Spearman with average ranks, p-values, bootstrap
+//!   intervals, partial correlation), tested against scipy;
+//! - [`runs`]: the runs table (one row per training run);
+//! - [`analysis`]: every metric against `ood_mean`, each benchmark and `id_acc`, pooled and
+//!   per scale;
+//! - [`render`]: `report.json`, `report.csv` and `report.md`.
+
+pub mod analysis;
+pub mod render;
+pub mod runs;
+pub mod stats;
+
+pub use analysis::{MetricReport, Report, ReportOptions, analyze};
+pub use runs::{RunsError, RunsTable};

@@ -1,0 +1,172 @@
+//! Writing a [`Report`]: `report.json`, `report.csv` and `report.md`.
+
+use crate::analysis::Report;
+use prism_core::atomic::{write_atomic, write_json_atomic};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Metric names ordered by pooled ρ, highest first (undefined ρ last).
+pub fn ranked(report: &Report) -> Vec<&String> {
+    let mut names: Vec<&String> = report.metrics.keys().collect();
+    names.sort_by(|a, b| {
+        let (ra, rb) = (report.metrics[*a].rho, report.metrics[*b].rho);
+        rb.is_nan()
+            .cmp(&ra.is_nan())
+            .reverse()
+            .then(rb.total_cmp(&ra))
+            .then(a.cmp(b))
+    });
+    names
+}
+
+fn num(v: f64, digits: usize) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        format!("{v:.digits$}")
+    }
+}
+
+fn p_value(p: f64) -> String {
+    if p.is_nan() {
+        "–".into()
+    } else if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// The report as Markdown: the main table (ρ, CI, p, partial ρ), ρ per benchmark, ρ per scale.
+pub fn markdown(report: &Report) -> String {
+    let mut md = String::new();
+    let level = (report.options.level * 100.0).round();
+    let _ = writeln!(md, "# Diversity metrics vs OOD accuracy\n");
+    let _ = writeln!(
+        md,
+        "{} runs; scales {:?}; strategies: {}. Spearman ρ with `ood_mean` (ties by average rank); p two-sided; {level}% CI: percentile bootstrap over runs ({} resamples, seed {}); partial ρ controls for scale.\n",
+        report.runs,
+        report.scales,
+        report.strategies.join(", "),
+        report.options.bootstrap_reps,
+        report.options.seed
+    );
+    let _ = writeln!(
+        md,
+        "| metric | ρ | {level}% CI | p | partial ρ (scale) | ρ with ID acc | n |"
+    );
+    let _ = writeln!(md, "|---|---:|---|---:|---:|---:|---:|");
+    for name in ranked(report) {
+        let m = &report.metrics[name];
+        let _ = writeln!(
+            md,
+            "| {name} | {} | [{}, {}] | {} | {} | {} | {} |",
+            num(m.rho, 3),
+            num(m.ci_low, 3),
+            num(m.ci_high, 3),
+            p_value(m.p),
+            num(m.partial_rho, 3),
+            num(m.id_acc.rho, 3),
+            m.n
+        );
+    }
+    if !report.benchmarks.is_empty() {
+        let _ = writeln!(md, "\n## ρ per benchmark\n");
+        let _ = writeln!(md, "| metric | {} |", report.benchmarks.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---:|".repeat(report.benchmarks.len()));
+        for name in ranked(report) {
+            let cells: Vec<String> = report
+                .benchmarks
+                .iter()
+                .map(|b| num(report.metrics[name].benches[b].rho, 3))
+                .collect();
+            let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+        }
+    }
+    if report.scales.len() > 1 {
+        let keys: Vec<String> = report
+            .metrics
+            .values()
+            .next()
+            .map(|m| m.by_scale.keys().cloned().collect())
+            .unwrap_or_default();
+        let _ = writeln!(md, "\n## ρ within each scale\n");
+        let _ = writeln!(
+            md,
+            "| metric | {} |",
+            keys.iter()
+                .map(|k| format!("n = {k}"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        let _ = writeln!(md, "|---|{}", "---:|".repeat(keys.len()));
+        for name in ranked(report) {
+            let cells: Vec<String> = keys
+                .iter()
+                .map(|k| num(report.metrics[name].by_scale[k].rho, 3))
+                .collect();
+            let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+        }
+    }
+    md
+}
+
+/// The report as CSV: one row per metric.
+pub fn csv(report: &Report) -> String {
+    let scale_keys: Vec<String> = report
+        .metrics
+        .values()
+        .next()
+        .map(|m| m.by_scale.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut header = vec![
+        "metric",
+        "n",
+        "rho",
+        "p",
+        "ci_low",
+        "ci_high",
+        "partial_rho",
+        "partial_p",
+        "id_acc_rho",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    header.extend(report.benchmarks.iter().map(|b| format!("bench.{b}.rho")));
+    header.extend(scale_keys.iter().map(|s| format!("scale.{s}.rho")));
+    let mut out = header.join(",") + "\n";
+    for name in ranked(report) {
+        let m = &report.metrics[name];
+        let mut row = vec![
+            name.clone(),
+            m.n.to_string(),
+            m.rho.to_string(),
+            m.p.to_string(),
+            m.ci_low.to_string(),
+            m.ci_high.to_string(),
+            m.partial_rho.to_string(),
+            m.partial_p.to_string(),
+            m.id_acc.rho.to_string(),
+        ];
+        row.extend(
+            report
+                .benchmarks
+                .iter()
+                .map(|b| m.benches[b].rho.to_string()),
+        );
+        row.extend(scale_keys.iter().map(|s| m.by_scale[s].rho.to_string()));
+        out += &(row.join(",") + "\n");
+    }
+    out
+}
+
+/// Writes `report.json`, `report.csv` and `report.md` into `dir`, atomically.
+pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<()> {
+    // JSON has no NaN: undefined statistics become null.
+    let json = serde_json::to_value(report).map_err(std::io::Error::other)?;
+    write_json_atomic(&dir.join("report.json"), &json)?;
+    write_atomic(&dir.join("report.csv"), csv(report).as_bytes())?;
+    write_atomic(&dir.join("report.md"), markdown(report).as_bytes())?;
+    Ok(())
+}

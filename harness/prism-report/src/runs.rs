@@ -1,0 +1,230 @@
+//! The runs table: one row per training run.
+//!
+//! Columns: `run_id`, `scale` (subset size), `strategy`, `seed`, `metric.<name>` per diversity
+//! metric, `bench.<name>` per OOD benchmark accuracy, `id_acc`, and `ood_mean` (the unweighted
+//! mean of the `bench.*` columns; computed when absent). Empty cells and `NaN` are missing
+//! values; statistics use the rows where both sides are present.
+
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why a runs table cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RunsError {
+    /// The file cannot be opened or parsed.
+    #[error("`{path}`: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A cell is not what its column needs.
+    #[error("`{path}`: line {line}, column `{column}`: {message}")]
+    Cell {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (the header is line 1).
+        line: usize,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A runs table in memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunsTable {
+    /// Run ids.
+    pub run_id: Vec<String>,
+    /// Subset size of each run.
+    pub scale: Vec<f64>,
+    /// Subset strategy of each run.
+    pub strategy: Vec<String>,
+    /// Seed of each run, as text.
+    pub seed: Vec<String>,
+    /// `metric.<name>` columns, by name.
+    pub metrics: BTreeMap<String, Vec<f64>>,
+    /// `bench.<name>` columns, by name.
+    pub benches: BTreeMap<String, Vec<f64>>,
+    /// In-distribution accuracy.
+    pub id_acc: Vec<f64>,
+    /// Mean OOD accuracy.
+    pub ood_mean: Vec<f64>,
+}
+
+impl RunsTable {
+    /// Number of runs.
+    pub fn len(&self) -> usize {
+        self.run_id.len()
+    }
+
+    /// Whether there are no runs.
+    pub fn is_empty(&self) -> bool {
+        self.run_id.is_empty()
+    }
+
+    /// Reads a `.csv` or `.parquet` runs table.
+    pub fn read(path: &Path) -> Result<RunsTable, RunsError> {
+        let columns = match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => read_csv(path)?,
+            Some("parquet") => read_parquet(path)?,
+            _ => {
+                return Err(RunsError::File {
+                    path: path.into(),
+                    message: "expected a runs table ending in .csv or .parquet".into(),
+                });
+            }
+        };
+        from_columns(path, columns)
+    }
+}
+
+type Columns = Vec<(String, Vec<String>)>;
+
+fn read_csv(path: &Path) -> Result<Columns, RunsError> {
+    let file_err = |message: String| RunsError::File {
+        path: path.into(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| file_err(e.to_string()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| file_err(e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut columns: Columns = headers.iter().map(|h| (h.clone(), Vec::new())).collect();
+    for record in reader.records() {
+        let record = record.map_err(|e| file_err(e.to_string()))?;
+        for (k, cell) in record.iter().enumerate() {
+            columns[k].1.push(cell.to_string());
+        }
+    }
+    Ok(columns)
+}
+
+fn read_parquet(path: &Path) -> Result<Columns, RunsError> {
+    let file_err = |message: String| RunsError::File {
+        path: path.into(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| file_err(e.to_string()))?;
+    let mut columns = Vec::new();
+    for col in df.columns() {
+        let cast = col
+            .cast(&DataType::String)
+            .map_err(|e| file_err(e.to_string()))?;
+        let strings = cast.str().map_err(|e| file_err(e.to_string()))?;
+        columns.push((
+            col.name().to_string(),
+            strings
+                .iter()
+                .map(|v| v.unwrap_or("").to_string())
+                .collect(),
+        ));
+    }
+    Ok(columns)
+}
+
+fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {
+    let find = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    let missing = |name: &str| RunsError::File {
+        path: path.into(),
+        message: format!("missing column `{name}`"),
+    };
+    let numbers = |name: &str, values: &[String]| -> Result<Vec<f64>, RunsError> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(row, v)| {
+                parse_number(v).ok_or_else(|| RunsError::Cell {
+                    path: path.into(),
+                    line: row + 2,
+                    column: name.into(),
+                    message: format!("`{v}` is not a number"),
+                })
+            })
+            .collect()
+    };
+    let run_id = find("run_id").ok_or_else(|| missing("run_id"))?.clone();
+    let n = run_id.len();
+    let text = |name: &str| {
+        find(name)
+            .cloned()
+            .unwrap_or_else(|| vec![String::new(); n])
+    };
+    let scale = numbers("scale", find("scale").ok_or_else(|| missing("scale"))?)?;
+    let mut metrics = BTreeMap::new();
+    let mut benches = BTreeMap::new();
+    for (name, values) in &columns {
+        if let Some(metric) = name.strip_prefix("metric.") {
+            metrics.insert(metric.to_string(), numbers(name, values)?);
+        } else if let Some(bench) = name.strip_prefix("bench.") {
+            benches.insert(bench.to_string(), numbers(name, values)?);
+        }
+    }
+    if metrics.is_empty() {
+        return Err(missing("metric.<name> (at least one)"));
+    }
+    let ood_mean = match find("ood_mean") {
+        Some(values) => numbers("ood_mean", values)?,
+        None if !benches.is_empty() => (0..n)
+            .map(|i| benches.values().map(|b| b[i]).sum::<f64>() / benches.len() as f64)
+            .collect(),
+        None => return Err(missing("ood_mean (or bench.<name> columns)")),
+    };
+    let id_acc = match find("id_acc") {
+        Some(values) => numbers("id_acc", values)?,
+        None => vec![f64::NAN; n],
+    };
+    Ok(RunsTable {
+        run_id,
+        scale,
+        strategy: text("strategy"),
+        seed: text("seed"),
+        metrics,
+        benches,
+        id_acc,
+        ood_mean,
+    })
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("nan") || t.eq_ignore_ascii_case("null") {
+        return Some(f64::NAN);
+    }
+    t.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_csv_and_names_bad_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        std::fs::write(
+            &path,
+            "run_id,scale,strategy,seed,metric.a,bench.x,bench.y,id_acc\nr1,100,random,0,1.5,0.5,0.7,0.8\nr2,200,groups,1,,0.6,0.8,0.9\n",
+        )
+        .unwrap();
+        let t = RunsTable::read(&path).unwrap();
+        assert_eq!(t.len(), 2);
+        assert!(t.metrics["a"][1].is_nan());
+        assert!(
+            (t.ood_mean[0] - 0.6).abs() < 1e-12,
+            "ood_mean is computed from bench.*"
+        );
+        std::fs::write(&path, "run_id,scale,metric.a\nr1,100,high\n").unwrap();
+        let err = RunsTable::read(&path).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("metric.a"), "{err}");
+    }
+}
