@@ -136,51 +136,80 @@ pub fn spectrum(features: &Features, normalize: bool) -> Result<Vec<f64>, VendiE
     Ok(eig)
 }
 
-/// Rows `range` of `features` as f64, scaled to unit norm if `normalize`; zero rows are dropped
-/// (they carry no mass).
+/// Rows `range` of `features` as f64 into `out` (resized), scaled to unit norm if `normalize`;
+/// zero rows are dropped (they carry no mass). Rows are converted in parallel. Returns how many
+/// rows were kept.
 fn rows_f64(
     features: &Features,
     range: std::ops::Range<usize>,
     normalize: bool,
-) -> Result<(Vec<f64>, usize), VendiError> {
-    let d = features.d();
-    let mut out = Vec::with_capacity(range.len() * d);
-    let mut kept = 0;
-    for i in range {
-        let row = features.row(i);
-        if row.iter().any(|v| !v.is_finite()) {
-            return Err(VendiError::NonFinite(i));
+    out: &mut Vec<f64>,
+) -> Result<usize, VendiError> {
+    use rayon::prelude::*;
+    let d = features.d().max(1);
+    let start = range.start;
+    out.resize(range.len() * d, 0.0);
+    // Convert every row in place; a zero row is marked by a NaN in its first slot.
+    out.par_chunks_mut(d).enumerate().try_for_each(|(k, dst)| {
+        let row = features.row(start + k);
+        let mut sq = 0.0f64;
+        for (o, v) in dst.iter_mut().zip(row) {
+            let x = *v as f64;
+            sq += x * x;
+            *o = x;
         }
-        let norm = row.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
-        if norm == 0.0 {
+        if !sq.is_finite() {
+            return Err(VendiError::NonFinite(start + k));
+        }
+        if sq == 0.0 {
+            dst[0] = f64::NAN;
+        } else if normalize {
+            let inv = 1.0 / sq.sqrt();
+            dst.iter_mut().for_each(|o| *o *= inv);
+        }
+        Ok(())
+    })?;
+    // Compact away the zero rows (rare), keeping order.
+    let mut kept = 0;
+    for k in 0..range.len() {
+        if out[k * d].is_nan() {
             continue;
         }
-        let scale = if normalize { 1.0 / norm } else { 1.0 };
-        out.extend(row.iter().map(|v| *v as f64 * scale));
+        if kept != k {
+            out.copy_within(k * d..(k + 1) * d, kept * d);
+        }
         kept += 1;
     }
-    Ok((out, kept))
+    out.truncate(kept * d);
+    Ok(kept)
 }
 
 /// Rows converted per block of the covariance accumulation: bounds the f64 copy to
 /// `BLOCK × d` values whatever n is.
 const BLOCK: usize = 4096;
 
-/// Σ x_i x_iᵀ (d × d), accumulated in f64 block by block with faer's GEMM.
+/// Σ x_i x_iᵀ (d × d), accumulated in f64 block by block with faer's GEMM. Only the lower
+/// triangle is computed (a symmetric rank-k update, half the work); the eigensolver reads only
+/// that triangle.
 fn covariance(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiError> {
     let (n, d) = (features.n(), features.d());
     let mut c = Mat::<f64>::zeros(d, d);
+    let mut buffer = Vec::with_capacity(BLOCK.min(n) * d);
     let mut start = 0;
     while start < n {
         let end = (start + BLOCK).min(n);
-        let (rows, kept) = rows_f64(features, start..end, normalize)?;
+        let kept = rows_f64(features, start..end, normalize, &mut buffer)?;
         if kept > 0 {
-            let x = faer::MatRef::from_row_major_slice(&rows, kept, d);
-            faer::linalg::matmul::matmul(
+            let x = faer::MatRef::from_row_major_slice(&buffer, kept, d);
+            use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+            matmul(
                 c.as_mut(),
+                BlockStructure::TriangularLower,
                 faer::Accum::Add,
                 x.transpose(),
+                BlockStructure::Rectangular,
                 x,
+                BlockStructure::Rectangular,
                 1.0,
                 faer::get_global_parallelism(),
             );
@@ -192,7 +221,8 @@ fn covariance(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiErr
 
 /// The n × n kernel X Xᵀ of the non-zero rows.
 fn kernel(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiError> {
-    let (rows, kept) = rows_f64(features, 0..features.n(), normalize)?;
+    let mut rows = Vec::new();
+    let kept = rows_f64(features, 0..features.n(), normalize, &mut rows)?;
     if kept == 0 {
         return Err(VendiError::Empty);
     }
