@@ -312,3 +312,73 @@ fn report_on_a_runs_table_writes_json_csv_and_markdown() {
     let bad = prism(dir.path(), &["report", "missing.csv"], &[]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn metric_list_and_compute_on_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = prism(dir.path(), &["metric", "list", "--json"], &[]);
+    assert!(list.status.success());
+    let metrics: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(metrics.len() >= 12);
+    assert!(
+        metrics.iter().all(|m| m["family"].is_string()
+            && m["needs"].is_array()
+            && m["direction"].is_string())
+    );
+    let rows: String = (0..30)
+        .map(|i| format!("{{\"id\": \"r{i}\", \"premise\": \"the {i} cat sat\", \"hypothesis\": \"a cat {i}\", \"label\": \"{}\"}}\n", if i % 2 == 0 { "entailment" } else { "neutral" }))
+        .collect();
+    std::fs::write(dir.path().join("d.jsonl"), rows).unwrap();
+    std::fs::write(dir.path().join("ids.txt"), "r0\nr1\nr2\nr3\n").unwrap();
+    let out = prism(
+        dir.path(),
+        &[
+            "metric",
+            "compute",
+            "--data",
+            "d.jsonl",
+            "--ids",
+            "ids.txt",
+            "--metrics",
+            "distinct-1,label-entropy",
+            "--json",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["label-entropy"], 1.0);
+    // Texts "the 0 cat sat a cat 0 entailment", ...: 4 × 8 tokens, unique: the cat sat a
+    // entailment neutral and the four numbers → 10 of 32.
+    assert!(
+        (v["distinct-1"].as_f64().unwrap() - 10.0 / 32.0).abs() < 1e-12,
+        "{v}"
+    );
+    let needs_embeddings = prism(
+        dir.path(),
+        &[
+            "metric",
+            "compute",
+            "--data",
+            "d.jsonl",
+            "--metrics",
+            "chamfer",
+        ],
+        &[],
+    );
+    assert_eq!(needs_embeddings.status.code(), Some(2));
+    assert!(stderr(&needs_embeddings).contains("--embeddings"));
+    let unknown = prism(
+        dir.path(),
+        &[
+            "metric",
+            "compute",
+            "--data",
+            "d.jsonl",
+            "--metrics",
+            "nope",
+        ],
+        &[],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -18,6 +18,7 @@ pub fn classify(err: &anyhow::Error) -> ExitClass {
             return e.exit_class();
         }
         if cause.downcast_ref::<UsageError>().is_some()
+            || cause.downcast_ref::<prism_report::RunsError>().is_some()
             || cause.downcast_ref::<prism_vendi::npy::NpyError>().is_some()
             || matches!(
                 cause.downcast_ref::<prism_vendi::VendiError>(),

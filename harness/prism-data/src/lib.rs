@@ -13,6 +13,7 @@ pub mod parse;
 pub mod stats;
 pub mod subset;
 pub mod table;
+pub mod text;
 
 pub use catalog::{DATASETS, DatasetInfo, Role};
 pub use error::DataError;

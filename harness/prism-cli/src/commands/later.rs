@@ -31,31 +31,6 @@ pub enum FeaturesCommand {
     },
 }
 
-#[derive(Debug, clap::Subcommand)]
-pub enum MetricCommand {
-    /// List the registered diversity metrics.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Compute metrics on a data set or subset.
-    Compute {
-        /// A normalised parquet table or JSONL of {premise, hypothesis, label}.
-        #[arg(long)]
-        data: PathBuf,
-        /// Restrict to these ids (one per line).
-        #[arg(long)]
-        ids: Option<PathBuf>,
-        /// Comma-separated metric names.
-        #[arg(long, value_delimiter = ',')]
-        metrics: Vec<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     /// Ids of the training subset (one per line).
@@ -96,9 +71,6 @@ pub struct StatusArgs {
 
 pub fn features(_: FeaturesCommand) -> Result<ExitCode> {
     not_yet("features grad", "the G-Vendi engine (issue 5)")
-}
-pub fn metric(_: MetricCommand) -> Result<ExitCode> {
-    not_yet("metric", "the baseline metrics (issue 6)")
 }
 pub fn train(_: TrainArgs) -> Result<ExitCode> {
     not_yet("train", "the models issue (issue 4)")

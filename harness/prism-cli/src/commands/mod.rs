@@ -3,6 +3,7 @@
 mod config;
 mod data;
 mod later;
+mod metric;
 mod report;
 mod subsets;
 mod vendi;
@@ -35,7 +36,7 @@ enum Command {
     Vendi(vendi::VendiArgs),
     /// Baseline diversity metrics.
     #[command(subcommand)]
-    Metric(later::MetricCommand),
+    Metric(metric::MetricCommand),
     /// Fine-tune the student on one subset and evaluate it.
     Train(later::TrainArgs),
     /// Generate text with a causal LM.
@@ -59,7 +60,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Vendi(args) => vendi::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Features(cmd) => later::features(cmd),
-        Command::Metric(cmd) => later::metric(cmd),
+        Command::Metric(cmd) => metric::run(cmd),
         Command::Train(args) => later::train(args),
         Command::Generate(args) => later::generate(args),
         Command::Sweep(args) => later::sweep(args),

@@ -1,0 +1,276 @@
+//! `prism metric list` and `prism metric compute`.
+
+use crate::exit::UsageError;
+use anyhow::{Context, Result};
+use prism_data::{Example, Table};
+use prism_metrics::{MetricError, MetricInput, Need, registry};
+use prism_vendi::Features;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MetricCommand {
+    /// List the registered diversity metrics: name, family, needs, direction.
+    List {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compute metrics on a data set (an example's text is premise + hypothesis + label).
+    Compute {
+        /// A normalised parquet table, or JSONL with `premise`, `hypothesis`, `label` (and an
+        /// optional `id`; the line number otherwise).
+        #[arg(long)]
+        data: PathBuf,
+        /// Keep only these ids (one per line), e.g. a subset's `.ids` file.
+        #[arg(long)]
+        ids: Option<PathBuf>,
+        /// Comma-separated metric names (`prism metric list`); default: every metric whose
+        /// inputs are available.
+        #[arg(long, value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Sentence embeddings, `.npy`, one row per example of --data (before --ids).
+        #[arg(long)]
+        embeddings: Option<PathBuf>,
+        /// Gradient features, `.npy`, one row per example of --data (before --ids).
+        #[arg(long)]
+        gradients: Option<PathBuf>,
+        /// Seed for metrics that cluster or sample.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print a JSON object {metric: value}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: MetricCommand) -> Result<ExitCode> {
+    match cmd {
+        MetricCommand::List { json } => list(json),
+        MetricCommand::Compute {
+            data,
+            ids,
+            metrics,
+            embeddings,
+            gradients,
+            seed,
+            json,
+        } => compute(
+            &data,
+            ids.as_deref(),
+            &metrics,
+            embeddings.as_deref(),
+            gradients.as_deref(),
+            seed,
+            json,
+        ),
+    }
+}
+
+fn list(json: bool) -> Result<ExitCode> {
+    let rows: Vec<serde_json::Value> = registry()
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "name": m.name(),
+                "family": m.family(),
+                "needs": m.needs(),
+                "direction": m.direction(),
+                "description": m.description(),
+            })
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<32} {:<10} {:<20} {:<8} description",
+        "metric", "family", "needs", "higher"
+    );
+    for r in rows {
+        let needs: Vec<&str> = r["needs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let higher = if r["direction"] == "higher-is-more-diverse" {
+            "diverse"
+        } else {
+            "uniform"
+        };
+        println!(
+            "{:<32} {:<10} {:<20} {:<8} {}",
+            r["name"].as_str().unwrap_or_default(),
+            r["family"].as_str().unwrap_or_default(),
+            needs.join(","),
+            higher,
+            r["description"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_examples(path: &Path) -> Result<Vec<Example>> {
+    if path.extension().and_then(|e| e.to_str()) == Some("jsonl") {
+        let text = fs_err::read_to_string(path)?;
+        let mut out = Vec::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| UsageError(format!("`{}`: line {}: {e}", path.display(), i + 1)))?;
+            let field = |k: &str| -> Result<String> {
+                v[k].as_str().map(str::to_string).ok_or_else(|| {
+                    UsageError(format!(
+                        "`{}`: line {}: missing string field `{k}`",
+                        path.display(),
+                        i + 1
+                    ))
+                    .into()
+                })
+            };
+            out.push(Example {
+                id: v["id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("line-{}", i + 1)),
+                premise: field("premise")?,
+                hypothesis: field("hypothesis")?,
+                label: field("label")?,
+                source: "jsonl".into(),
+                group: String::new(),
+                split: String::new(),
+            });
+        }
+        return Ok(out);
+    }
+    if !path.is_file() {
+        return Err(UsageError(format!("`{}`: no such file", path.display())).into());
+    }
+    Ok(Table::read_parquet(path)?.examples)
+}
+
+fn load_matrix(path: Option<&Path>, rows: usize, keep: &[usize]) -> Result<Option<Features>> {
+    let Some(path) = path else { return Ok(None) };
+    let f = prism_vendi::npy::read_npy(path)?;
+    if f.n() != rows {
+        return Err(UsageError(format!(
+            "`{}` has {} rows; --data has {rows} examples",
+            path.display(),
+            f.n()
+        ))
+        .into());
+    }
+    Ok(Some(f.select(keep)))
+}
+
+fn compute(
+    data: &Path,
+    ids: Option<&Path>,
+    names: &[String],
+    embeddings: Option<&Path>,
+    gradients: Option<&Path>,
+    seed: u64,
+    json: bool,
+) -> Result<ExitCode> {
+    let examples = read_examples(data).with_context(|| format!("reading `{}`", data.display()))?;
+    let keep: Vec<usize> = match ids {
+        None => (0..examples.len()).collect(),
+        Some(path) => {
+            let index: HashMap<&str, usize> = examples
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.id.as_str(), i))
+                .collect();
+            let text = fs_err::read_to_string(path)?;
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .enumerate()
+                .map(|(line, id)| {
+                    index.get(id).copied().ok_or_else(|| {
+                        UsageError(format!(
+                            "`{}`: line {}: id `{id}` is not in `{}`",
+                            path.display(),
+                            line + 1,
+                            data.display()
+                        ))
+                        .into()
+                    })
+                })
+                .collect::<Result<_>>()?
+        }
+    };
+    let texts: Vec<String> = keep
+        .iter()
+        .map(|i| {
+            let e = &examples[*i];
+            format!("{} {} {}", e.premise, e.hypothesis, e.label)
+        })
+        .collect();
+    let labels: Vec<String> = keep.iter().map(|i| examples[*i].label.clone()).collect();
+    let emb = load_matrix(embeddings, examples.len(), &keep)?;
+    let grad = load_matrix(gradients, examples.len(), &keep)?;
+    let input = MetricInput {
+        texts: &texts,
+        labels: &labels,
+        embeddings: emb.as_ref(),
+        gradients: grad.as_ref(),
+        seed,
+    };
+
+    let all = registry();
+    let chosen: Vec<_> = if names.is_empty() {
+        let available = |need: &Need| match need {
+            Need::Texts | Need::Labels => true,
+            Need::Embeddings => emb.is_some(),
+            Need::GradientFeatures => grad.is_some(),
+        };
+        all.iter()
+            .filter(|m| m.needs().iter().all(available))
+            .collect()
+    } else {
+        names
+            .iter()
+            .map(|n| {
+                all.iter().find(|m| m.name() == n).ok_or_else(|| {
+                    let known: Vec<&str> = all.iter().map(|m| m.name()).collect();
+                    anyhow::Error::from(UsageError(format!(
+                        "unknown metric `{n}`; known: {}",
+                        known.join(", ")
+                    )))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut values = serde_json::Map::new();
+    for m in chosen {
+        let start = std::time::Instant::now();
+        let value = m.compute(&input).map_err(|e| match e {
+            MetricError::MissingInput { .. } => anyhow::Error::from(UsageError(format!(
+                "{e}; pass --embeddings / --gradients (.npy, one row per example)"
+            ))),
+            other => anyhow::Error::from(other),
+        })?;
+        if !json {
+            println!(
+                "{:<32} {:>14.6}   ({:.2} s)",
+                m.name(),
+                value,
+                start.elapsed().as_secs_f64()
+            );
+        }
+        values.insert(m.name().to_string(), value.into());
+    }
+    if json {
+        println!("{}", serde_json::Value::Object(values));
+    } else {
+        eprintln!("{} examples from `{}`", keep.len(), data.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,156 @@
+//! Diversity metrics: one trait ([`DiversityMetric`]), one registry ([`registry`]), one file
+//! per metric under `metrics/`.
+//!
+//! A metric sees a [`MetricInput`]: the texts and labels of a data set, and, when it needs
+//! them, feature matrices (sentence embeddings, gradient features) with one row per example.
+//! Adding a metric is one new file in `metrics/` and one line in [`registry`]; see
+//! `docs/adding-a-metric.md`.
+
+pub mod metrics;
+
+use prism_vendi::Features;
+use serde::Serialize;
+
+/// What kind of signal a metric reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Surface n-grams and compression.
+    Lexical,
+    /// Sentence-embedding geometry.
+    Embedding,
+    /// Gradient features of a proxy model (G-Vendi).
+    Gradient,
+    /// The label distribution.
+    Label,
+}
+
+/// An input a metric needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Need {
+    /// The example texts.
+    Texts,
+    /// The labels.
+    Labels,
+    /// One embedding per example.
+    Embeddings,
+    /// One gradient feature vector per example.
+    GradientFeatures,
+}
+
+/// How to read a metric's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// A larger value means a more diverse data set.
+    HigherIsMoreDiverse,
+    /// A smaller value means a more diverse data set (e.g. compression ratio).
+    LowerIsMoreDiverse,
+}
+
+/// What a metric is computed on. Feature matrices, when present, have one row per text.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricInput<'a> {
+    /// One text per example (by default premise + hypothesis + label).
+    pub texts: &'a [String],
+    /// One label per example.
+    pub labels: &'a [String],
+    /// Sentence embeddings, if available.
+    pub embeddings: Option<&'a Features>,
+    /// Gradient features, if available.
+    pub gradients: Option<&'a Features>,
+    /// Seed for metrics that sample or cluster.
+    pub seed: u64,
+}
+
+/// Why a metric cannot be computed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MetricError {
+    /// An input the metric needs is missing.
+    #[error("metric `{metric}` needs {need:?}, which this input does not provide")]
+    MissingInput {
+        /// The metric.
+        metric: &'static str,
+        /// What is missing.
+        need: Need,
+    },
+    /// Too few examples for the metric to be defined.
+    #[error("metric `{metric}` needs at least {min} examples, got {n}")]
+    TooFew {
+        /// The metric.
+        metric: &'static str,
+        /// Minimum.
+        min: usize,
+        /// Given.
+        n: usize,
+    },
+    /// The underlying computation failed.
+    #[error("metric `{metric}`: {message}")]
+    Failed {
+        /// The metric.
+        metric: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A diversity metric of a data set.
+pub trait DiversityMetric: Send + Sync {
+    /// Unique name, used on the command line and in reports (`distinct-2`).
+    fn name(&self) -> &'static str;
+    /// One line saying what it measures.
+    fn description(&self) -> &'static str;
+    /// What kind of signal it reads.
+    fn family(&self) -> Family;
+    /// The inputs it needs.
+    fn needs(&self) -> &'static [Need];
+    /// How to read its value.
+    fn direction(&self) -> Direction;
+    /// The value on `input`.
+    fn compute(&self, input: &MetricInput) -> Result<f64, MetricError>;
+}
+
+/// Every registered metric, in a stable order. Adding a metric: one line here.
+pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
+    use metrics::*;
+    vec![
+        Box::new(distinct_n::DistinctN(1)),
+        Box::new(distinct_n::DistinctN(2)),
+        Box::new(distinct_n::DistinctN(3)),
+        Box::new(ngram_entropy::NgramEntropy(1)),
+        Box::new(ngram_entropy::NgramEntropy(2)),
+        Box::new(ngram_entropy::NgramEntropy(3)),
+        Box::new(ngram_entropy::NgramEntropy(4)),
+        Box::new(compression_ratio::CompressionRatio),
+        Box::new(ngram_vendi::NgramVendi),
+        Box::new(label_entropy::LabelEntropy),
+        Box::new(embedding_vendi::EmbeddingVendi),
+        Box::new(pairwise_distance::MeanPairwiseDistance),
+        Box::new(remote_clique::RemoteClique),
+        Box::new(chamfer::Chamfer),
+        Box::new(kmeans::ClusterEntropy),
+        Box::new(kmeans::ClusterInertia),
+        Box::new(logdet::LogDet),
+        Box::new(gvendi::GVendi),
+    ]
+}
+
+/// Looks a metric up by name.
+pub fn find(name: &str) -> Option<Box<dyn DiversityMetric>> {
+    registry().into_iter().find(|m| m.name() == name)
+}
+
+/// The feature matrix `need` names, or the error saying it is missing.
+pub(crate) fn require<'a>(
+    input: &MetricInput<'a>,
+    metric: &'static str,
+    need: Need,
+) -> Result<&'a Features, MetricError> {
+    let f = match need {
+        Need::Embeddings => input.embeddings,
+        Need::GradientFeatures => input.gradients,
+        _ => None,
+    };
+    f.ok_or(MetricError::MissingInput { metric, need })
+}

@@ -1,0 +1,53 @@
+//! Embedding Vendi: the Vendi score (q = 1) of sentence embeddings under the cosine kernel.
+
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+use prism_vendi::{Order, vendi_score};
+
+/// Vendi of the embeddings.
+pub struct EmbeddingVendi;
+
+impl DiversityMetric for EmbeddingVendi {
+    fn name(&self) -> &'static str {
+        "embedding-vendi"
+    }
+    fn description(&self) -> &'static str {
+        "Vendi score of sentence embeddings, cosine kernel, q = 1"
+    }
+    fn family(&self) -> Family {
+        Family::Embedding
+    }
+    fn needs(&self) -> &'static [Need] {
+        &[Need::Embeddings]
+    }
+    fn direction(&self) -> Direction {
+        Direction::HigherIsMoreDiverse
+    }
+    fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
+        let e = require(input, self.name(), Need::Embeddings)?;
+        vendi_score(e, Order::Finite(1.0), true)
+            .map(|s| s.vendi)
+            .map_err(|err| MetricError::Failed {
+                metric: self.name(),
+                message: err.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orthonormal_embeddings_score_n() {
+        let e = crate::metrics::axes(4, 6);
+        let v = EmbeddingVendi
+            .compute(&crate::metrics::with_features(&[], Some(&e), None))
+            .unwrap();
+        assert!((v - 4.0).abs() < 1e-9);
+        assert!(
+            EmbeddingVendi
+                .compute(&crate::metrics::with_features(&[], None, None))
+                .is_err()
+        );
+    }
+}

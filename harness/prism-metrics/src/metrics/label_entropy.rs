@@ -1,0 +1,60 @@
+//! Label entropy (bits): how evenly the labels are spread. Subsets hold it nearly fixed by
+//! construction; reported so a reader can check that.
+
+use super::entropy_bits;
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use std::collections::HashMap;
+
+/// Shannon entropy of the label distribution.
+pub struct LabelEntropy;
+
+impl DiversityMetric for LabelEntropy {
+    fn name(&self) -> &'static str {
+        "label-entropy"
+    }
+    fn description(&self) -> &'static str {
+        "Shannon entropy (bits) of the label distribution"
+    }
+    fn family(&self) -> Family {
+        Family::Label
+    }
+    fn needs(&self) -> &'static [Need] {
+        &[Need::Labels]
+    }
+    fn direction(&self) -> Direction {
+        Direction::HigherIsMoreDiverse
+    }
+    fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
+        if input.labels.is_empty() {
+            return Err(MetricError::MissingInput {
+                metric: self.name(),
+                need: Need::Labels,
+            });
+        }
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for l in input.labels {
+            *counts.entry(l.as_str()).or_insert(0) += 1;
+        }
+        Ok(entropy_bits(&counts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed() {
+        let labels: Vec<String> = ["entailment", "entailment", "neutral", "contradiction"]
+            .map(String::from)
+            .to_vec();
+        let input = MetricInput {
+            texts: &[],
+            labels: &labels,
+            embeddings: None,
+            gradients: None,
+            seed: 0,
+        };
+        assert!((LabelEntropy.compute(&input).unwrap() - 1.5).abs() < 1e-15);
+    }
+}

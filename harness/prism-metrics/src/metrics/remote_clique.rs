@@ -1,0 +1,65 @@
+//! Remote-clique: the mean Euclidean distance over all pairs of unit-normalised embeddings
+//! (Chandra and Halldórsson's remote-clique objective, averaged).
+
+use super::for_each_similarity_row;
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+
+/// Mean pairwise Euclidean distance of unit embeddings.
+pub struct RemoteClique;
+
+impl DiversityMetric for RemoteClique {
+    fn name(&self) -> &'static str {
+        "remote-clique"
+    }
+    fn description(&self) -> &'static str {
+        "mean Euclidean distance over all pairs of unit embeddings"
+    }
+    fn family(&self) -> Family {
+        Family::Embedding
+    }
+    fn needs(&self) -> &'static [Need] {
+        &[Need::Embeddings]
+    }
+    fn direction(&self) -> Direction {
+        Direction::HigherIsMoreDiverse
+    }
+    fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
+        let e = require(input, self.name(), Need::Embeddings)?;
+        let n = e.n();
+        if n < 2 {
+            return Err(MetricError::TooFew {
+                metric: self.name(),
+                min: 2,
+                n,
+            });
+        }
+        let mut total = 0.0;
+        for_each_similarity_row(e, |i, sims| {
+            total += sims[i + 1..]
+                .iter()
+                .map(|s| (2.0 - 2.0 * s).max(0.0).sqrt())
+                .sum::<f64>();
+        });
+        Ok(total / (n * (n - 1) / 2) as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed() {
+        let e = crate::metrics::axes(3, 4);
+        let v = RemoteClique
+            .compute(&crate::metrics::with_features(&[], Some(&e), None))
+            .unwrap();
+        assert!((v - 2f64.sqrt()).abs() < 1e-12);
+        // e1, e1, e2: distances 0, √2, √2 → mean 2√2/3.
+        let f = prism_vendi::Features::new(vec![1.0, 0.0, 1.0, 0.0, 0.0, 1.0], 3, 2);
+        let v = RemoteClique
+            .compute(&crate::metrics::with_features(&[], Some(&f), None))
+            .unwrap();
+        assert!((v - 2.0 * 2f64.sqrt() / 3.0).abs() < 1e-12);
+    }
+}
