@@ -5,7 +5,7 @@ use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
 use prism_vendi::{Order, vendi_score};
 
 /// Columns of the hashed n-gram vectors.
-pub const DIM: usize = 4096;
+pub const DIM: usize = 2048;
 
 /// Vendi of hashed n-gram vectors.
 pub struct NgramVendi;
