@@ -42,6 +42,13 @@ where
         })?;
     fill(tmp.as_file_mut())?;
     tmp.as_file_mut().sync_all()?;
+    // Temp files are created 0600; results are meant to be read by others like any file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path).map_err(|e| {
         io::Error::new(
             e.error.kind(),

@@ -9,6 +9,8 @@
 //! - [`render`]: `report.json`, `report.csv` and `report.md`.
 
 pub mod analysis;
+pub mod html;
+pub mod plots;
 pub mod render;
 pub mod runs;
 pub mod stats;

@@ -161,12 +161,18 @@ pub fn csv(report: &Report) -> String {
     out
 }
 
-/// Writes `report.json`, `report.csv` and `report.md` into `dir`, atomically.
-pub fn write_all(report: &Report, dir: &Path) -> std::io::Result<()> {
+/// Writes `report.json`, `report.csv`, `report.md`, the plots (`plots/*.svg|png`) and the
+/// self-contained `report.html` into `dir`; every file is written atomically.
+pub fn write_all(report: &Report, runs: &crate::RunsTable, dir: &Path) -> std::io::Result<()> {
     // JSON has no NaN: undefined statistics become null.
     let json = serde_json::to_value(report).map_err(std::io::Error::other)?;
     write_json_atomic(&dir.join("report.json"), &json)?;
     write_atomic(&dir.join("report.csv"), csv(report).as_bytes())?;
     write_atomic(&dir.join("report.md"), markdown(report).as_bytes())?;
+    let figures = crate::plots::write_plots(report, runs, &dir.join("plots"))?;
+    write_atomic(
+        &dir.join("report.html"),
+        crate::html::page(report, &figures)?.as_bytes(),
+    )?;
     Ok(())
 }

@@ -60,11 +60,11 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     };
     let report = analyze(&runs, &options);
     let out = args.out.unwrap_or(default_out);
-    render::write_all(&report, &out)
+    render::write_all(&report, &runs, &out)
         .with_context(|| format!("writing the report into `{}`", out.display()))?;
     print!("{}", render::markdown(&report));
     eprintln!(
-        "wrote report.json, report.csv and report.md to `{}`",
+        "wrote report.json, report.csv, report.md, report.html and plots/ to `{}`",
         out.display()
     );
     Ok(ExitCode::SUCCESS)

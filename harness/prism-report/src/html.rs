@@ -1,0 +1,103 @@
+//! `report.html`: one self-contained page (tables and plots inlined as base64 PNG) that opens
+//! in any browser without a server or network.
+
+use crate::analysis::Report;
+use crate::plots::Figure;
+use crate::render::ranked;
+use base64::Engine;
+use std::fmt::Write as _;
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn num(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn p_value(p: f64) -> String {
+    if p.is_nan() {
+        "–".into()
+    } else if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// The page, with `figures` read from disk and inlined.
+pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>prism report</title>\n<style>\
+         body{{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}\
+         td:first-child,th:first-child{{text-align:left}}th{{background:#f3f3f3}}figure{{margin:1.5em 0}}img{{max-width:100%}}\
+         </style></head><body>\n<h1>Diversity metrics vs OOD accuracy</h1>\n"
+    );
+    let level = (report.options.level * 100.0).round();
+    let _ = writeln!(
+        h,
+        "<p>{} runs; scales {:?}; strategies: {}. Spearman ρ with <code>ood_mean</code>; {level}% percentile bootstrap interval ({} resamples, seed {}); partial ρ controls for scale.</p>",
+        report.runs,
+        report.scales,
+        esc(&report.strategies.join(", ")),
+        report.options.bootstrap_reps,
+        report.options.seed
+    );
+    let _ = writeln!(
+        h,
+        "<table id=\"main\"><tr><th>metric</th><th>ρ</th><th>{level}% CI</th><th>p</th><th>partial ρ (scale)</th><th>ρ with ID acc</th><th>n</th></tr>"
+    );
+    for name in ranked(report) {
+        let m = &report.metrics[name];
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            num(m.rho),
+            num(m.ci_low),
+            num(m.ci_high),
+            p_value(m.p),
+            num(m.partial_rho),
+            num(m.id_acc.rho),
+            m.n
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    if !report.benchmarks.is_empty() {
+        let _ = write!(h, "<h2>ρ per benchmark</h2>\n<table><tr><th>metric</th>");
+        for b in &report.benchmarks {
+            let _ = write!(h, "<th>{}</th>", esc(b));
+        }
+        let _ = writeln!(h, "</tr>");
+        for name in ranked(report) {
+            let _ = write!(h, "<tr><td>{}</td>", esc(name));
+            for b in &report.benchmarks {
+                let _ = write!(h, "<td>{}</td>", num(report.metrics[name].benches[b].rho));
+            }
+            let _ = writeln!(h, "</tr>");
+        }
+        let _ = writeln!(h, "</table>");
+    }
+    let _ = writeln!(h, "<h2>Plots</h2>");
+    for f in figures {
+        let bytes = std::fs::read(&f.png)?;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let _ = writeln!(
+            h,
+            "<figure><img alt=\"{t}\" src=\"data:image/png;base64,{data}\"><figcaption>{t}</figcaption></figure>",
+            t = esc(&f.title)
+        );
+    }
+    let _ = writeln!(h, "</body></html>");
+    Ok(h)
+}
