@@ -44,3 +44,17 @@ fmt:
 # Benchmarks: `just bench vendi` (Vendi of 100,000 x 1,024 features, prism vs numpy).
 bench name="vendi":
     cargo bench -p prism-vendi --bench {{name}}
+
+# Render a report's HTML page in headless Chromium (installed from Debian if missing), check
+# that its tables and plots are there, and save a screenshot next to it.
+check-html report_dir:
+    command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$(mktemp -d)" --dump-dom "file://$(realpath {{report_dir}})/report.html" 2>/dev/null > /tmp/prism-report-dom.html
+    grep -q '<table id="main">' /tmp/prism-report-dom.html && grep -q 'data:image/png;base64' /tmp/prism-report-dom.html
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$(mktemp -d)" --window-size=1200,1600 --screenshot="$(realpath {{report_dir}})/screenshot.png" "file://$(realpath {{report_dir}})/report.html" 2>/dev/null
+    @echo "report.html renders; screenshot at {{report_dir}}/screenshot.png"
+
+# A report of the committed scipy fixture table, for trying the report stage alone.
+report-demo:
+    mkdir -p results/report-demo && cp tests/reference/runs_fixture.csv results/report-demo/runs.csv
+    {{prism}} report results/report-demo
