@@ -311,11 +311,20 @@ fn report_on_a_runs_table_writes_json_csv_and_markdown() {
     assert!(dir.path().join("report/report.csv").is_file());
     let html = std::fs::read_to_string(dir.path().join("report/report.html")).unwrap();
     assert!(html.contains("<table id=\"main\">") && html.contains("data:image/png;base64,"));
-    assert!(!html.contains("src=\"http"), "the page must be self-contained");
+    assert!(
+        !html.contains("src=\"http"),
+        "the page must be self-contained"
+    );
     for plot in ["rho-bars", "rho-heatmap", "scatter-gvendi"] {
         for ext in ["png", "svg"] {
             let path = dir.path().join(format!("report/plots/{plot}.{ext}"));
-            assert!(std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false), "{}", path.display());
+            assert!(
+                std::fs::metadata(&path)
+                    .map(|m| m.len() > 1000)
+                    .unwrap_or(false),
+                "{}",
+                path.display()
+            );
         }
     }
     let bad = prism(dir.path(), &["report", "missing.csv"], &[]);

@@ -3,7 +3,7 @@
 
 use crate::analysis::Report;
 use crate::plots::Figure;
-use crate::render::ranked;
+use crate::render::{num, p_value, ranked};
 use base64::Engine;
 use std::fmt::Write as _;
 
@@ -12,24 +12,6 @@ fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn num(v: f64) -> String {
-    if v.is_nan() {
-        "–".into()
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-fn p_value(p: f64) -> String {
-    if p.is_nan() {
-        "–".into()
-    } else if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 /// The page, with `figures` read from disk and inlined.
@@ -63,12 +45,12 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
             h,
             "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(name),
-            num(m.rho),
-            num(m.ci_low),
-            num(m.ci_high),
+            num(m.rho, 3),
+            num(m.ci_low, 3),
+            num(m.ci_high, 3),
             p_value(m.p),
-            num(m.partial_rho),
-            num(m.id_acc.rho),
+            num(m.partial_rho, 3),
+            num(m.id_acc.rho, 3),
             m.n
         );
     }
@@ -82,7 +64,11 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
         for name in ranked(report) {
             let _ = write!(h, "<tr><td>{}</td>", esc(name));
             for b in &report.benchmarks {
-                let _ = write!(h, "<td>{}</td>", num(report.metrics[name].benches[b].rho));
+                let _ = write!(
+                    h,
+                    "<td>{}</td>",
+                    num(report.metrics[name].benches[b].rho, 3)
+                );
             }
             let _ = writeln!(h, "</tr>");
         }

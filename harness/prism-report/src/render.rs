@@ -19,7 +19,8 @@ pub fn ranked(report: &Report) -> Vec<&String> {
     names
 }
 
-fn num(v: f64, digits: usize) -> String {
+/// A statistic for a table cell: `–` when undefined.
+pub(crate) fn num(v: f64, digits: usize) -> String {
     if v.is_nan() {
         "–".into()
     } else {
@@ -27,7 +28,8 @@ fn num(v: f64, digits: usize) -> String {
     }
 }
 
-fn p_value(p: f64) -> String {
+/// A p-value for a table cell: scientific below 1e-4, `–` when undefined.
+pub(crate) fn p_value(p: f64) -> String {
     if p.is_nan() {
         "–".into()
     } else if p < 1e-4 {

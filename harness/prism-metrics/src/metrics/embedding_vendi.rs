@@ -1,7 +1,6 @@
 //! Embedding Vendi: the Vendi score (q = 1) of sentence embeddings under the cosine kernel.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
-use prism_vendi::{Order, vendi_score};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
 
 /// Vendi of the embeddings.
 pub struct EmbeddingVendi;
@@ -23,13 +22,7 @@ impl DiversityMetric for EmbeddingVendi {
         Direction::HigherIsMoreDiverse
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let e = require(input, self.name(), Need::Embeddings)?;
-        vendi_score(e, Order::Finite(1.0), true)
-            .map(|s| s.vendi)
-            .map_err(|err| MetricError::Failed {
-                metric: self.name(),
-                message: err.to_string(),
-            })
+        super::vendi_of(input, self.name(), Need::Embeddings)
     }
 }
 

@@ -1,8 +1,7 @@
 //! G-Vendi (method.md §1): the Vendi score (q = 1) of unit-normalised projected gradient
 //! features of a proxy model, read from the feature store.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
-use prism_vendi::{Order, vendi_score};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
 
 /// Vendi of gradient features.
 pub struct GVendi;
@@ -24,13 +23,7 @@ impl DiversityMetric for GVendi {
         Direction::HigherIsMoreDiverse
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let g = require(input, self.name(), Need::GradientFeatures)?;
-        vendi_score(g, Order::Finite(1.0), true)
-            .map(|s| s.vendi)
-            .map_err(|err| MetricError::Failed {
-                metric: self.name(),
-                message: err.to_string(),
-            })
+        super::vendi_of(input, self.name(), Need::GradientFeatures)
     }
 }
 

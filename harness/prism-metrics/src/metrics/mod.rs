@@ -38,6 +38,21 @@ pub(crate) fn for_each_similarity_row(x: &Features, mut f: impl FnMut(usize, &[f
     }
 }
 
+/// The Vendi score (q = 1, cosine kernel) of the feature matrix `need` names.
+pub(crate) fn vendi_of(
+    input: &crate::MetricInput,
+    metric: &'static str,
+    need: crate::Need,
+) -> Result<f64, crate::MetricError> {
+    let x = crate::require(input, metric, need)?;
+    prism_vendi::vendi_score(x, prism_vendi::Order::Finite(1.0), true)
+        .map(|s| s.vendi)
+        .map_err(|e| crate::MetricError::Failed {
+            metric,
+            message: e.to_string(),
+        })
+}
+
 /// Shannon entropy in bits of a frequency table.
 pub(crate) fn entropy_bits<K>(counts: &HashMap<K, usize>) -> f64 {
     let total: usize = counts.values().sum();
