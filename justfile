@@ -27,11 +27,12 @@ subsets name="nli":
 stats:
     {{prism}} data stats
 
-# The test suite CI runs: formatting, clippy with -D warnings, and the tests.
+# The test suite CI runs: formatting, clippy with -D warnings, and the tests (nextest where it
+# is installed, as on the project's machines; cargo test otherwise).
 test:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
-    cargo test --workspace
+    if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace --lib --bins --tests; fi
 
 # Slow checks on the full real data (needs `just fetch` first).
 test-data: fetch
