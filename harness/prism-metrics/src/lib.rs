@@ -95,20 +95,48 @@ pub enum MetricError {
     },
 }
 
+/// What a metric is: its identity and how to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MetricInfo {
+    /// Unique name, used on the command line and in reports (`distinct-2`).
+    pub name: &'static str,
+    /// One line saying what it measures.
+    pub description: &'static str,
+    /// What kind of signal it reads.
+    pub family: Family,
+    /// The inputs it needs.
+    pub needs: &'static [Need],
+    /// How to read its value.
+    pub direction: Direction,
+}
+
 /// A diversity metric of a data set.
 pub trait DiversityMetric: Send + Sync {
-    /// Unique name, used on the command line and in reports (`distinct-2`).
-    fn name(&self) -> &'static str;
-    /// One line saying what it measures.
-    fn description(&self) -> &'static str;
-    /// What kind of signal it reads.
-    fn family(&self) -> Family;
-    /// The inputs it needs.
-    fn needs(&self) -> &'static [Need];
-    /// How to read its value.
-    fn direction(&self) -> Direction;
+    /// Its identity and how to read it.
+    fn info(&self) -> MetricInfo;
     /// The value on `input`.
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError>;
+
+    /// Shorthand for `info().name`.
+    fn name(&self) -> &'static str {
+        self.info().name
+    }
+    /// Shorthand for `info().description`.
+    fn description(&self) -> &'static str {
+        self.info().description
+    }
+    /// Shorthand for `info().family`.
+    fn family(&self) -> Family {
+        self.info().family
+    }
+    /// Shorthand for `info().needs`.
+    fn needs(&self) -> &'static [Need] {
+        self.info().needs
+    }
+    /// Shorthand for `info().direction`.
+    fn direction(&self) -> Direction {
+        self.info().direction
+    }
 }
 
 /// Every registered metric, in a stable order. Adding a metric: one line here.

@@ -2,26 +2,20 @@
 //! nearest *other* example. Near-duplicates pull it to zero.
 
 use super::for_each_similarity_row;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
 
 /// Mean nearest-neighbour cosine distance.
 pub struct Chamfer;
 
 impl DiversityMetric for Chamfer {
-    fn name(&self) -> &'static str {
-        "chamfer"
-    }
-    fn description(&self) -> &'static str {
-        "mean cosine distance from each embedding to its nearest other embedding"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "chamfer",
+            description: "mean cosine distance from each embedding to its nearest other embedding",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let e = require(input, self.name(), Need::Embeddings)?;

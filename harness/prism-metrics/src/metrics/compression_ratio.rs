@@ -1,27 +1,21 @@
 //! Compression ratio: raw bytes ÷ DEFLATE (level 9) bytes of the texts joined by newlines.
 //! Repetitive data compresses well, so a lower ratio means more diversity.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 use std::io::Write;
 
 /// DEFLATE compression ratio (flate2, level 9).
 pub struct CompressionRatio;
 
 impl DiversityMetric for CompressionRatio {
-    fn name(&self) -> &'static str {
-        "compression-ratio"
-    }
-    fn description(&self) -> &'static str {
-        "raw size / DEFLATE-9 size of all texts (lower = more diverse)"
-    }
-    fn family(&self) -> Family {
-        Family::Lexical
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Texts]
-    }
-    fn direction(&self) -> Direction {
-        Direction::LowerIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "compression-ratio",
+            description: "raw size / DEFLATE-9 size of all texts (lower = more diverse)",
+            family: Family::Lexical,
+            needs: &[Need::Texts],
+            direction: Direction::LowerIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let joined = input.texts.join("\n");

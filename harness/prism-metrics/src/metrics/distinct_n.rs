@@ -1,7 +1,7 @@
 //! distinct-n (Li et al., 2016): unique n-grams ÷ all n-grams over the whole data set.
 
 use super::ngram_counts;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 
 /// distinct-n for n = `.0` (1, 2 or 3 are registered).
 pub struct DistinctN(pub usize);
@@ -9,20 +9,14 @@ pub struct DistinctN(pub usize);
 const NAMES: [&str; 4] = ["distinct-1", "distinct-2", "distinct-3", "distinct-4"];
 
 impl DiversityMetric for DistinctN {
-    fn name(&self) -> &'static str {
-        NAMES[self.0 - 1]
-    }
-    fn description(&self) -> &'static str {
-        "unique word n-grams / total word n-grams over the data set"
-    }
-    fn family(&self) -> Family {
-        Family::Lexical
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Texts]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: NAMES[self.0 - 1],
+            description: "unique word n-grams / total word n-grams over the data set",
+            family: Family::Lexical,
+            needs: &[Need::Texts],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let counts = ngram_counts(input.texts, self.0);

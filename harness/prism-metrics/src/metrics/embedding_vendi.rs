@@ -1,25 +1,19 @@
 //! Embedding Vendi: the Vendi score (q = 1) of sentence embeddings under the cosine kernel.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 
 /// Vendi of the embeddings.
 pub struct EmbeddingVendi;
 
 impl DiversityMetric for EmbeddingVendi {
-    fn name(&self) -> &'static str {
-        "embedding-vendi"
-    }
-    fn description(&self) -> &'static str {
-        "Vendi score of sentence embeddings, cosine kernel, q = 1"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "embedding-vendi",
+            description: "Vendi score of sentence embeddings, cosine kernel, q = 1",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         super::vendi_of(input, self.name(), Need::Embeddings)

@@ -1,7 +1,7 @@
 //! Cluster-based metrics on the embeddings: cosine k-means with k = min(10, n) clusters
 //! (seeded k-means++, 25 rounds), then the entropy of the cluster sizes and the inertia.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
 use prism_vendi::KMeans;
 use std::collections::HashMap;
 
@@ -27,20 +27,14 @@ fn cluster(input: &MetricInput, metric: &'static str) -> Result<(KMeans, usize),
 pub struct ClusterEntropy;
 
 impl DiversityMetric for ClusterEntropy {
-    fn name(&self) -> &'static str {
-        "kmeans-cluster-entropy"
-    }
-    fn description(&self) -> &'static str {
-        "entropy (bits) of cluster sizes, cosine k-means with k = 10 on the embeddings"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "kmeans-cluster-entropy",
+            description: "entropy (bits) of cluster sizes, cosine k-means with k = 10 on the embeddings",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let (km, _) = cluster(input, self.name())?;
@@ -56,20 +50,14 @@ impl DiversityMetric for ClusterEntropy {
 pub struct ClusterInertia;
 
 impl DiversityMetric for ClusterInertia {
-    fn name(&self) -> &'static str {
-        "kmeans-inertia"
-    }
-    fn description(&self) -> &'static str {
-        "mean cosine distance to the assigned centroid, cosine k-means with k = 10"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "kmeans-inertia",
+            description: "mean cosine distance to the assigned centroid, cosine k-means with k = 10",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let (km, n) = cluster(input, self.name())?;

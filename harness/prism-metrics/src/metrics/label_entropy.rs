@@ -2,27 +2,21 @@
 //! construction; reported so a reader can check that.
 
 use super::entropy_bits;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 use std::collections::HashMap;
 
 /// Shannon entropy of the label distribution.
 pub struct LabelEntropy;
 
 impl DiversityMetric for LabelEntropy {
-    fn name(&self) -> &'static str {
-        "label-entropy"
-    }
-    fn description(&self) -> &'static str {
-        "Shannon entropy (bits) of the label distribution"
-    }
-    fn family(&self) -> Family {
-        Family::Label
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Labels]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "label-entropy",
+            description: "Shannon entropy (bits) of the label distribution",
+            family: Family::Label,
+            needs: &[Need::Labels],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         if input.labels.is_empty() {

@@ -2,7 +2,7 @@
 //! over the eigenvalues λ of K/n (which sum to 1), ε = 0.01. The identity term keeps the
 //! zero eigenvalues from contributing, so the value does not drift with n.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
 
 /// The regulariser ε.
 pub const EPSILON: f64 = 0.01;
@@ -11,20 +11,14 @@ pub const EPSILON: f64 = 0.01;
 pub struct LogDet;
 
 impl DiversityMetric for LogDet {
-    fn name(&self) -> &'static str {
-        "logdet"
-    }
-    fn description(&self) -> &'static str {
-        "log det(I + K/(n*0.01)) of the cosine kernel of the embeddings"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "logdet",
+            description: "log det(I + K/(n*0.01)) of the cosine kernel of the embeddings",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let e = require(input, self.name(), Need::Embeddings)?;

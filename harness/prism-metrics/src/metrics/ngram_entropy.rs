@@ -1,7 +1,7 @@
 //! n-gram entropy: Shannon entropy (bits) of the data set's n-gram frequency distribution.
 
 use super::{entropy_bits, ngram_counts};
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 
 /// Entropy of n-grams for n = `.0` (1 to 4 are registered).
 pub struct NgramEntropy(pub usize);
@@ -14,20 +14,14 @@ const NAMES: [&str; 4] = [
 ];
 
 impl DiversityMetric for NgramEntropy {
-    fn name(&self) -> &'static str {
-        NAMES[self.0 - 1]
-    }
-    fn description(&self) -> &'static str {
-        "Shannon entropy (bits) of the word n-gram distribution"
-    }
-    fn family(&self) -> Family {
-        Family::Lexical
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Texts]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: NAMES[self.0 - 1],
+            description: "Shannon entropy (bits) of the word n-gram distribution",
+            family: Family::Lexical,
+            needs: &[Need::Texts],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let counts = ngram_counts(input.texts, self.0);

@@ -1,7 +1,7 @@
 //! n-gram Vendi: the Vendi score (q = 1) of hashed word uni- and bigram count vectors under
 //! the cosine kernel (Friedman and Dieng's n-gram kernel, with feature hashing).
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 use prism_vendi::{Order, vendi_score};
 
 /// Columns of the hashed n-gram vectors.
@@ -11,20 +11,14 @@ pub const DIM: usize = 2048;
 pub struct NgramVendi;
 
 impl DiversityMetric for NgramVendi {
-    fn name(&self) -> &'static str {
-        "ngram-vendi"
-    }
-    fn description(&self) -> &'static str {
-        "Vendi score of hashed word 1-2-gram vectors, cosine kernel"
-    }
-    fn family(&self) -> Family {
-        Family::Lexical
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Texts]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "ngram-vendi",
+            description: "Vendi score of hashed word 1-2-gram vectors, cosine kernel",
+            family: Family::Lexical,
+            needs: &[Need::Texts],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let f = prism_data::text::hashed_ngram_features(input.texts, &[1, 2], DIM);

@@ -2,26 +2,20 @@
 //! Σ_{i≠j} cos = |Σ x|² − n, so it costs O(n d).
 
 use super::unit;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
 
 /// Mean of 1 − cos over pairs.
 pub struct MeanPairwiseDistance;
 
 impl DiversityMetric for MeanPairwiseDistance {
-    fn name(&self) -> &'static str {
-        "mean-pairwise-cosine-distance"
-    }
-    fn description(&self) -> &'static str {
-        "mean cosine distance over all pairs of embeddings"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "mean-pairwise-cosine-distance",
+            description: "mean cosine distance over all pairs of embeddings",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let e = unit(require(input, self.name(), Need::Embeddings)?);

@@ -2,26 +2,20 @@
 //! (Chandra and Halldórsson's remote-clique objective, averaged).
 
 use super::for_each_similarity_row;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
 
 /// Mean pairwise Euclidean distance of unit embeddings.
 pub struct RemoteClique;
 
 impl DiversityMetric for RemoteClique {
-    fn name(&self) -> &'static str {
-        "remote-clique"
-    }
-    fn description(&self) -> &'static str {
-        "mean Euclidean distance over all pairs of unit embeddings"
-    }
-    fn family(&self) -> Family {
-        Family::Embedding
-    }
-    fn needs(&self) -> &'static [Need] {
-        &[Need::Embeddings]
-    }
-    fn direction(&self) -> Direction {
-        Direction::HigherIsMoreDiverse
+    fn info(&self) -> MetricInfo {
+        MetricInfo {
+            name: "remote-clique",
+            description: "mean Euclidean distance over all pairs of unit embeddings",
+            family: Family::Embedding,
+            needs: &[Need::Embeddings],
+            direction: Direction::HigherIsMoreDiverse,
+        }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let e = require(input, self.name(), Need::Embeddings)?;
