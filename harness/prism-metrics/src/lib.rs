@@ -35,6 +35,8 @@ pub enum Need {
     Labels,
     /// One embedding per example.
     Embeddings,
+    /// One static (mean word vector) embedding per example.
+    StaticEmbeddings,
     /// One gradient feature vector per example.
     GradientFeatures,
 }
@@ -58,6 +60,8 @@ pub struct MetricInput<'a> {
     pub labels: &'a [String],
     /// Sentence embeddings, if available.
     pub embeddings: Option<&'a Features>,
+    /// Static word-vector embeddings (wordllama), if available.
+    pub static_embeddings: Option<&'a Features>,
     /// Gradient features, if available.
     pub gradients: Option<&'a Features>,
     /// Seed for metrics that sample or cluster.
@@ -154,6 +158,7 @@ pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
         Box::new(ngram_vendi::NgramVendi),
         Box::new(label_entropy::LabelEntropy),
         Box::new(embedding_vendi::EmbeddingVendi),
+        Box::new(static_vendi::StaticEmbeddingVendi),
         Box::new(pairwise_distance::MeanPairwiseDistance),
         Box::new(remote_clique::RemoteClique),
         Box::new(chamfer::Chamfer),
@@ -177,6 +182,7 @@ pub(crate) fn require<'a>(
 ) -> Result<&'a Features, MetricError> {
     let f = match need {
         Need::Embeddings => input.embeddings,
+        Need::StaticEmbeddings => input.static_embeddings,
         Need::GradientFeatures => input.gradients,
         _ => None,
     };

@@ -1,7 +1,7 @@
 //! Every metric ranks 200 distinct real NLI pairs as more diverse than one pair repeated 200
 //! times. The pairs are the first 200 of the vendored MNLI matched dev set (real text, no
-//! network). Until the MiniLM encoder and the gradient featuriser land, the embedding and
-//! gradient metrics are fed hashed n-gram vectors of the same texts: the test checks each
+//! network). Until the MiniLM encoder and the gradient featuriser land, the embedding,
+//! static-embedding and gradient metrics are fed hashed n-gram vectors of the same texts: the test checks each
 //! metric's arithmetic and direction, not the encoder.
 
 use prism_metrics::{Direction, MetricInput, registry};
@@ -20,6 +20,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         texts: &distinct,
         labels: &distinct_labels,
         embeddings: Some(&fd),
+        static_embeddings: Some(&fd),
         gradients: Some(&fd),
         seed: 0,
     };
@@ -27,6 +28,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         texts: &repeated,
         labels: &repeated_labels,
         embeddings: Some(&fr),
+        static_embeddings: Some(&fr),
         gradients: Some(&fr),
         seed: 0,
     };

@@ -42,6 +42,8 @@ pub enum MetricCommand {
         /// Print a JSON object {metric: value}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        config: crate::context::ConfigArgs,
     },
 }
 
@@ -56,7 +58,9 @@ pub fn run(cmd: MetricCommand) -> Result<ExitCode> {
             gradients,
             seed,
             json,
+            config,
         } => compute(
+            &crate::context::Session::load(None, &config)?.cache(),
             &data,
             ids.as_deref(),
             &metrics,
@@ -169,7 +173,36 @@ fn load_matrix(path: Option<&Path>, rows: usize, keep: &[usize]) -> Result<Optio
     Ok(Some(f.select(keep)))
 }
 
+/// Folder of the wordllama table and tokenizer in the cache (`prism data fetch` writes it).
+const WORDLLAMA: &str = "wordllama-l2-supercat-256";
+
+/// Mean-pooled wordllama vectors of `texts`. When the model is not in the cache: `None` if
+/// `optional` (the metric is skipped), else an error saying how to get it.
+fn static_embeddings(
+    cache: &prism_core::cache::Cache,
+    texts: &[String],
+    optional: bool,
+) -> Result<Option<Features>> {
+    let dir = cache.model(WORDLLAMA);
+    let weights = dir.join("l2_supercat_256.safetensors");
+    let tokenizer = dir.join("l2_supercat_tokenizer_config.json");
+    if !weights.is_file() || !tokenizer.is_file() {
+        if optional {
+            return Ok(None);
+        }
+        return Err(UsageError(format!(
+            "the static embeddings need wordllama in the cache (`{}`)\nhint: run `prism data fetch`",
+            dir.display()
+        ))
+        .into());
+    }
+    let embedder = prism_models::StaticEmbedder::load(&weights, "embedding.weight", &tokenizer)?;
+    Ok(Some(embedder.embed(texts)?))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn compute(
+    cache: &prism_core::cache::Cache,
     data: &Path,
     ids: Option<&Path>,
     names: &[String],
@@ -216,20 +249,33 @@ fn compute(
     let labels: Vec<String> = keep.iter().map(|i| examples[*i].label.clone()).collect();
     let emb = load_matrix(embeddings, examples.len(), &keep)?;
     let grad = load_matrix(gradients, examples.len(), &keep)?;
+    let all = registry();
+    let wants_static = |names: &[String]| {
+        all.iter().any(|m| {
+            m.needs().contains(&Need::StaticEmbeddings)
+                && (names.is_empty() || names.iter().any(|n| n == m.name()))
+        })
+    };
+    let static_emb = if wants_static(names) {
+        static_embeddings(cache, &texts, names.is_empty())?
+    } else {
+        None
+    };
     let input = MetricInput {
         texts: &texts,
         labels: &labels,
         embeddings: emb.as_ref(),
+        static_embeddings: static_emb.as_ref(),
         gradients: grad.as_ref(),
         seed,
     };
 
-    let all = registry();
     let chosen: Vec<_> = if names.is_empty() {
         let available = |need: &Need| match need {
             Need::Texts | Need::Labels => true,
             Need::Embeddings => emb.is_some(),
             Need::GradientFeatures => grad.is_some(),
+            Need::StaticEmbeddings => static_emb.is_some(),
         };
         all.iter()
             .filter(|m| m.needs().iter().all(available))

@@ -46,6 +46,7 @@ mod tests {
             texts: &[],
             labels: &labels,
             embeddings: None,
+            static_embeddings: None,
             gradients: None,
             seed: 0,
         };

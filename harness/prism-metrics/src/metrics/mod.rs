@@ -102,6 +102,7 @@ pub(crate) fn with_features<'a>(
         texts,
         labels: &[],
         embeddings,
+        static_embeddings: embeddings,
         gradients,
         seed: 0,
     }
