@@ -188,3 +188,21 @@ pub(crate) fn require<'a>(
     };
     f.ok_or(MetricError::MissingInput { metric, need })
 }
+
+/// Like [`require`], and the matrix must have at least `min` rows.
+pub(crate) fn require_rows<'a>(
+    input: &MetricInput<'a>,
+    metric: &'static str,
+    need: Need,
+    min: usize,
+) -> Result<&'a Features, MetricError> {
+    let f = require(input, metric, need)?;
+    if f.n() < min {
+        return Err(MetricError::TooFew {
+            metric,
+            min,
+            n: f.n(),
+        });
+    }
+    Ok(f)
+}

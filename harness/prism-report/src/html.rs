@@ -3,7 +3,7 @@
 
 use crate::analysis::Report;
 use crate::plots::Figure;
-use crate::render::{num, p_value, ranked};
+use crate::render::{main_row, num, ranked};
 use base64::Engine;
 use std::fmt::Write as _;
 
@@ -40,18 +40,12 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
         "<table id=\"main\"><tr><th>metric</th><th>ρ</th><th>{level}% CI</th><th>p</th><th>partial ρ (scale)</th><th>ρ with ID acc</th><th>n</th></tr>"
     );
     for name in ranked(report) {
-        let m = &report.metrics[name];
+        let cells = main_row(&report.metrics[name]);
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td></tr>",
             esc(name),
-            num(m.rho, 3),
-            num(m.ci_low, 3),
-            num(m.ci_high, 3),
-            p_value(m.p),
-            num(m.partial_rho, 3),
-            num(m.id_acc.rho, 3),
-            m.n
+            cells.join("</td><td>")
         );
     }
     let _ = writeln!(h, "</table>");

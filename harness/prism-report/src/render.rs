@@ -19,6 +19,18 @@ pub fn ranked(report: &Report) -> Vec<&String> {
     names
 }
 
+/// The cells of a metric's row in the main table: ρ, CI, p, partial ρ, ρ with ID accuracy, n.
+pub(crate) fn main_row(m: &crate::analysis::MetricReport) -> [String; 6] {
+    [
+        num(m.rho, 3),
+        format!("[{}, {}]", num(m.ci_low, 3), num(m.ci_high, 3)),
+        p_value(m.p),
+        num(m.partial_rho, 3),
+        num(m.id_acc.rho, 3),
+        m.n.to_string(),
+    ]
+}
+
 /// A statistic for a table cell: `–` when undefined.
 pub(crate) fn num(v: f64, digits: usize) -> String {
     if v.is_nan() {
@@ -59,18 +71,8 @@ pub fn markdown(report: &Report) -> String {
     );
     let _ = writeln!(md, "|---|---:|---|---:|---:|---:|---:|");
     for name in ranked(report) {
-        let m = &report.metrics[name];
-        let _ = writeln!(
-            md,
-            "| {name} | {} | [{}, {}] | {} | {} | {} | {} |",
-            num(m.rho, 3),
-            num(m.ci_low, 3),
-            num(m.ci_high, 3),
-            p_value(m.p),
-            num(m.partial_rho, 3),
-            num(m.id_acc.rho, 3),
-            m.n
-        );
+        let cells = main_row(&report.metrics[name]);
+        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
     }
     if !report.benchmarks.is_empty() {
         let _ = writeln!(md, "\n## ρ per benchmark\n");

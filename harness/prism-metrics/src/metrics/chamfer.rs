@@ -2,7 +2,7 @@
 //! nearest *other* example. Near-duplicates pull it to zero.
 
 use super::for_each_similarity_row;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require_rows};
 
 /// Mean nearest-neighbour cosine distance.
 pub struct Chamfer;
@@ -18,15 +18,8 @@ impl DiversityMetric for Chamfer {
         }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let e = require(input, self.name(), Need::Embeddings)?;
+        let e = require_rows(input, self.name(), Need::Embeddings, 2)?;
         let n = e.n();
-        if n < 2 {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min: 2,
-                n,
-            });
-        }
         let mut total = 0.0;
         for_each_similarity_row(e, |i, sims| {
             let nearest = sims

@@ -1,7 +1,7 @@
 //! Cluster-based metrics on the embeddings: cosine k-means with k = min(10, n) clusters
 //! (seeded k-means++, 25 rounds), then the entropy of the cluster sizes and the inertia.
 
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require_rows};
 use prism_vendi::KMeans;
 use std::collections::HashMap;
 
@@ -9,14 +9,7 @@ use std::collections::HashMap;
 pub const CLUSTERS: usize = 10;
 
 fn cluster(input: &MetricInput, metric: &'static str) -> Result<(KMeans, usize), MetricError> {
-    let e = super::unit(require(input, metric, Need::Embeddings)?);
-    if e.n() == 0 {
-        return Err(MetricError::TooFew {
-            metric,
-            min: 1,
-            n: 0,
-        });
-    }
+    let e = super::unit(require_rows(input, metric, Need::Embeddings, 1)?);
     Ok((
         prism_vendi::cosine_kmeans(&e, CLUSTERS.min(e.n()), input.seed, 25),
         e.n(),

@@ -44,7 +44,11 @@ pub(crate) fn vendi_of(
     metric: &'static str,
     need: crate::Need,
 ) -> Result<f64, crate::MetricError> {
-    let x = crate::require(input, metric, need)?;
+    vendi(crate::require(input, metric, need)?, metric)
+}
+
+/// The Vendi score (q = 1, cosine kernel) of `x`, as a metric value.
+pub(crate) fn vendi(x: &Features, metric: &'static str) -> Result<f64, crate::MetricError> {
     prism_vendi::vendi_score(x, prism_vendi::Order::Finite(1.0), true)
         .map(|s| s.vendi)
         .map_err(|e| crate::MetricError::Failed {

@@ -2,7 +2,6 @@
 //! the cosine kernel (Friedman and Dieng's n-gram kernel, with feature hashing).
 
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
-use prism_vendi::{Order, vendi_score};
 
 /// Columns of the hashed n-gram vectors.
 pub const DIM: usize = 2048;
@@ -22,12 +21,7 @@ impl DiversityMetric for NgramVendi {
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let f = prism_data::text::hashed_ngram_features(input.texts, &[1, 2], DIM);
-        vendi_score(&f, Order::Finite(1.0), true)
-            .map(|s| s.vendi)
-            .map_err(|e| MetricError::Failed {
-                metric: self.name(),
-                message: e.to_string(),
-            })
+        super::vendi(&f, self.name())
     }
 }
 

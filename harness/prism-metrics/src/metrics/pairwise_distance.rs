@@ -2,7 +2,7 @@
 //! Σ_{i≠j} cos = |Σ x|² − n, so it costs O(n d).
 
 use super::unit;
-use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require};
+use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require_rows};
 
 /// Mean of 1 − cos over pairs.
 pub struct MeanPairwiseDistance;
@@ -18,15 +18,8 @@ impl DiversityMetric for MeanPairwiseDistance {
         }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let e = unit(require(input, self.name(), Need::Embeddings)?);
+        let e = unit(require_rows(input, self.name(), Need::Embeddings, 2)?);
         let n = e.n();
-        if n < 2 {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min: 2,
-                n,
-            });
-        }
         let mut sum = vec![0f64; e.d()];
         let mut self_sims = 0.0;
         for i in 0..n {
