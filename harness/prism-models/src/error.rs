@@ -1,0 +1,66 @@
+//! Typed errors of the model layer: every variant names the file, tensor or step it is about,
+//! so the CLI can print one line a researcher can act on.
+
+use std::path::PathBuf;
+
+/// Why a model could not be loaded, run or trained.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A model file is missing, unreadable or malformed.
+    #[error("`{path}`: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A tensor the architecture needs is not in the weight file.
+    #[error("`{path}`: tensor `{name}` not found")]
+    MissingTensor {
+        /// The weight file.
+        path: PathBuf,
+        /// The tensor's name in that file.
+        name: String,
+    },
+    /// A tensor has a shape the configuration does not allow.
+    #[error("`{path}`: tensor `{name}` has shape {found:?}, expected {expected:?}")]
+    Shape {
+        /// The weight file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// Its shape in the file.
+        found: Vec<usize>,
+        /// The shape the configuration implies.
+        expected: Vec<usize>,
+    },
+    /// The tokenizer rejected a text.
+    #[error("tokenizing text {index}: {message}")]
+    Tokenize {
+        /// Which text of the batch.
+        index: usize,
+        /// The tokenizer's message.
+        message: String,
+    },
+    /// Training diverged: the loss became NaN or infinite.
+    #[error("training diverged at step {step}: loss is {loss}")]
+    NonFiniteLoss {
+        /// The optimiser step (0-based) whose loss was not finite.
+        step: usize,
+        /// The loss value.
+        loss: f32,
+    },
+    /// A request the model cannot serve (bad option, empty input, unsupported backend).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ModelError {
+    /// A [`ModelError::File`] for `path`.
+    pub fn file(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        Self::File {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+}
