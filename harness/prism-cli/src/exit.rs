@@ -17,6 +17,9 @@ pub fn classify(err: &anyhow::Error) -> ExitClass {
         if let Some(e) = cause.downcast_ref::<DataError>() {
             return e.exit_class();
         }
+        if let Some(e) = cause.downcast_ref::<prism_models::ModelError>() {
+            return e.exit_class();
+        }
         if cause.downcast_ref::<UsageError>().is_some()
             || cause.downcast_ref::<prism_report::RunsError>().is_some()
             || cause.downcast_ref::<prism_vendi::npy::NpyError>().is_some()

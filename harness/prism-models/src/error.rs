@@ -64,3 +64,19 @@ impl ModelError {
         }
     }
 }
+
+impl ModelError {
+    /// Exit class: bad files and options are the user's to fix (2); a diverged run or a
+    /// tokenizer failure is a failed computation (1).
+    pub fn exit_class(&self) -> prism_core::ExitClass {
+        match self {
+            ModelError::File { .. }
+            | ModelError::MissingTensor { .. }
+            | ModelError::Shape { .. }
+            | ModelError::Invalid(_) => prism_core::ExitClass::BadInput,
+            ModelError::Tokenize { .. } | ModelError::NonFiniteLoss { .. } => {
+                prism_core::ExitClass::Failure
+            }
+        }
+    }
+}

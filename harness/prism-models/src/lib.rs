@@ -2,19 +2,29 @@
 //! [`Device`](burn::prelude::Device)):
 //! - [`encoder`]: the BERT student (all-MiniLM-L6-v2) with a classification head, and the
 //!   sentence-embedding API the baselines use;
+//! - [`causal_lm`], [`language_model`]: the Llama/Qwen2 proxy from GGUF or safetensors, with
+//!   completion-only loss and sampling;
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
 pub mod bert;
+pub mod causal_lm;
 pub mod device;
 pub mod encoder;
 pub mod error;
+pub mod eval;
+pub mod gguf;
+pub mod language_model;
+pub mod lm_tokenizer;
 pub mod static_embed;
 pub mod tokenize;
+pub mod train;
 pub mod weights;
 
 pub use device::Backend;
 pub use encoder::{Classifier, EncoderFiles, SentenceEncoder};
 pub use error::ModelError;
+pub use language_model::{LanguageModel, Sampling};
 pub use static_embed::{StaticEmbedError, StaticEmbedder};
+pub use train::{LabeledPair, TrainConfig, TrainLayers};
 pub use weights::{HostTensor, SafetensorsFile, WeightSource};

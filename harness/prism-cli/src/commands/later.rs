@@ -32,29 +32,6 @@ pub enum FeaturesCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct TrainArgs {
-    /// Ids of the training subset (one per line).
-    #[arg(long)]
-    ids: PathBuf,
-    /// Where to write the metrics JSON.
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct GenerateArgs {
-    /// Model name or path.
-    #[arg(long)]
-    model: String,
-    /// The user prompt.
-    #[arg(long)]
-    prompt: String,
-    /// Maximum new tokens.
-    #[arg(long, default_value_t = 64)]
-    max_new_tokens: usize,
-}
-
-#[derive(Debug, clap::Args)]
 pub struct SweepArgs {
     /// Experiment file.
     experiment: PathBuf,
@@ -71,12 +48,6 @@ pub struct StatusArgs {
 
 pub fn features(_: FeaturesCommand) -> Result<ExitCode> {
     not_yet("features grad", "the G-Vendi engine (issue 5)")
-}
-pub fn train(_: TrainArgs) -> Result<ExitCode> {
-    not_yet("train", "the models issue (issue 4)")
-}
-pub fn generate(_: GenerateArgs) -> Result<ExitCode> {
-    not_yet("generate", "the models issue (issue 4)")
 }
 pub fn sweep(_: SweepArgs) -> Result<ExitCode> {
     not_yet("sweep", "the sweep runner (issue 7)")

@@ -2,10 +2,12 @@
 
 mod config;
 mod data;
+mod generate;
 mod later;
 mod metric;
 mod report;
 mod subsets;
+mod train;
 mod vendi;
 
 use anyhow::Result;
@@ -38,9 +40,9 @@ enum Command {
     #[command(subcommand)]
     Metric(metric::MetricCommand),
     /// Fine-tune the student on one subset and evaluate it.
-    Train(later::TrainArgs),
+    Train(train::TrainArgs),
     /// Generate text with a causal LM.
-    Generate(later::GenerateArgs),
+    Generate(generate::GenerateArgs),
     /// Run an experiment's sweep.
     Sweep(later::SweepArgs),
     /// Show the state of a sweep.
@@ -61,8 +63,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(cmd) => config::run(cmd),
         Command::Features(cmd) => later::features(cmd),
         Command::Metric(cmd) => metric::run(cmd),
-        Command::Train(args) => later::train(args),
-        Command::Generate(args) => later::generate(args),
+        Command::Train(args) => train::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Sweep(args) => later::sweep(args),
         Command::Status(args) => later::status(args),
         Command::Report(args) => report::run(args),

@@ -20,6 +20,133 @@ pub struct ExperimentConfig {
     pub data: DataConfig,
     /// The subsets to build from the pool.
     pub subsets: SubsetsConfig,
+    /// The student model fine-tuned on each subset, and where it runs.
+    #[serde(default)]
+    pub student: StudentConfig,
+    /// How each student is fine-tuned.
+    #[serde(default)]
+    pub train: TrainConfig,
+}
+
+/// The student model and its compute backend.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StudentConfig {
+    /// A model name in the cache (`all-minilm-l6-v2`) or a folder with a HF BERT checkpoint
+    /// (`config.json`, `model.safetensors`, `tokenizer.json`).
+    pub model: String,
+    /// `flex` (pure-Rust CPU, default), `tch` (libtorch), `cuda`, or `auto` (the fastest
+    /// compiled in).
+    pub backend: String,
+}
+
+impl Default for StudentConfig {
+    fn default() -> Self {
+        Self {
+            model: "all-minilm-l6-v2".into(),
+            backend: "flex".into(),
+        }
+    }
+}
+
+/// Which parameters a fine-tuning run updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
+pub enum TrainLayers {
+    /// Every encoder parameter and the head (the default).
+    All,
+    /// The last `k` encoder blocks and the head.
+    LastK {
+        /// How many blocks, counted from the top.
+        k: usize,
+    },
+    /// The head only: a linear probe on frozen features.
+    HeadOnly,
+}
+
+/// Hyper-parameters of one fine-tuning run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Examples per optimiser step.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Decoupled weight decay (AdamW).
+    pub weight_decay: f64,
+    /// Fraction of the steps spent warming the learning rate up from 0.
+    pub warmup_ratio: f64,
+    /// Global gradient-norm clip; `0` turns clipping off.
+    pub max_grad_norm: f64,
+    /// Tokens per sequence, special tokens included; longer pairs are truncated longest-first.
+    pub max_len: usize,
+    /// Which parameters train.
+    pub layers: TrainLayers,
+    /// Seed of the head's initialisation, the shuffle and dropout.
+    pub seed: u64,
+    /// Examples per forward pass at evaluation.
+    pub eval_batch_size: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 1,
+            batch_size: 32,
+            learning_rate: 5e-5,
+            weight_decay: 0.01,
+            warmup_ratio: 0.1,
+            max_grad_norm: 1.0,
+            max_len: 128,
+            layers: TrainLayers::All,
+            seed: 0,
+            eval_batch_size: 128,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks ranges; returns the offending key (under `train.`) and why.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |key: &str, msg: &str| Err((format!("train.{key}"), msg.to_string()));
+        if self.epochs == 0 {
+            return bad("epochs", "must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if self.eval_batch_size == 0 {
+            return bad("eval_batch_size", "must be at least 1");
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", "must be a positive number");
+        }
+        if !(0.0..1.0).contains(&self.warmup_ratio) {
+            return bad("warmup_ratio", "must be in [0, 1)");
+        }
+        if !(self.max_grad_norm >= 0.0) {
+            return bad("max_grad_norm", "must be 0 (off) or positive");
+        }
+        if self.max_len < 8 {
+            return bad("max_len", "must be at least 8 tokens");
+        }
+        Ok(())
+    }
+
+    /// Learning rate at optimiser step `step` (0-based) of `total`: linear warm-up to the
+    /// peak, then linear decay to 0 (HF `get_linear_schedule_with_warmup`, shifted by one
+    /// step so the first update does not have a zero rate).
+    pub fn learning_rate_at(&self, step: usize, total: usize) -> f64 {
+        let warmup = ((total as f64) * self.warmup_ratio).round() as usize;
+        if step < warmup {
+            self.learning_rate * (step + 1) as f64 / warmup as f64
+        } else {
+            let left = total.saturating_sub(step) as f64;
+            self.learning_rate * left / (total - warmup).max(1) as f64
+        }
+    }
 }
 
 /// Filesystem locations.
@@ -301,6 +428,16 @@ impl ExperimentConfig {
             return bad(
                 "subsets.strategies",
                 "the grid is empty: give at least one strategy".into(),
+            );
+        }
+        self.train.validate()?;
+        if !["flex", "tch", "libtorch", "cuda", "auto"].contains(&self.student.backend.as_str()) {
+            return bad(
+                "student.backend",
+                format!(
+                    "unknown backend `{}`; expected one of: flex, tch, cuda, auto",
+                    self.student.backend
+                ),
             );
         }
         if self.subsets.length_bins == 0 {

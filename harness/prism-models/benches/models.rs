@@ -1,0 +1,212 @@
+//! `just bench models`: throughput of the student's training step and of the proxy's
+//! forward+backward, on every backend compiled in, with PyTorch (CPU) measured in the same run
+//! where it is installed. Ratios are printed and written to `results/bench/models.json`.
+//!
+//! Environment: `PRISM_CACHE` (models), `BENCH_STEPS` (timed steps, default 5).
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use prism_models::bert::EncoderBatch;
+use prism_models::language_model::resolve_model;
+use prism_models::{Backend, Classifier, EncoderFiles, LanguageModel};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const BATCH: usize = 32;
+const LEN: usize = 64;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("PRISM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".cache/prism"))
+}
+
+fn steps() -> usize {
+    std::env::var("BENCH_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+}
+
+/// A batch of random word-piece ids (no padding), fixed by a simple LCG.
+fn token_batch(device: &Device, b: usize, len: usize, vocab: i64) -> (Vec<i64>, Tensor<2, Int>) {
+    let mut state = 12345u64;
+    let ids: Vec<i64> = (0..b * len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            1000 + ((state >> 33) as i64 % (vocab - 1000))
+        })
+        .collect();
+    let t = Tensor::from_data(TensorData::new(ids.clone(), [b, len]), device);
+    (ids, t)
+}
+
+/// Student train steps per second × batch, on `backend`.
+fn student_train(backend: Backend) -> f64 {
+    let device = backend.device().unwrap().autodiff();
+    device.seed(0);
+    let dir = cache().join("models/all-minilm-l6-v2");
+    let (bert, config, _) = EncoderFiles::in_dir(&dir)
+        .unwrap()
+        .load(LEN, &device)
+        .unwrap();
+    let mut model = Classifier::new(bert, &config, 3, &device);
+    let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let (_, ids) = token_batch(&device, BATCH, LEN, config.vocab_size as i64);
+    let batch = EncoderBatch {
+        input_ids: ids,
+        token_type_ids: Tensor::zeros([BATCH, LEN], &device),
+        attention_mask: Tensor::ones([BATCH, LEN], &device),
+    };
+    let targets = Tensor::<1, Int>::from_data(
+        TensorData::new(
+            (0..BATCH as i64).map(|i| i % 3).collect::<Vec<_>>(),
+            [BATCH],
+        ),
+        &device,
+    );
+    let mut step = |model: Classifier| {
+        let loss = loss_fn.forward(model.forward(&batch), targets.clone());
+        let _ = loss.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        optim.step(5e-5, model, grads)
+    };
+    model = step(model); // warm-up
+    let n = steps();
+    let start = Instant::now();
+    for _ in 0..n {
+        model = step(model);
+    }
+    device.sync().unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    drop(model);
+    (n * BATCH) as f64 / secs
+}
+
+/// The same training step in PyTorch on the CPU, if `python3 -c "import torch"` works.
+fn torch_student_train() -> Option<f64> {
+    let script = root().join("tests/reference/bench_minilm_torch.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(cache().join("models/all-minilm-l6-v2"))
+        .arg(BATCH.to_string())
+        .arg(LEN.to_string())
+        .arg(steps().to_string())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "PyTorch reference not run: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Proxy LM forward+backward examples/s at `batch` sequences of `len` tokens.
+fn proxy_forward_backward(backend: Backend, batch: usize, len: usize) -> f64 {
+    let device = backend.device().unwrap().autodiff();
+    let path = resolve_model("smollm2-135m-instruct", &cache().join("models")).unwrap();
+    let lm = LanguageModel::load_path(&path, &device).unwrap();
+    let vocab = lm.model.config.vocab_size as i64;
+    let (_, ids) = token_batch(&device, batch, len, vocab);
+    let mask = Tensor::<2>::ones([batch, len], &device);
+    let run = || {
+        let loss = lm.model.masked_loss(ids.clone(), mask.clone()).sum();
+        let grads = loss.backward();
+        drop(grads);
+    };
+    run();
+    let n = steps().min(3);
+    let start = Instant::now();
+    for _ in 0..n {
+        run();
+    }
+    device.sync().unwrap();
+    (n * batch) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is parsed.
+    let mut report = serde_json::Map::new();
+    let mut lines = Vec::new();
+    let compiled: Vec<Backend> = [Backend::Flex, Backend::Tch]
+        .into_iter()
+        .filter(|b| b.is_compiled())
+        .collect();
+    let mut flex_train = 0.0;
+    for &b in &compiled {
+        let eps = student_train(b);
+        if b == Backend::Flex {
+            flex_train = eps;
+        }
+        lines.push(format!(
+            "student train step (MiniLM-L6 + head, batch {BATCH}, length {LEN}) on {b}: {eps:.1} examples/s"
+        ));
+        report.insert(format!("student_train_{b}_examples_per_s"), eps.into());
+    }
+    match torch_student_train() {
+        Some(torch) => {
+            lines.push(format!(
+                "same step in PyTorch {} (CPU): {torch:.1} examples/s; flex / PyTorch = {:.2} (goal ≥ 0.8)",
+                torch_version().unwrap_or_default(),
+                flex_train / torch
+            ));
+            report.insert("student_train_pytorch_examples_per_s".into(), torch.into());
+            report.insert(
+                "student_train_flex_over_pytorch".into(),
+                (flex_train / torch).into(),
+            );
+        }
+        None => lines.push("PyTorch is not installed: no PyTorch ratio in this run".into()),
+    }
+    for &b in &compiled {
+        for (batch, len) in [(1, 100), (8, 100)] {
+            let eps = proxy_forward_backward(b, batch, len);
+            lines.push(format!(
+                "SmolLM2-135M forward+backward, batch {batch} × {len} tokens on {b}: {eps:.2} examples/s"
+            ));
+            report.insert(
+                format!("proxy_fwd_bwd_{b}_b{batch}_l{len}_examples_per_s"),
+                eps.into(),
+            );
+        }
+    }
+    report.insert(
+        "threads".into(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .into(),
+    );
+    for l in &lines {
+        println!("{l}");
+    }
+    let out = root().join("results/bench/models.json");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    println!("written: {}", out.display());
+}
+
+fn torch_version() -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import torch; print(torch.__version__)"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

@@ -1,0 +1,518 @@
+//! The causal-LM proxy: one decoder for the Llama and Qwen2 architectures (pre-norm RMSNorm
+//! blocks, grouped-query attention with rotate-half RoPE, SwiGLU feed-forward; Qwen2 adds
+//! biases to the q/k/v projections), loaded from a GGUF file or a HF safetensors folder.
+//!
+//! Used for per-example loss gradients (G-Vendi) and for generation (synthesis).
+
+use crate::error::ModelError;
+use crate::gguf::{GgufFile, MetaValue};
+use crate::weights::WeightSource;
+use burn::module::Param;
+use burn::nn::{Embedding, Linear, RmsNorm};
+use burn::prelude::*;
+use burn::tensor::activation::{log_softmax, silu, softmax};
+use serde::Deserialize;
+use std::path::Path;
+
+/// Llama 3.1/3.2 frequency-dependent RoPE scaling (`rope_scaling.rope_type = "llama3"`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Llama3RopeScaling {
+    /// Overall stretch of the low frequencies.
+    pub factor: f64,
+    /// Wavelength bound below which frequencies are stretched fully.
+    pub low_freq_factor: f64,
+    /// Wavelength bound above which frequencies are kept.
+    pub high_freq_factor: f64,
+    /// Context length of pre-training.
+    pub original_max_position_embeddings: f64,
+}
+
+/// Shape of a Llama-family decoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CausalLmConfig {
+    /// `llama` or `qwen2`.
+    pub architecture: String,
+    /// Vocabulary size.
+    pub vocab_size: usize,
+    /// Width of the residual stream.
+    pub hidden_size: usize,
+    /// Width of the SwiGLU layer.
+    pub intermediate_size: usize,
+    /// Decoder blocks.
+    pub num_layers: usize,
+    /// Query heads.
+    pub num_heads: usize,
+    /// Key/value heads (grouped-query attention).
+    pub num_kv_heads: usize,
+    /// Width of one head.
+    pub head_dim: usize,
+    /// RMSNorm epsilon.
+    pub rms_norm_eps: f64,
+    /// RoPE base.
+    pub rope_theta: f64,
+    /// Llama-3 RoPE scaling, if any.
+    pub rope_scaling: Option<Llama3RopeScaling>,
+    /// Whether the output projection reuses the token embedding.
+    pub tie_word_embeddings: bool,
+    /// Whether q/k/v projections have biases (Qwen2).
+    pub attention_bias: bool,
+}
+
+#[derive(Deserialize)]
+struct HfConfig {
+    model_type: String,
+    vocab_size: usize,
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    num_key_value_heads: Option<usize>,
+    head_dim: Option<usize>,
+    rms_norm_eps: f64,
+    #[serde(default = "default_theta")]
+    rope_theta: f64,
+    rope_scaling: Option<serde_json::Value>,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+    attention_bias: Option<bool>,
+}
+
+fn default_theta() -> f64 {
+    10000.0
+}
+
+impl CausalLmConfig {
+    /// Reads a HF `config.json` (model_type `llama` or `qwen2`).
+    pub fn from_hf(path: &Path) -> Result<Self, ModelError> {
+        let text = fs_err::read_to_string(path).map_err(|e| ModelError::file(path, e))?;
+        let c: HfConfig = serde_json::from_str(&text).map_err(|e| ModelError::file(path, e))?;
+        if !["llama", "qwen2"].contains(&c.model_type.as_str()) {
+            return Err(ModelError::file(
+                path,
+                format!(
+                    "model_type `{}` is not supported; expected llama or qwen2",
+                    c.model_type
+                ),
+            ));
+        }
+        let rope_scaling = match &c.rope_scaling {
+            Some(v) if v.get("rope_type").and_then(|t| t.as_str()) == Some("llama3") => {
+                Some(serde_json::from_value(v.clone()).map_err(|e| ModelError::file(path, e))?)
+            }
+            Some(v) if !v.is_null() => {
+                return Err(ModelError::file(
+                    path,
+                    format!("rope_scaling {v} is not supported (only rope_type llama3)"),
+                ));
+            }
+            _ => None,
+        };
+        Ok(Self {
+            attention_bias: c.attention_bias.unwrap_or(c.model_type == "qwen2"),
+            architecture: c.model_type,
+            vocab_size: c.vocab_size,
+            hidden_size: c.hidden_size,
+            intermediate_size: c.intermediate_size,
+            num_layers: c.num_hidden_layers,
+            num_heads: c.num_attention_heads,
+            num_kv_heads: c.num_key_value_heads.unwrap_or(c.num_attention_heads),
+            head_dim: c.head_dim.unwrap_or(c.hidden_size / c.num_attention_heads),
+            rms_norm_eps: c.rms_norm_eps,
+            rope_theta: c.rope_theta,
+            rope_scaling,
+            tie_word_embeddings: c.tie_word_embeddings,
+        })
+    }
+
+    /// Reads the `<arch>.*` metadata of a GGUF file.
+    pub fn from_gguf(file: &GgufFile) -> Result<Self, ModelError> {
+        let arch = file
+            .require("general.architecture")?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if !["llama", "qwen2"].contains(&arch.as_str()) {
+            return Err(ModelError::file(
+                file.path(),
+                format!("GGUF architecture `{arch}` is not supported; expected llama or qwen2"),
+            ));
+        }
+        let int = |key: &str| -> Result<usize, ModelError> {
+            let k = format!("{arch}.{key}");
+            file.require(&k)?
+                .as_int()
+                .map(|v| v as usize)
+                .ok_or_else(|| ModelError::file(file.path(), format!("`{k}` is not an integer")))
+        };
+        let float = |key: &str, default: f64| {
+            file.meta(&format!("{arch}.{key}"))
+                .and_then(MetaValue::as_f64)
+                .unwrap_or(default)
+        };
+        let hidden = int("embedding_length")?;
+        let heads = int("attention.head_count")?;
+        let vocab = file
+            .tensors
+            .get("token_embd.weight")
+            .map(|t| t.dims[1])
+            .ok_or_else(|| ModelError::MissingTensor {
+                path: file.path().into(),
+                name: "token_embd.weight".into(),
+            })?;
+        Ok(Self {
+            vocab_size: vocab,
+            hidden_size: hidden,
+            intermediate_size: int("feed_forward_length")?,
+            num_layers: int("block_count")?,
+            num_heads: heads,
+            num_kv_heads: int("attention.head_count_kv").unwrap_or(heads),
+            head_dim: hidden / heads,
+            rms_norm_eps: float("attention.layer_norm_rms_epsilon", 1e-5),
+            rope_theta: float("rope.freq_base", 10000.0),
+            rope_scaling: None,
+            tie_word_embeddings: !file.tensors.contains_key("output.weight"),
+            attention_bias: arch == "qwen2",
+            architecture: arch,
+        })
+    }
+
+    /// RoPE inverse frequencies, one per rotated pair, in f64.
+    pub fn inverse_frequencies(&self) -> Vec<f64> {
+        let half = self.head_dim / 2;
+        (0..half)
+            .map(|i| {
+                let f = self
+                    .rope_theta
+                    .powf(-(2.0 * i as f64) / self.head_dim as f64);
+                match &self.rope_scaling {
+                    None => f,
+                    Some(s) => {
+                        let wavelength = 2.0 * std::f64::consts::PI / f;
+                        let low = s.original_max_position_embeddings / s.low_freq_factor;
+                        let high = s.original_max_position_embeddings / s.high_freq_factor;
+                        if wavelength < high {
+                            f
+                        } else if wavelength > low {
+                            f / s.factor
+                        } else {
+                            let smooth = (s.original_max_position_embeddings / wavelength
+                                - s.low_freq_factor)
+                                / (s.high_freq_factor - s.low_freq_factor);
+                            (1.0 - smooth) * f / s.factor + smooth * f
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Grouped-query self-attention.
+#[derive(Module, Debug)]
+pub struct DecoderAttention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    o_proj: Linear,
+}
+
+/// SwiGLU feed-forward.
+#[derive(Module, Debug)]
+pub struct DecoderMlp {
+    gate_proj: Linear,
+    up_proj: Linear,
+    down_proj: Linear,
+}
+
+/// One pre-norm decoder block.
+#[derive(Module, Debug)]
+pub struct DecoderLayer {
+    input_norm: RmsNorm,
+    attention: DecoderAttention,
+    post_attention_norm: RmsNorm,
+    mlp: DecoderMlp,
+}
+
+/// The decoder's parameters (a burn module, so gradients and optimisers see them).
+#[derive(Module, Debug)]
+pub struct Decoder {
+    embed_tokens: Embedding,
+    layers: Vec<DecoderLayer>,
+    norm: RmsNorm,
+    lm_head: Option<Linear>,
+}
+
+/// Keys and values of the positions seen so far, per layer: `[batch, kv_heads, seen, dh]`.
+#[derive(Debug, Default)]
+pub struct KvCache {
+    layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
+    seen: usize,
+}
+
+impl KvCache {
+    /// Positions already in the cache.
+    pub fn len(&self) -> usize {
+        self.seen
+    }
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.seen == 0
+    }
+}
+
+/// A Llama/Qwen2 causal LM: parameters plus shape.
+#[derive(Debug)]
+pub struct CausalLm {
+    /// The parameters.
+    pub decoder: Decoder,
+    /// The shape.
+    pub config: CausalLmConfig,
+}
+
+fn rms_norm(
+    source: &dyn WeightSource,
+    name: &str,
+    config: &CausalLmConfig,
+    device: &Device,
+) -> Result<RmsNorm, ModelError> {
+    Ok(RmsNorm {
+        gamma: source.vector(name, config.hidden_size, device)?,
+        epsilon: config.rms_norm_eps,
+    })
+}
+
+impl CausalLm {
+    /// Loads the decoder from `source` (HF tensor names; a GGUF file translates them).
+    pub fn load(
+        config: CausalLmConfig,
+        source: &dyn WeightSource,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        let c = &config;
+        let (h, dh) = (c.hidden_size, c.head_dim);
+        let embed_tokens = Embedding {
+            weight: Param::from_tensor(
+                source
+                    .tensor_shaped("model.embed_tokens.weight", &[c.vocab_size, h])?
+                    .to_tensor(device),
+            ),
+        };
+        let layers = (0..c.num_layers)
+            .map(|i| {
+                let p = format!("model.layers.{i}");
+                let bias = |name: &str| {
+                    c.attention_bias
+                        .then(|| format!("{p}.self_attn.{name}.bias"))
+                };
+                let proj = |name: &str, d_in: usize, d_out: usize, with_bias: Option<String>| {
+                    source.linear(
+                        &format!("{p}.{name}.weight"),
+                        with_bias.as_deref(),
+                        d_in,
+                        d_out,
+                        device,
+                    )
+                };
+                Ok(DecoderLayer {
+                    input_norm: rms_norm(
+                        source,
+                        &format!("{p}.input_layernorm.weight"),
+                        c,
+                        device,
+                    )?,
+                    attention: DecoderAttention {
+                        q_proj: proj("self_attn.q_proj", h, c.num_heads * dh, bias("q_proj"))?,
+                        k_proj: proj("self_attn.k_proj", h, c.num_kv_heads * dh, bias("k_proj"))?,
+                        v_proj: proj("self_attn.v_proj", h, c.num_kv_heads * dh, bias("v_proj"))?,
+                        o_proj: proj("self_attn.o_proj", c.num_heads * dh, h, None)?,
+                    },
+                    post_attention_norm: rms_norm(
+                        source,
+                        &format!("{p}.post_attention_layernorm.weight"),
+                        c,
+                        device,
+                    )?,
+                    mlp: DecoderMlp {
+                        gate_proj: proj("mlp.gate_proj", h, c.intermediate_size, None)?,
+                        up_proj: proj("mlp.up_proj", h, c.intermediate_size, None)?,
+                        down_proj: proj("mlp.down_proj", c.intermediate_size, h, None)?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        let lm_head = if c.tie_word_embeddings {
+            None
+        } else {
+            Some(source.linear("lm_head.weight", None, h, c.vocab_size, device)?)
+        };
+        let decoder = Decoder {
+            embed_tokens,
+            layers,
+            norm: rms_norm(source, "model.norm.weight", c, device)?,
+            lm_head,
+        };
+        Ok(Self { decoder, config })
+    }
+
+    /// cos and sin tables `[1, 1, len, head_dim]` for positions `start..start + len`.
+    fn rope_tables(&self, start: usize, len: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
+        let inv = self.config.inverse_frequencies();
+        let dh = self.config.head_dim;
+        let mut cos = Vec::with_capacity(len * dh);
+        let mut sin = Vec::with_capacity(len * dh);
+        for pos in start..start + len {
+            for _ in 0..2 {
+                for f in &inv {
+                    let angle = pos as f64 * f;
+                    cos.push(angle.cos() as f32);
+                    sin.push(angle.sin() as f32);
+                }
+            }
+        }
+        let make =
+            |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [1, 1, len, dh]), device);
+        (make(cos), make(sin))
+    }
+
+    /// Logits `[batch, len, vocab]` for `ids` `[batch, len]`. With a cache, `ids` continue
+    /// the cached positions and the cache is extended. Without one, attention is causal
+    /// over `ids` alone (right padding is harmless: no real token attends to it).
+    pub fn forward(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
+        let hidden = self.hidden_states(ids, cache.as_deref_mut());
+        self.logits(hidden)
+    }
+
+    /// Final-norm hidden states `[batch, len, hidden]`.
+    pub fn hidden_states(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
+        let [_, len] = ids.dims();
+        let device = ids.device();
+        let start = cache.as_ref().map_or(0, |c| c.seen);
+        let (cos, sin) = self.rope_tables(start, len, &device);
+        let total = start + len;
+        // Additive causal mask `[1, 1, len, total]`: query i (at start + i) sees keys ≤ start + i.
+        let mut mask = vec![0f32; len * total];
+        for i in 0..len {
+            for j in (start + i + 1)..total {
+                mask[i * total + j] = f32::NEG_INFINITY;
+            }
+        }
+        let mask = Tensor::<4>::from_data(TensorData::new(mask, [1, 1, len, total]), &device);
+        let mut x = self.decoder.embed_tokens.forward(ids);
+        if let Some(c) = cache.as_deref_mut()
+            && c.layers.len() != self.decoder.layers.len()
+        {
+            c.layers = (0..self.decoder.layers.len()).map(|_| None).collect();
+        }
+        for (i, layer) in self.decoder.layers.iter().enumerate() {
+            let slot = cache.as_deref_mut().map(|c| &mut c.layers[i]);
+            let attended = self.attention(
+                &layer.attention,
+                layer.input_norm.forward(x.clone()),
+                &cos,
+                &sin,
+                &mask,
+                slot,
+            );
+            let h = x + attended;
+            let m = &layer.mlp;
+            let normed = layer.post_attention_norm.forward(h.clone());
+            let ff = m
+                .down_proj
+                .forward(silu(m.gate_proj.forward(normed.clone())) * m.up_proj.forward(normed));
+            x = h + ff;
+        }
+        if let Some(c) = cache {
+            c.seen = total;
+        }
+        self.decoder.norm.forward(x)
+    }
+
+    /// Projects hidden states onto the vocabulary.
+    pub fn logits(&self, hidden: Tensor<3>) -> Tensor<3> {
+        match &self.decoder.lm_head {
+            Some(head) => head.forward(hidden),
+            None => {
+                let [b, l, h] = hidden.dims();
+                let w = self.decoder.embed_tokens.weight.val();
+                hidden.reshape([b * l, h]).matmul(w.transpose()).reshape([
+                    b,
+                    l,
+                    self.config.vocab_size,
+                ])
+            }
+        }
+    }
+
+    fn attention(
+        &self,
+        attn: &DecoderAttention,
+        x: Tensor<3>,
+        cos: &Tensor<4>,
+        sin: &Tensor<4>,
+        mask: &Tensor<4>,
+        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+    ) -> Tensor<3> {
+        let c = &self.config;
+        let [b, len, _] = x.dims();
+        let dh = c.head_dim;
+        let heads = |t: Tensor<3>, n: usize| t.reshape([b, len, n, dh]).swap_dims(1, 2);
+        let q = rope(heads(attn.q_proj.forward(x.clone()), c.num_heads), cos, sin);
+        let mut k = rope(
+            heads(attn.k_proj.forward(x.clone()), c.num_kv_heads),
+            cos,
+            sin,
+        );
+        let mut v = heads(attn.v_proj.forward(x), c.num_kv_heads);
+        if let Some(slot) = cache {
+            if let Some((pk, pv)) = slot.take() {
+                k = Tensor::cat(vec![pk, k], 2);
+                v = Tensor::cat(vec![pv, v], 2);
+            }
+            *slot = Some((k.clone(), v.clone()));
+        }
+        let total = k.dims()[2];
+        let group = c.num_heads / c.num_kv_heads;
+        let expand = |t: Tensor<4>| {
+            if group == 1 {
+                t
+            } else {
+                t.unsqueeze_dim::<5>(2)
+                    .repeat_dim(2, group)
+                    .reshape([b, c.num_heads, total, dh])
+            }
+        };
+        let (k, v) = (expand(k), expand(v));
+        let scores = q
+            .matmul(k.swap_dims(2, 3))
+            .mul_scalar(1.0 / (dh as f64).sqrt())
+            + mask.clone();
+        let context = softmax(scores, 3).matmul(v);
+        attn.o_proj
+            .forward(context.swap_dims(1, 2).reshape([b, len, c.num_heads * dh]))
+    }
+
+    /// Per-example mean cross-entropy over the positions where `loss_mask` is 1.
+    ///
+    /// `ids` `[batch, len]`; `loss_mask[b][t] = 1` when token `t` is scored (predicted from
+    /// the tokens before it). Returns `[batch]`.
+    pub fn masked_loss(&self, ids: Tensor<2, Int>, loss_mask: Tensor<2>) -> Tensor<1> {
+        let [b, len] = ids.dims();
+        let logits = self.forward(ids.clone().slice([0..b, 0..len - 1]), None);
+        let targets = ids.slice([0..b, 1..len]);
+        let mask = loss_mask.slice([0..b, 1..len]);
+        let logp = log_softmax(logits, 2);
+        let picked: Tensor<2> = logp.gather(2, targets.unsqueeze_dim::<3>(2)).squeeze_dim(2);
+        let counts = mask.clone().sum_dim(1).clamp_min(1.0);
+        ((picked * mask).sum_dim(1).neg() / counts).squeeze_dim(1)
+    }
+}
+
+/// Rotate-half RoPE on `[batch, heads, len, dh]`.
+fn rope(x: Tensor<4>, cos: &Tensor<4>, sin: &Tensor<4>) -> Tensor<4> {
+    let [b, h, l, dh] = x.dims();
+    let half = dh / 2;
+    let x1 = x.clone().slice([0..b, 0..h, 0..l, 0..half]);
+    let x2 = x.clone().slice([0..b, 0..h, 0..l, half..dh]);
+    let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
+    x * cos.clone() + rotated * sin.clone()
+}

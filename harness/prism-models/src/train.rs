@@ -1,0 +1,243 @@
+//! Fine-tuning the encoder student on labelled pairs: AdamW, linear warm-up then linear decay,
+//! global gradient-norm clipping, length-bucketed batches with dynamic padding, and one seed
+//! for the head's initialisation, the shuffle and dropout.
+
+use crate::encoder::Classifier;
+use crate::error::ModelError;
+use crate::tokenize::{Encoded, EncoderTokenizer};
+use burn::module::{ModuleVisitor, Param};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+pub use prism_core::config::schema::{TrainConfig, TrainLayers};
+
+/// A (premise, hypothesis) pair with its label index in the model's label space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabeledPair {
+    /// The premise (evidence).
+    pub premise: String,
+    /// The hypothesis (claim).
+    pub hypothesis: String,
+    /// Index of the gold label.
+    pub label: usize,
+}
+
+/// What one optimiser step reports to the caller's progress hook.
+#[derive(Debug, Clone, Copy)]
+pub struct StepReport {
+    /// 0-based step.
+    pub step: usize,
+    /// Steps in the whole run.
+    pub total: usize,
+    /// Mean cross-entropy of the batch.
+    pub loss: f32,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f32,
+}
+
+/// Summary of a finished run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    /// Optimiser steps taken.
+    pub steps: usize,
+    /// Examples seen (epochs × training-set size).
+    pub examples: usize,
+    /// Mean loss over the first 10% of steps.
+    pub first_loss: f32,
+    /// Mean loss over the last 10% of steps.
+    pub last_loss: f32,
+}
+
+/// Batches of training indices for one epoch: a seeded shuffle, then within windows of 50
+/// batches the examples are sorted by length (little padding), and the batch order is
+/// shuffled again so lengths do not trend through the epoch.
+pub fn bucketed_batches(
+    lengths: &[usize],
+    batch_size: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.shuffle(rng);
+    let mut batches = Vec::new();
+    for window in order.chunks(batch_size * 50) {
+        let mut w = window.to_vec();
+        w.sort_by_key(|&i| lengths[i]);
+        batches.extend(w.chunks(batch_size).map(<[usize]>::to_vec));
+    }
+    batches.shuffle(rng);
+    batches
+}
+
+/// Sum of squared gradient entries over the module's parameters, as one scalar per tensor.
+struct SquaredNorms<'a> {
+    grads: &'a GradientsParams,
+    parts: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorms<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            self.parts.push(g.square().sum());
+        }
+    }
+}
+
+/// Multiplies every gradient by `factor`.
+struct ScaleGrads<'a> {
+    grads: &'a mut GradientsParams,
+    factor: f64,
+}
+
+impl ModuleVisitor for ScaleGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.remove::<D>(param.id) {
+            self.grads.register(param.id, g.mul_scalar(self.factor));
+        }
+    }
+}
+
+/// Clips the global L2 norm of `grads` to `max_norm` (PyTorch's `clip_grad_norm_`), returning
+/// the norm before clipping.
+fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: f64) -> f32 {
+    let mut norms = SquaredNorms {
+        grads,
+        parts: Vec::new(),
+    };
+    model.visit(&mut norms);
+    if norms.parts.is_empty() {
+        return 0.0;
+    }
+    let total = Tensor::cat(norms.parts, 0)
+        .sum()
+        .into_scalar::<f32>()
+        .sqrt();
+    if max_norm > 0.0 && f64::from(total) > max_norm {
+        let factor = max_norm / (f64::from(total) + 1e-6);
+        model.visit(&mut ScaleGrads { grads, factor });
+    }
+    total
+}
+
+/// Fine-tunes `model` (on an autodiff device) on `data`, calling `on_step` after every step.
+/// A NaN or infinite loss stops the run with [`ModelError::NonFiniteLoss`].
+pub fn fine_tune(
+    model: Classifier,
+    tokenizer: &EncoderTokenizer,
+    data: &[LabeledPair],
+    config: &TrainConfig,
+    device: &Device,
+    on_step: &mut dyn FnMut(StepReport),
+) -> Result<(Classifier, TrainSummary), ModelError> {
+    config
+        .validate()
+        .map_err(|(key, why)| ModelError::Invalid(format!("{key}: {why}")))?;
+    if data.is_empty() {
+        return Err(ModelError::Invalid("the training set is empty".into()));
+    }
+    if !device.is_autodiff() {
+        return Err(ModelError::Invalid(
+            "fine_tune needs an autodiff device".into(),
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = data
+        .iter()
+        .map(|p| (p.premise.as_str(), p.hypothesis.as_str()))
+        .collect();
+    let encoded = tokenizer.encode_pairs(&pairs)?;
+    let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
+
+    let mut model = match config.layers {
+        TrainLayers::All => model,
+        TrainLayers::LastK { k } => model.train_last_layers(k),
+        TrainLayers::HeadOnly => model.train_last_layers(0),
+    };
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .with_epsilon(1e-8)
+        .init();
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let steps_per_epoch = data.len().div_ceil(config.batch_size);
+    let total = steps_per_epoch * config.epochs;
+    let mut losses = Vec::with_capacity(total);
+    let mut step = 0;
+    for _ in 0..config.epochs {
+        for batch_idx in bucketed_batches(&lengths, config.batch_size, &mut rng) {
+            let items: Vec<&Encoded> = batch_idx.iter().map(|&i| &encoded[i]).collect();
+            let batch = tokenizer.batch(&items, device);
+            let targets: Vec<i64> = batch_idx.iter().map(|&i| data[i].label as i64).collect();
+            let targets =
+                Tensor::<1, Int>::from_data(TensorData::new(targets, [batch_idx.len()]), device);
+            let logits = model.forward(&batch);
+            let loss = loss_fn.forward(logits, targets);
+            let loss_value = loss.clone().into_scalar::<f32>();
+            if !loss_value.is_finite() {
+                return Err(ModelError::NonFiniteLoss {
+                    step,
+                    loss: loss_value,
+                });
+            }
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            let grad_norm = clip_global_norm(&model, &mut grads, config.max_grad_norm);
+            let lr = config.learning_rate_at(step, total);
+            model = optim.step(lr, model, grads);
+            losses.push(loss_value);
+            on_step(StepReport {
+                step,
+                total,
+                loss: loss_value,
+                learning_rate: lr,
+                grad_norm,
+            });
+            step += 1;
+        }
+    }
+    let tenth = (losses.len() / 10).max(1);
+    let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
+    let summary = TrainSummary {
+        steps: step,
+        examples: data.len() * config.epochs,
+        first_loss: mean(&losses[..tenth]),
+        last_loss: mean(&losses[losses.len() - tenth..]),
+    };
+    Ok((model, summary))
+}
+
+/// Predicted label indices of `model` (used in evaluation mode: no dropout, no autodiff)
+/// for `pairs`, batched by length.
+pub fn predict(
+    model: &Classifier,
+    tokenizer: &EncoderTokenizer,
+    pairs: &[(&str, &str)],
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<usize>, ModelError> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let encoded = tokenizer.encode_pairs(pairs)?;
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    order.sort_by_key(|&i| (encoded[i].ids.len(), i));
+    let mut out = vec![0usize; encoded.len()];
+    for chunk in order.chunks(batch_size.max(1)) {
+        let items: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
+        let batch = tokenizer.batch(&items, &device);
+        let argmax: Vec<i64> = model
+            .forward(&batch)
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .map_err(|e| ModelError::Invalid(format!("reading predictions: {e:?}")))?;
+        for (&i, &p) in chunk.iter().zip(&argmax) {
+            out[i] = p as usize;
+        }
+    }
+    Ok(out)
+}
