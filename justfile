@@ -29,9 +29,11 @@ stats:
 
 # The test suite CI runs: formatting, clippy with -D warnings, and the tests (nextest where it
 # is installed, as on the project's machines; cargo test otherwise).
+# The model parity tests need the pinned models, so the (cached, idempotent) fetch runs first.
 test:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo run --quiet -p prism-cli -- data fetch
     if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace --lib --bins --tests; fi
 
 # Slow checks on the full real data (needs `just fetch` first).
@@ -42,9 +44,28 @@ test-data: fetch
 fmt:
     cargo fmt --all
 
-# Benchmarks: `just bench vendi` (Vendi of 100,000 x 1,024 features, prism vs numpy).
-bench name="vendi":
-    cargo bench -p prism-vendi --bench {{name}}
+# Benchmarks: `just bench vendi` (Vendi of 100,000 x 1,024 features, prism vs numpy);
+# `just bench models` (student train step and proxy forward+backward; PyTorch where installed).
+bench name="vendi": fetch
+    cargo bench --bench {{name}}
+
+# Train one student on a subset and score it on the ID test and every OOD set.
+train ids experiment="nli" *flags="":
+    {{prism}} train {{experiment}} --ids {{ids}} {{flags}}
+
+# Greedy reply of a causal LM (default: the pinned SmolLM2-135M-Instruct).
+generate prompt model="smollm2-135m-instruct":
+    {{prism}} generate --model {{model}} --prompt "{{prompt}}"
+
+# The model parity tests on libtorch (burn-tch): torch==2.9.0 from PyPI in a venv under the
+# cache (about 3.5 GB), LIBTORCH_USE_PYTORCH at build time, its lib/ on LD_LIBRARY_PATH.
+test-tch: fetch
+    test -x .cache/torch-venv/bin/python || (python3 -m venv .cache/torch-venv && .cache/torch-venv/bin/pip install -q torch==2.9.0 numpy)
+    export LIBTORCH_USE_PYTORCH=1 PATH="$PWD/.cache/torch-venv/bin:$PATH"; export LD_LIBRARY_PATH="$(python -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; PRISM_TEST_BACKEND=tch cargo test -p prism-models --features tch --tests
+
+# The cuda feature must compile (there is no GPU here to run it).
+check-cuda:
+    cargo check -p prism-cli --features cuda
 
 # Render a report's HTML page in headless Chromium (installed from Debian if missing), check
 # that its tables and plots are there, and save a screenshot next to it.

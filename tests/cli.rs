@@ -278,9 +278,42 @@ fn vendi_of_orthonormal_rows_is_n() {
 #[test]
 fn later_stages_say_so_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
-    let out = prism(dir.path(), &["train", "--ids", "x.ids"], &[]);
+    let out = prism(dir.path(), &["status", "x"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not available yet"));
+}
+
+#[test]
+fn train_names_the_file_and_line_of_an_unknown_id() {
+    let dir = tempfile::tempdir().unwrap();
+    small_pool(&dir.path().join("pool.parquet"));
+    std::fs::write(dir.path().join("x.ids"), "p-0001\n# a comment\nnope\n").unwrap();
+    let out = prism(
+        dir.path(),
+        &["train", "--set", "data.pool=pool.parquet", "--ids", "x.ids"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`x.ids` line 3: id `nope` is not in the pool"),
+        "{}",
+        stderr(&out)
+    );
+    let bad = prism(
+        dir.path(),
+        &[
+            "train",
+            "--set",
+            "data.pool=pool.parquet",
+            "--set",
+            "student.backend=tpu",
+            "--ids",
+            "x.ids",
+        ],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("student.backend"), "{}", stderr(&bad));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-"""PyTorch (CPU) baseline for `just bench models`: the same MiniLM-L6 encoder + mean pooling
+"""PyTorch (CPU) baseline for `just bench models`: the MiniLM-L6 architecture + mean pooling
 + 3-way head, the same AdamW step, batch and length as prism's bench; prints examples/s.
+Only the embeddings are loaded from the checkpoint: timing does not depend on the block weights.
 
 Usage: python3 bench_minilm_torch.py MODEL_DIR BATCH LEN STEPS
 Needs: torch, numpy.

@@ -2,7 +2,8 @@
 //! forward+backward, on every backend compiled in, with PyTorch (CPU) measured in the same run
 //! where it is installed. Ratios are printed and written to `results/bench/models.json`.
 //!
-//! Environment: `PRISM_CACHE` (models), `BENCH_STEPS` (timed steps, default 5).
+//! Environment: `PRISM_CACHE` (models), `BENCH_STEPS` (timed steps, default 5), `PRISM_PYTHON`
+//! (the Python with torch; default `.cache/torch-venv/bin/python` if present, else `python3`).
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -25,6 +26,18 @@ fn cache() -> PathBuf {
     std::env::var_os("PRISM_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(".cache/prism"))
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("PRISM_PYTHON") {
+        return p.into();
+    }
+    let venv = root().join(".cache/torch-venv/bin/python");
+    if venv.is_file() {
+        venv
+    } else {
+        "python3".into()
+    }
 }
 
 fn steps() -> usize {
@@ -95,7 +108,7 @@ fn student_train(backend: Backend) -> f64 {
 /// The same training step in PyTorch on the CPU, if `python3 -c "import torch"` works.
 fn torch_student_train() -> Option<f64> {
     let script = root().join("tests/reference/bench_minilm_torch.py");
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .arg(&script)
         .arg(cache().join("models/all-minilm-l6-v2"))
         .arg(BATCH.to_string())
@@ -202,7 +215,7 @@ fn main() {
 }
 
 fn torch_version() -> Option<String> {
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .args(["-c", "import torch; print(torch.__version__)"])
         .output()
         .ok()?;

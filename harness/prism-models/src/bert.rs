@@ -57,7 +57,11 @@ impl BertConfig {
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
         let text = fs_err::read_to_string(path).map_err(|e| ModelError::file(path, e))?;
         let config: Self = serde_json::from_str(&text).map_err(|e| ModelError::file(path, e))?;
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
+        {
             return Err(ModelError::file(
                 path,
                 format!(

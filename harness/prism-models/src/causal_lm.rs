@@ -377,8 +377,8 @@ impl CausalLm {
     /// Logits `[batch, len, vocab]` for `ids` `[batch, len]`. With a cache, `ids` continue
     /// the cached positions and the cache is extended. Without one, attention is causal
     /// over `ids` alone (right padding is harmless: no real token attends to it).
-    pub fn forward(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
-        let hidden = self.hidden_states(ids, cache.as_deref_mut());
+    pub fn forward(&self, ids: Tensor<2, Int>, cache: Option<&mut KvCache>) -> Tensor<3> {
+        let hidden = self.hidden_states(ids, cache);
         self.logits(hidden)
     }
 

@@ -40,3 +40,12 @@ pub fn max_abs_diff(a: &[f32], b: &[f64]) -> f64 {
         .map(|(x, y)| (*x as f64 - y).abs())
         .fold(0.0, f64::max)
 }
+
+/// The backend the parity tests run on: `PRISM_TEST_BACKEND` (`flex` by default; `just
+/// test-tch` sets `tch`).
+pub fn backend() -> prism_models::Backend {
+    std::env::var("PRISM_TEST_BACKEND")
+        .unwrap_or_else(|_| "flex".into())
+        .parse()
+        .expect("PRISM_TEST_BACKEND is flex, tch, cuda or auto")
+}

@@ -4,9 +4,9 @@
 mod common;
 
 use burn::prelude::*;
+use prism_models::EncoderFiles;
 use prism_models::bert::mean_pool;
 use prism_models::tokenize::Encoded;
-use prism_models::{Backend, EncoderFiles};
 
 fn as_u32(v: &serde_json::Value) -> Vec<u32> {
     v.as_array()
@@ -20,7 +20,7 @@ fn as_u32(v: &serde_json::Value) -> Vec<u32> {
 fn minilm_pooled_embeddings_match_numpy_reference() {
     let fixture = common::fixture("minilm_fixture.json");
     let dir = common::model_dir("all-minilm-l6-v2");
-    let device = Backend::Flex.device().unwrap();
+    let device = common::backend().device().unwrap();
     let max_len = fixture["max_len"].as_u64().unwrap() as usize;
     let (bert, _, tokenizer) = EncoderFiles::in_dir(&dir)
         .unwrap()

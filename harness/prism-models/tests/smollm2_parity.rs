@@ -7,12 +7,12 @@ mod common;
 
 use burn::prelude::*;
 use prism_models::language_model::resolve_model;
-use prism_models::{Backend, LanguageModel, Sampling};
+use prism_models::{LanguageModel, Sampling};
 
 fn load() -> LanguageModel {
     let dir = common::model_dir("smollm2-135m-instruct");
     let path = resolve_model(dir.to_str().unwrap(), dir.parent().unwrap()).unwrap();
-    LanguageModel::load_path(&path, &Backend::Flex.device().unwrap()).unwrap()
+    LanguageModel::load_path(&path, &common::backend().device().unwrap()).unwrap()
 }
 
 #[test]

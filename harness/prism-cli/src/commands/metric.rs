@@ -30,7 +30,8 @@ pub enum MetricCommand {
         /// inputs are available.
         #[arg(long, value_delimiter = ',')]
         metrics: Vec<String>,
-        /// Sentence embeddings, `.npy`, one row per example of --data (before --ids).
+        /// Sentence embeddings, `.npy`, one row per example of --data (before --ids); without
+        /// it, MiniLM embeddings of each (premise, hypothesis) pair are computed in-process.
         #[arg(long)]
         embeddings: Option<PathBuf>,
         /// Gradient features, `.npy`, one row per example of --data (before --ids).
@@ -200,6 +201,32 @@ fn static_embeddings(
     Ok(Some(embedder.embed(texts)?))
 }
 
+/// Folder of the MiniLM sentence encoder in the cache.
+const MINILM: &str = "all-minilm-l6-v2";
+
+/// MiniLM sentence embeddings (mean-pooled, L2-normalised) of each (premise, hypothesis) pair,
+/// encoded jointly, computed in-process. When the model is not in the cache: `None` if
+/// `optional`, else an error saying how to get it.
+fn minilm_embeddings(
+    cache: &prism_core::cache::Cache,
+    pairs: &[(&str, &str)],
+    optional: bool,
+) -> Result<Option<Features>> {
+    let dir = cache.model(MINILM);
+    if !dir.join("model.safetensors").is_file() {
+        if optional {
+            return Ok(None);
+        }
+        return Err(UsageError(format!(
+            "the embedding metrics need MiniLM in the cache (`{}`) or --embeddings X.npy\nhint: run `prism data fetch`",
+            dir.display()
+        ))
+        .into());
+    }
+    let encoder = prism_models::SentenceEncoder::load(&dir, prism_models::Backend::Flex, 128)?;
+    Ok(Some(encoder.embed_pairs(pairs)?))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compute(
     cache: &prism_core::cache::Cache,
@@ -247,7 +274,7 @@ fn compute(
         })
         .collect();
     let labels: Vec<String> = keep.iter().map(|i| examples[*i].label.clone()).collect();
-    let emb = load_matrix(embeddings, examples.len(), &keep)?;
+    let mut emb = load_matrix(embeddings, examples.len(), &keep)?;
     let grad = load_matrix(gradients, examples.len(), &keep)?;
     let all = registry();
     let wants_static = |names: &[String]| {
@@ -256,6 +283,22 @@ fn compute(
                 && (names.is_empty() || names.iter().any(|n| n == m.name()))
         })
     };
+    let wants_embeddings = all.iter().any(|m| {
+        m.needs().contains(&Need::Embeddings)
+            && (names.is_empty() || names.iter().any(|n| n == m.name()))
+    });
+    if emb.is_none() && wants_embeddings {
+        let pairs: Vec<(&str, &str)> = keep
+            .iter()
+            .map(|&i| {
+                (
+                    examples[i].premise.as_str(),
+                    examples[i].hypothesis.as_str(),
+                )
+            })
+            .collect();
+        emb = minilm_embeddings(cache, &pairs, names.is_empty())?;
+    }
     let static_emb = if wants_static(names) {
         static_embeddings(cache, &texts, names.is_empty())?
     } else {

@@ -159,13 +159,27 @@ pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// One fine-tuned and evaluated student.
+pub struct StudentRun {
+    /// Loss summary.
+    pub summary: TrainSummary,
+    /// Seconds spent fine-tuning.
+    pub train_seconds: f64,
+    /// Seconds spent evaluating.
+    pub eval_seconds: f64,
+    /// Scores per evaluation set.
+    pub eval: BTreeMap<String, Scores>,
+    /// Backend that ran it.
+    pub backend: Backend,
+}
+
 /// Trains on `pairs` and evaluates on the ID test and the benchmarks.
 pub fn train_and_evaluate(
     session: &Session,
     pairs: &[LabeledPair],
     classes: usize,
     eval_limit: usize,
-) -> Result<(TrainSummary, f64, f64, BTreeMap<String, Scores>, Backend)> {
+) -> Result<StudentRun> {
     let cfg = &session.config.value;
     let backend = Backend::from_str(&cfg.student.backend)?;
     let device = backend.device()?.autodiff();
@@ -220,13 +234,13 @@ pub fn train_and_evaluate(
         .collect();
         eval.insert(name, score(&gold, &predicted, set_classes));
     }
-    Ok((
+    Ok(StudentRun {
         summary,
         train_seconds,
-        start.elapsed().as_secs_f64(),
+        eval_seconds: start.elapsed().as_secs_f64(),
         eval,
         backend,
-    ))
+    })
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
@@ -235,8 +249,13 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let (pool, two_way) = dataset_table(&session, &cfg.data.pool)?;
     let pairs = training_pairs(&pool, &args.ids, two_way)?;
     let classes = if two_way { 2 } else { 3 };
-    let (summary, train_seconds, eval_seconds, eval, backend) =
-        train_and_evaluate(&session, &pairs, classes, args.eval_limit)?;
+    let StudentRun {
+        summary,
+        train_seconds,
+        eval_seconds,
+        eval,
+        backend,
+    } = train_and_evaluate(&session, &pairs, classes, args.eval_limit)?;
     let report = TrainReport {
         subset: args.ids.display().to_string(),
         subset_sha256: sha256_file(&args.ids)

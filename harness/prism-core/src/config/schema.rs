@@ -126,7 +126,7 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.warmup_ratio) {
             return bad("warmup_ratio", "must be in [0, 1)");
         }
-        if !(self.max_grad_norm >= 0.0) {
+        if self.max_grad_norm.is_nan() || self.max_grad_norm < 0.0 {
             return bad("max_grad_norm", "must be 0 (off) or positive");
         }
         if self.max_len < 8 {

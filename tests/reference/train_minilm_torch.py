@@ -1,0 +1,118 @@
+"""Independent check of `prism train`: the same student (MiniLM-L6 weights, mean pooling,
+dropout, 3-way head), the same data, tokenisation and hyper-parameters (AdamW ε 1e-8, weight
+decay 0.01, linear warm-up/decay, global clip 1.0, batch 32, max length 128), fine-tuned in
+PyTorch on the CPU; prints ID-test accuracy.
+
+Usage: python3 train_minilm_torch.py CACHE IDS_FILE EPOCHS LR [EVAL_LIMIT]
+Needs: torch, numpy, pyarrow, tokenizers.
+"""
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+from tokenizers import Tokenizer
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bench_minilm_torch import Student  # noqa: E402
+import safetensors_numpy  # noqa: E402
+
+LABELS = ["entailment", "neutral", "contradiction"]
+
+
+def load_weights(model, w):
+    sd = {}
+    for i in range(len(model.layers)):
+        p = f"encoder.layer.{i}."
+        for ours, theirs in [("q", "attention.self.query"), ("k", "attention.self.key"),
+                             ("v", "attention.self.value"), ("o", "attention.output.dense"),
+                             ("ln1", "attention.output.LayerNorm"), ("up", "intermediate.dense"),
+                             ("down", "output.dense"), ("ln2", "output.LayerNorm")]:
+            for a, b in [("weight", "weight"), ("bias", "bias")]:
+                sd[f"layers.{i}.{ours}.{a}"] = torch.tensor(w[p + theirs + "." + b].copy())
+    sd["ln.weight"] = torch.tensor(w["embeddings.LayerNorm.weight"].copy())
+    sd["ln.bias"] = torch.tensor(w["embeddings.LayerNorm.bias"].copy())
+    missing = model.load_state_dict(sd, strict=False)
+    assert set(missing.missing_keys) <= {"word.weight", "pos.weight", "typ.weight", "head.weight", "head.bias"}, missing
+
+
+def batches(enc, idx, bs, device="cpu"):
+    n = max(len(enc[i].ids) for i in idx)
+    ids = torch.zeros(len(idx), n, dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros(len(idx), n)
+    for r, i in enumerate(idx):
+        e = enc[i]
+        ids[r, : len(e.ids)] = torch.tensor(e.ids)
+        types[r, : len(e.ids)] = torch.tensor(e.type_ids)
+        mask[r, : len(e.ids)] = 1
+    return ids, types, mask
+
+
+def main():
+    cache, ids_file, epochs, lr = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    limit = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    torch.manual_seed(0)
+    random.seed(0)
+    mdir = os.path.join(cache, "models/all-minilm-l6-v2")
+    cfg = json.load(open(os.path.join(mdir, "config.json")))
+    w = safetensors_numpy.load(os.path.join(mdir, "model.safetensors"))
+    model = Student(cfg, w)
+    load_weights(model, w)
+    tok = Tokenizer.from_file(os.path.join(mdir, "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(128)
+    pool = pq.read_table(os.path.join(cache, "data/vitaminc.parquet")).to_pylist()
+    by_id = {e["id"]: e for e in pool}
+    train = [by_id[l.strip()] for l in open(ids_file) if l.strip()]
+    enc = [tok.encode(e["premise"], e["hypothesis"]) for e in train]
+    y = [LABELS.index(e["label"]) for e in train]
+    decay = [p for n, p in model.named_parameters() if p.dim() > 1]
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, eps=1e-8, weight_decay=0.01)
+    steps = epochs * ((len(train) + 31) // 32)
+    warm = round(steps * 0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))
+    start = time.perf_counter()
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        order = list(range(len(train)))
+        random.shuffle(order)
+        for b in range(0, len(order), 32):
+            idx = order[b:b + 32]
+            ids, types, mask = batches(enc, idx, 32)
+            loss = nn.functional.cross_entropy(model(ids, types, mask), torch.tensor([y[i] for i in idx]))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+    secs = time.perf_counter() - start
+    model.eval()
+    test = pq.read_table(os.path.join(cache, "data/vitaminc_id_test.parquet")).to_pylist()
+    if limit:
+        random.Random(0).shuffle(test)
+        test = test[:limit]
+    tenc = [tok.encode(e["premise"], e["hypothesis"]) for e in test]
+    correct = 0
+    with torch.no_grad():
+        for b in range(0, len(test), 128):
+            idx = list(range(b, min(b + 128, len(test))))
+            ids, types, mask = batches(tenc, idx, 128)
+            pred = model(ids, types, mask).argmax(-1)
+            correct += sum(int(pred[r]) == LABELS.index(test[i]["label"]) for r, i in enumerate(idx))
+    tenth = max(1, len(losses) // 10)
+    print(json.dumps({"train_seconds": secs, "first_loss": float(np.mean(losses[:tenth])),
+                      "last_loss": float(np.mean(losses[-tenth:])), "id_accuracy": correct / len(test),
+                      "n_test": len(test), "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
