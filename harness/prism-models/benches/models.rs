@@ -65,7 +65,7 @@ fn token_batch(device: &Device, b: usize, len: usize, vocab: i64) -> (Vec<i64>, 
 /// Student train steps per second × batch, on `backend`.
 fn student_train(backend: Backend) -> f64 {
     let device = backend.device().unwrap().autodiff();
-    device.seed(0);
+    prism_models::device::seed(&device, 0);
     let dir = cache().join("models/all-minilm-l6-v2");
     let (bert, config, _) = EncoderFiles::in_dir(&dir)
         .unwrap()
