@@ -105,6 +105,72 @@ fn student_train(backend: Backend) -> f64 {
     (n * BATCH) as f64 / secs
 }
 
+/// Where the flex student step spends its time: forward only (no autodiff), forward with
+/// autodiff, forward+backward, and the full step; examples/s of each.
+fn student_breakdown(backend: Backend) -> [(&'static str, f64); 4] {
+    let plain = backend.device().unwrap();
+    let device = plain.clone().autodiff();
+    prism_models::device::seed(&device, 0);
+    let dir = cache().join("models/all-minilm-l6-v2");
+    let (bert, config, _) = EncoderFiles::in_dir(&dir)
+        .unwrap()
+        .load(LEN, &device)
+        .unwrap();
+    let model = Classifier::new(bert, &config, 3, &device);
+    let batch_on = |d: &Device| EncoderBatch {
+        input_ids: token_batch(d, BATCH, LEN, config.vocab_size as i64).1,
+        token_type_ids: Tensor::zeros([BATCH, LEN], d),
+        attention_mask: Tensor::ones([BATCH, LEN], d),
+    };
+    let time = |f: &dyn Fn()| {
+        f();
+        let n = steps();
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        (n * BATCH) as f64 / start.elapsed().as_secs_f64()
+    };
+    let valid = model.valid();
+    let plain_batch = batch_on(&plain);
+    let forward = time(&|| {
+        let _ = valid.forward(&plain_batch).sum().into_scalar::<f32>();
+    });
+    let ad_batch = batch_on(&device);
+    let forward_ad = time(&|| {
+        let _ = model.forward(&ad_batch).sum().into_scalar::<f32>();
+    });
+    let forward_backward = time(&|| {
+        let loss = model.forward(&ad_batch).sum();
+        let _ = GradientsParams::from_grads(loss.backward(), &model);
+    });
+    // The Bernoulli masks one training step draws: attention probabilities and three hidden
+    // dropouts per block, embeddings and head (MiniLM-L6: about 20 M values at 32 × 64).
+    let masks = time(&|| {
+        let mut total = 0f32;
+        for _ in 0..config.num_hidden_layers {
+            let p = Tensor::<4>::random(
+                [BATCH, config.num_attention_heads, LEN, LEN],
+                burn::tensor::Distribution::Bernoulli(0.9),
+                &device,
+            );
+            let h = Tensor::<3>::random(
+                [2 * BATCH, LEN, config.hidden_size],
+                burn::tensor::Distribution::Bernoulli(0.9),
+                &device,
+            );
+            total += p.sum().into_scalar::<f32>() + h.sum().into_scalar::<f32>();
+        }
+        std::hint::black_box(total);
+    });
+    [
+        ("dropout masks only", masks),
+        ("forward, inference", forward),
+        ("forward, autodiff", forward_ad),
+        ("forward+backward", forward_backward),
+    ]
+}
+
 /// The same training step in PyTorch on the CPU, if `python3 -c "import torch"` works.
 fn torch_student_train() -> Option<f64> {
     let script = root().join("tests/reference/bench_minilm_torch.py");
@@ -170,6 +236,16 @@ fn main() {
             "student train step (MiniLM-L6 + head, batch {BATCH}, length {LEN}) on {b}: {eps:.1} examples/s"
         ));
         report.insert(format!("student_train_{b}_examples_per_s"), eps.into());
+    }
+    for (what, eps) in student_breakdown(Backend::Flex) {
+        lines.push(format!("  flex student {what}: {eps:.1} examples/s"));
+        report.insert(
+            format!(
+                "student_flex_{}_examples_per_s",
+                what.replace([',', ' ', '+'], "_")
+            ),
+            eps.into(),
+        );
     }
     match torch_student_train() {
         Some(torch) => {
