@@ -3,7 +3,7 @@
 use crate::exit::UsageError;
 use anyhow::Result;
 use prism_core::cache::Cache;
-use prism_core::config::schema::{DEFAULTS_TOML, ExperimentConfig};
+use prism_core::config::schema::{DEFAULTS_TOML, ExperimentConfig, looks_like_path};
 use prism_core::config::{ConfigLayers, Resolved};
 use std::path::{Path, PathBuf};
 
@@ -50,6 +50,24 @@ impl Session {
     pub fn results(&self) -> PathBuf {
         self.resolve_path(&self.config.value.paths.results)
             .join(&self.config.value.name)
+    }
+
+    /// The parquet file of a dataset named in the config: a name in the cache (`vitaminc`)
+    /// or a path (see [`looks_like_path`]); an error naming both when it is missing.
+    pub fn dataset_path(&self, name: &str) -> Result<PathBuf> {
+        let path = if looks_like_path(name) {
+            self.resolve_path(name)
+        } else {
+            self.cache().dataset(name)
+        };
+        if !path.is_file() {
+            return Err(prism_data::DataError::MissingDataset {
+                name: name.into(),
+                path,
+            }
+            .into());
+        }
+        Ok(path)
     }
 
     /// A path from the config, relative to the project root unless absolute.

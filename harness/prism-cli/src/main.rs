@@ -7,6 +7,7 @@
 mod commands;
 mod context;
 mod exit;
+mod ids;
 
 use clap::Parser;
 use std::process::ExitCode;

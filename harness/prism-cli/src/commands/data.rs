@@ -2,10 +2,10 @@
 
 use crate::context::{ConfigArgs, Session};
 use anyhow::{Context, Result};
+use prism_data::Table;
 use prism_data::catalog::DATASETS;
 use prism_data::fetch::{FetchOptions, fetch};
 use prism_data::stats::summarize;
-use prism_data::{DataError, Table};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -63,17 +63,9 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
         }
         DataCommand::Stats { json, config } => {
             let session = Session::load(None, &config)?;
-            let cache = session.cache();
             let mut stats = Vec::new();
             for info in DATASETS {
-                let path = cache.dataset(info.name);
-                if !path.is_file() {
-                    return Err(DataError::MissingDataset {
-                        name: info.name.into(),
-                        path,
-                    }
-                    .into());
-                }
+                let path = session.dataset_path(info.name)?;
                 let table = Table::read_parquet(&path)
                     .with_context(|| format!("reading dataset `{}`", info.name))?;
                 stats.push(summarize(info, &table));

@@ -5,7 +5,6 @@ use anyhow::{Context, Result};
 use prism_data::{Example, Table};
 use prism_metrics::{MetricError, MetricInput, Need, registry};
 use prism_vendi::Features;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -241,30 +240,7 @@ fn compute(
     let examples = read_examples(data).with_context(|| format!("reading `{}`", data.display()))?;
     let keep: Vec<usize> = match ids {
         None => (0..examples.len()).collect(),
-        Some(path) => {
-            let index: HashMap<&str, usize> = examples
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.id.as_str(), i))
-                .collect();
-            let text = fs_err::read_to_string(path)?;
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .enumerate()
-                .map(|(line, id)| {
-                    index.get(id).copied().ok_or_else(|| {
-                        UsageError(format!(
-                            "`{}`: line {}: id `{id}` is not in `{}`",
-                            path.display(),
-                            line + 1,
-                            data.display()
-                        ))
-                        .into()
-                    })
-                })
-                .collect::<Result<_>>()?
-        }
+        Some(path) => crate::ids::select(path, &examples, &format!("`{}`", data.display()))?,
     };
     let texts: Vec<String> = keep
         .iter()

@@ -3,10 +3,9 @@
 use crate::context::{ConfigArgs, Session};
 use anyhow::{Context, Result};
 use prism_core::atomic::{write_atomic, write_json_atomic};
-use prism_core::config::schema::looks_like_path;
 use prism_core::hash::{sha256_file, sha256_hex};
+use prism_data::Table;
 use prism_data::subset::{Pool, build, strategies::Context as SubsetContext};
-use prism_data::{DataError, Table};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -29,18 +28,7 @@ pub struct SubsetsArgs {
 pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
     let session = Session::load(args.experiment.as_deref(), &args.config)?;
     let cfg = &session.config.value;
-    let pool_path = if looks_like_path(&cfg.data.pool) {
-        session.resolve_path(&cfg.data.pool)
-    } else {
-        session.cache().dataset(&cfg.data.pool)
-    };
-    if !pool_path.is_file() {
-        return Err(DataError::MissingDataset {
-            name: cfg.data.pool.clone(),
-            path: pool_path,
-        }
-        .into());
-    }
+    let pool_path = session.dataset_path(&cfg.data.pool)?;
     let table = Table::read_parquet(&pool_path)?;
     let pool_sha =
         sha256_file(&pool_path).with_context(|| format!("hashing `{}`", pool_path.display()))?;

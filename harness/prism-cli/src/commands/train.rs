@@ -6,17 +6,17 @@ use crate::exit::UsageError;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use prism_core::atomic::write_json_atomic;
-use prism_core::config::schema::{ExperimentConfig, looks_like_path};
+use prism_core::config::schema::ExperimentConfig;
 use prism_core::hash::sha256_file;
+use prism_data::Table;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
-use prism_data::{DataError, Table};
 use prism_models::eval::{Scores, map_prediction, score};
 use prism_models::train::{TrainSummary, fine_tune, predict};
 use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -67,17 +67,6 @@ pub struct TrainReport {
     pub eval: BTreeMap<String, Scores>,
 }
 
-/// Reads an ids file: one id per line, blank lines and `#` comments skipped.
-pub fn read_ids(path: &Path) -> Result<Vec<(usize, String)>> {
-    let text = fs_err::read_to_string(path).map_err(|e| UsageError(e.to_string()))?;
-    Ok(text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(i, l)| (i + 1, l.trim().to_string()))
-        .collect())
-}
-
 fn label_index(label: &str, two_way: bool) -> Option<usize> {
     let space: &[&str] = if two_way { &TWO_WAY } else { &THREE_WAY };
     space.iter().position(|l| *l == label)
@@ -85,18 +74,7 @@ fn label_index(label: &str, two_way: bool) -> Option<usize> {
 
 /// The table of a dataset named in the config: a cache name or a parquet path.
 pub fn dataset_table(session: &Session, name: &str) -> Result<(Table, bool)> {
-    let path = if looks_like_path(name) {
-        session.resolve_path(name)
-    } else {
-        session.cache().dataset(name)
-    };
-    if !path.is_file() {
-        return Err(DataError::MissingDataset {
-            name: name.into(),
-            path,
-        }
-        .into());
-    }
+    let path = session.dataset_path(name)?;
     let table = Table::read_parquet(&path)?;
     let two_way = table
         .examples
@@ -108,24 +86,12 @@ pub fn dataset_table(session: &Session, name: &str) -> Result<(Table, bool)> {
 /// The pool's examples named by `ids`, as labelled pairs; an unknown id is an error naming
 /// the file and line.
 pub fn training_pairs(pool: &Table, ids_file: &Path, two_way: bool) -> Result<Vec<LabeledPair>> {
-    let by_id: HashMap<&str, usize> = pool
-        .examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.id.as_str(), i))
-        .collect();
     let mut pairs = Vec::new();
-    for (line, id) in read_ids(ids_file)? {
-        let Some(&i) = by_id.get(id.as_str()) else {
-            return Err(UsageError(format!(
-                "`{}` line {line}: id `{id}` is not in the pool",
-                ids_file.display()
-            ))
-            .into());
-        };
+    for i in crate::ids::select(ids_file, &pool.examples, "the pool")? {
         let e = &pool.examples[i];
-        let label = label_index(&e.label, two_way)
-            .ok_or_else(|| UsageError(format!("pool example `{id}` has label `{}`", e.label)))?;
+        let label = label_index(&e.label, two_way).ok_or_else(|| {
+            UsageError(format!("pool example `{}` has label `{}`", e.id, e.label))
+        })?;
         pairs.push(LabeledPair {
             premise: e.premise.clone(),
             hypothesis: e.hypothesis.clone(),
