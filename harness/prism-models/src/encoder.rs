@@ -98,13 +98,10 @@ impl SentenceEncoder {
 
     fn embed_encoded(&self, encoded: &[Encoded]) -> Result<Features, ModelError> {
         let n = encoded.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by_key(|&i| (encoded[i].ids.len(), i));
         let mut dim = 0;
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); n];
-        for chunk in order.chunks(self.batch_size) {
-            let items: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
-            let batch = self.tokenizer.batch(&items, &self.device);
+        for chunk in EncoderTokenizer::length_sorted_batches(encoded, self.batch_size) {
+            let batch = self.tokenizer.batch(encoded, &chunk, &self.device);
             let pooled = self.pooled(&batch);
             let [b, d] = pooled.dims();
             dim = d;

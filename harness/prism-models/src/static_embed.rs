@@ -1,7 +1,8 @@
 //! Static sentence embeddings: tokenise with a Hugging Face `tokenizer.json`, look each token
-//! up in an embedding table (safetensors, f16/f32), average, L2-normalise. This is wordllama's
+//! up in an embedding table (safetensors, f32/f16/bf16), average, L2-normalise. This is wordllama's
 //! recipe (average pooling over the token vectors of its 32,000 × 256 table).
 
+use crate::weights::{SafetensorsFile, WeightSource};
 use prism_vendi::Features;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,9 @@ pub enum StaticEmbedError {
         /// What went wrong.
         message: String,
     },
+    /// The weight file cannot be read (missing, malformed, no such tensor, unknown dtype).
+    #[error(transparent)]
+    Weights(crate::error::ModelError),
     /// The tokenizer failed on a text.
     #[error("tokenizing text {index}: {message}")]
     Tokenize {
@@ -42,34 +46,16 @@ impl StaticEmbedder {
             path: path.into(),
             message,
         };
-        let bytes = fs_err::read(weights).map_err(|e| file_err(weights, e.to_string()))?;
-        let st = safetensors::SafeTensors::deserialize(&bytes)
-            .map_err(|e| file_err(weights, e.to_string()))?;
-        let view = st
-            .tensor(tensor)
-            .map_err(|e| file_err(weights, format!("tensor `{tensor}`: {e}")))?;
-        let [vocab, dim] = view.shape()[..] else {
+        let host = SafetensorsFile::open(weights)
+            .and_then(|f| f.tensor(tensor))
+            .map_err(StaticEmbedError::Weights)?;
+        let [vocab, dim] = host.shape[..] else {
             return Err(file_err(
                 weights,
-                format!(
-                    "tensor `{tensor}` must be 2-D, has shape {:?}",
-                    view.shape()
-                ),
+                format!("tensor `{tensor}` must be 2-D, has shape {:?}", host.shape),
             ));
         };
-        let table: Vec<f32> = match view.dtype() {
-            safetensors::Dtype::F16 => view
-                .data()
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            safetensors::Dtype::F32 => view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            other => return Err(file_err(weights, format!("unsupported dtype {other:?}"))),
-        };
+        let table = host.data;
         let tokenizer = tokenizers::Tokenizer::from_file(tokenizer)
             .map_err(|e| file_err(tokenizer, e.to_string()))?;
         Ok(Self {

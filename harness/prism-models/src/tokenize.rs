@@ -41,34 +41,24 @@ impl EncoderTokenizer {
 
     /// Tokenises single texts.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<Encoded>, ModelError> {
-        texts
-            .iter()
-            .enumerate()
-            .map(|(index, t)| {
-                let e = self
-                    .inner
-                    .encode(*t, true)
-                    .map_err(|e| ModelError::Tokenize {
-                        index,
-                        message: e.to_string(),
-                    })?;
-                Ok(Encoded {
-                    ids: e.get_ids().to_vec(),
-                    type_ids: e.get_type_ids().to_vec(),
-                })
-            })
-            .collect()
+        self.encode_all(texts.iter().copied())
     }
 
     /// Tokenises (first, second) pairs as `[CLS] first [SEP] second [SEP]`.
     pub fn encode_pairs(&self, pairs: &[(&str, &str)]) -> Result<Vec<Encoded>, ModelError> {
-        pairs
-            .iter()
+        self.encode_all(pairs.iter().copied())
+    }
+
+    fn encode_all<'s, I>(&self, inputs: impl Iterator<Item = I>) -> Result<Vec<Encoded>, ModelError>
+    where
+        I: Into<tokenizers::EncodeInput<'s>>,
+    {
+        inputs
             .enumerate()
-            .map(|(index, (a, b))| {
+            .map(|(index, input)| {
                 let e = self
                     .inner
-                    .encode((*a, *b), true)
+                    .encode(input, true)
                     .map_err(|e| ModelError::Tokenize {
                         index,
                         message: e.to_string(),
@@ -81,8 +71,21 @@ impl EncoderTokenizer {
             .collect()
     }
 
-    /// Pads `items` to their longest member and moves them onto `device`.
-    pub fn batch(&self, items: &[&Encoded], device: &Device) -> EncoderBatch {
+    /// Indices of `encoded` in batches of at most `batch_size`, shortest first, so that
+    /// inference pads little; callers put results back by index.
+    pub fn length_sorted_batches(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| (encoded[i].ids.len(), i));
+        order
+            .chunks(batch_size.max(1))
+            .map(<[usize]>::to_vec)
+            .collect()
+    }
+
+    /// Pads the examples of `encoded` at `indices` to their longest member and moves them onto
+    /// `device`.
+    pub fn batch(&self, encoded: &[Encoded], indices: &[usize], device: &Device) -> EncoderBatch {
+        let items: Vec<&Encoded> = indices.iter().map(|&i| &encoded[i]).collect();
         let len = items.iter().map(|e| e.ids.len()).max().unwrap_or(1).max(1);
         let b = items.len();
         let mut ids = vec![self.pad_id as i64; b * len];

@@ -4,7 +4,7 @@
 
 use crate::encoder::Classifier;
 use crate::error::ModelError;
-use crate::tokenize::{Encoded, EncoderTokenizer};
+use crate::tokenize::EncoderTokenizer;
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -170,8 +170,7 @@ pub fn fine_tune(
     let mut step = 0;
     for _ in 0..config.epochs {
         for batch_idx in bucketed_batches(&lengths, config.batch_size, &mut rng) {
-            let items: Vec<&Encoded> = batch_idx.iter().map(|&i| &encoded[i]).collect();
-            let batch = tokenizer.batch(&items, device);
+            let batch = tokenizer.batch(&encoded, &batch_idx, device);
             let targets: Vec<i64> = batch_idx.iter().map(|&i| data[i].label as i64).collect();
             let targets =
                 Tensor::<1, Int>::from_data(TensorData::new(targets, [batch_idx.len()]), device);
@@ -222,12 +221,9 @@ pub fn predict(
     let model = model.valid();
     let device = device.clone().without_autodiff();
     let encoded = tokenizer.encode_pairs(pairs)?;
-    let mut order: Vec<usize> = (0..encoded.len()).collect();
-    order.sort_by_key(|&i| (encoded[i].ids.len(), i));
     let mut out = vec![0usize; encoded.len()];
-    for chunk in order.chunks(batch_size.max(1)) {
-        let items: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
-        let batch = tokenizer.batch(&items, &device);
+    for chunk in EncoderTokenizer::length_sorted_batches(&encoded, batch_size) {
+        let batch = tokenizer.batch(&encoded, &chunk, &device);
         let argmax: Vec<i64> = model
             .forward(&batch)
             .argmax(1)

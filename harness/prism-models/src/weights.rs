@@ -86,7 +86,8 @@ pub trait WeightSource {
     }
 }
 
-/// A safetensors file read into memory; tensors are converted to f32 on request.
+/// A safetensors file read into memory; tensors are converted to f32 on request (from F32,
+/// F64, F16 or BF16).
 pub struct SafetensorsFile {
     path: PathBuf,
     bytes: Vec<u8>,
@@ -96,7 +97,8 @@ impl SafetensorsFile {
     /// Reads `path` and checks that its header parses.
     pub fn open(path: &Path) -> Result<Self, ModelError> {
         let bytes = fs_err::read(path).map_err(|e| ModelError::file(path, e))?;
-        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ModelError::file(path, e))?;
+        safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| ModelError::file(path, format!("not a safetensors file: {e}")))?;
         Ok(Self {
             path: path.into(),
             bytes,
@@ -134,6 +136,10 @@ impl WeightSource for SafetensorsFile {
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect(),
+            safetensors::Dtype::F64 => raw
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+                .collect(),
             safetensors::Dtype::F16 => raw
                 .chunks_exact(2)
                 .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
@@ -145,7 +151,7 @@ impl WeightSource for SafetensorsFile {
             other => {
                 return Err(ModelError::file(
                     &self.path,
-                    format!("tensor `{name}` has dtype {other:?}; expected F32, F16 or BF16"),
+                    format!("tensor `{name}` has dtype {other:?}; expected F32, F64, F16 or BF16"),
                 ));
             }
         };

@@ -2,8 +2,9 @@
 
 use crate::exit::UsageError;
 use anyhow::{Context, Result};
+use prism_models::{SafetensorsFile, WeightSource};
 use prism_vendi::{Features, Order, vendi_score};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -63,31 +64,30 @@ pub fn run(args: VendiArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_matrix(path: &PathBuf) -> Result<Features> {
+fn read_matrix(path: &Path) -> Result<Features> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("npy") => Ok(prism_vendi::npy::read_npy(path)?),
         Some("safetensors") => {
-            let bytes = fs_err::read(path)?;
-            let tensors = safetensors::SafeTensors::deserialize(&bytes)
-                .map_err(|e| UsageError(format!("`{}`: not a safetensors file: {e}", path.display())))?;
-            let names = tensors.names();
-            let [name] = names[..] else {
-                return Err(UsageError(format!("`{}`: expected exactly one tensor, found {}", path.display(), names.len())).into());
+            let file = SafetensorsFile::open(path)?;
+            let names = file.names();
+            let [name] = &names[..] else {
+                return Err(UsageError(format!(
+                    "`{}`: expected exactly one tensor, found {}",
+                    path.display(),
+                    names.len()
+                ))
+                .into());
             };
-            let view = tensors.tensor(name)?;
-            let [n, d] = view.shape()[..] else {
-                return Err(UsageError(format!("`{}`: tensor `{name}` must be 2-D, has shape {:?}", path.display(), view.shape())).into());
+            let t = file.tensor(name)?;
+            let [n, d] = t.shape[..] else {
+                return Err(UsageError(format!(
+                    "`{}`: tensor `{name}` must be 2-D, has shape {:?}",
+                    path.display(),
+                    t.shape
+                ))
+                .into());
             };
-            let data = view.data();
-            use safetensors::Dtype;
-            let values: Vec<f32> = match view.dtype() {
-                Dtype::F32 => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-                Dtype::F64 => data.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32).collect(),
-                Dtype::F16 => data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-                Dtype::BF16 => data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-                other => return Err(UsageError(format!("`{}`: unsupported dtype {other:?}", path.display())).into()),
-            };
-            Ok(Features::new(values, n, d))
+            Ok(Features::new(t.data, n, d))
         }
         _ => Err(UsageError(format!(
             "`{}`: expected a .npy or .safetensors file (feature stores arrive with the G-Vendi engine)",
