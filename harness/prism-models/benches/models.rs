@@ -8,7 +8,7 @@
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
-use prism_models::bert::EncoderBatch;
+use prism_models::bert::{BertConfig, EncoderBatch};
 use prism_models::language_model::resolve_model;
 use prism_models::{Backend, Classifier, EncoderFiles, LanguageModel};
 use std::path::{Path, PathBuf};
@@ -47,8 +47,8 @@ fn steps() -> usize {
         .unwrap_or(5)
 }
 
-/// A batch of random word-piece ids (no padding), fixed by a simple LCG.
-fn token_batch(device: &Device, b: usize, len: usize, vocab: i64) -> (Vec<i64>, Tensor<2, Int>) {
+/// A `[b, len]` batch of random token ids (no padding), fixed by a simple LCG.
+fn token_batch(device: &Device, b: usize, len: usize, vocab: i64) -> Tensor<2, Int> {
     let mut state = 12345u64;
     let ids: Vec<i64> = (0..b * len)
         .map(|_| {
@@ -58,12 +58,23 @@ fn token_batch(device: &Device, b: usize, len: usize, vocab: i64) -> (Vec<i64>, 
             1000 + ((state >> 33) as i64 % (vocab - 1000))
         })
         .collect();
-    let t = Tensor::from_data(TensorData::new(ids.clone(), [b, len]), device);
-    (ids, t)
+    Tensor::from_data(TensorData::new(ids, [b, len]), device)
 }
 
-/// Student train steps per second × batch, on `backend`.
-fn student_train(backend: Backend) -> f64 {
+/// Examples per second of `run` (one batch of `batch` examples per call): one warm-up call,
+/// then `n` timed calls, the device synchronised before the clock stops.
+fn examples_per_second(device: &Device, batch: usize, n: usize, mut run: impl FnMut()) -> f64 {
+    run();
+    let start = Instant::now();
+    for _ in 0..n {
+        run();
+    }
+    device.sync().unwrap();
+    (n * batch) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The student (MiniLM-L6 + 3-way head) on `backend` with autodiff, seeded with 0.
+fn student(backend: Backend) -> (Classifier, BertConfig, Device) {
     let device = backend.device().unwrap().autodiff();
     prism_models::device::seed(&device, 0);
     let dir = cache().join("models/all-minilm-l6-v2");
@@ -71,15 +82,25 @@ fn student_train(backend: Backend) -> f64 {
         .unwrap()
         .load(LEN, &device)
         .unwrap();
-    let mut model = Classifier::new(bert, &config, 3, &device);
+    let model = Classifier::new(bert, &config, 3, &device);
+    (model, config, device)
+}
+
+/// A full `[BATCH, LEN]` student batch of random ids on `device`.
+fn student_batch(device: &Device, config: &BertConfig) -> EncoderBatch {
+    EncoderBatch {
+        input_ids: token_batch(device, BATCH, LEN, config.vocab_size as i64),
+        token_type_ids: Tensor::zeros([BATCH, LEN], device),
+        attention_mask: Tensor::ones([BATCH, LEN], device),
+    }
+}
+
+/// Student train steps per second × batch, on `backend`.
+fn student_train(backend: Backend) -> f64 {
+    let (model, config, device) = student(backend);
     let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let (_, ids) = token_batch(&device, BATCH, LEN, config.vocab_size as i64);
-    let batch = EncoderBatch {
-        input_ids: ids,
-        token_type_ids: Tensor::zeros([BATCH, LEN], &device),
-        attention_mask: Tensor::ones([BATCH, LEN], &device),
-    };
+    let batch = student_batch(&device, &config);
     let targets = Tensor::<1, Int>::from_data(
         TensorData::new(
             (0..BATCH as i64).map(|i| i % 3).collect::<Vec<_>>(),
@@ -87,66 +108,40 @@ fn student_train(backend: Backend) -> f64 {
         ),
         &device,
     );
-    let mut step = |model: Classifier| {
-        let loss = loss_fn.forward(model.forward(&batch), targets.clone());
+    let mut model = Some(model);
+    examples_per_second(&device, BATCH, steps(), || {
+        let m = model
+            .take()
+            .expect("the model is put back after every step");
+        let loss = loss_fn.forward(m.forward(&batch), targets.clone());
         let _ = loss.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        optim.step(5e-5, model, grads)
-    };
-    model = step(model); // warm-up
-    let n = steps();
-    let start = Instant::now();
-    for _ in 0..n {
-        model = step(model);
-    }
-    device.sync().unwrap();
-    let secs = start.elapsed().as_secs_f64();
-    drop(model);
-    (n * BATCH) as f64 / secs
+        let grads = GradientsParams::from_grads(loss.backward(), &m);
+        model = Some(optim.step(5e-5, m, grads));
+    })
 }
 
 /// Where the flex student step spends its time: forward only (no autodiff), forward with
 /// autodiff, forward+backward, and the full step; examples/s of each.
 fn student_breakdown(backend: Backend) -> [(&'static str, f64); 4] {
-    let plain = backend.device().unwrap();
-    let device = plain.clone().autodiff();
-    prism_models::device::seed(&device, 0);
-    let dir = cache().join("models/all-minilm-l6-v2");
-    let (bert, config, _) = EncoderFiles::in_dir(&dir)
-        .unwrap()
-        .load(LEN, &device)
-        .unwrap();
-    let model = Classifier::new(bert, &config, 3, &device);
-    let batch_on = |d: &Device| EncoderBatch {
-        input_ids: token_batch(d, BATCH, LEN, config.vocab_size as i64).1,
-        token_type_ids: Tensor::zeros([BATCH, LEN], d),
-        attention_mask: Tensor::ones([BATCH, LEN], d),
-    };
-    let time = |f: &dyn Fn()| {
-        f();
-        let n = steps();
-        let start = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        (n * BATCH) as f64 / start.elapsed().as_secs_f64()
-    };
+    let (model, config, device) = student(backend);
+    let plain = device.clone().without_autodiff();
+    let time = |on: &Device, f: &dyn Fn()| examples_per_second(on, BATCH, steps(), f);
     let valid = model.valid();
-    let plain_batch = batch_on(&plain);
-    let forward = time(&|| {
+    let plain_batch = student_batch(&plain, &config);
+    let forward = time(&plain, &|| {
         let _ = valid.forward(&plain_batch).sum().into_scalar::<f32>();
     });
-    let ad_batch = batch_on(&device);
-    let forward_ad = time(&|| {
+    let ad_batch = student_batch(&device, &config);
+    let forward_ad = time(&device, &|| {
         let _ = model.forward(&ad_batch).sum().into_scalar::<f32>();
     });
-    let forward_backward = time(&|| {
+    let forward_backward = time(&device, &|| {
         let loss = model.forward(&ad_batch).sum();
         let _ = GradientsParams::from_grads(loss.backward(), &model);
     });
     // The Bernoulli masks one training step draws: attention probabilities and three hidden
     // dropouts per block, embeddings and head (MiniLM-L6: about 20 M values at 32 × 64).
-    let masks = time(&|| {
+    let masks = time(&device, &|| {
         let mut total = 0f32;
         for _ in 0..config.num_hidden_layers {
             let p = Tensor::<4>::random(
@@ -201,21 +196,12 @@ fn proxy_forward_backward(backend: Backend, batch: usize, len: usize) -> f64 {
     let path = resolve_model("smollm2-135m-instruct", &cache().join("models")).unwrap();
     let lm = LanguageModel::load_path(&path, &device).unwrap();
     let vocab = lm.model.config.vocab_size as i64;
-    let (_, ids) = token_batch(&device, batch, len, vocab);
+    let ids = token_batch(&device, batch, len, vocab);
     let mask = Tensor::<2>::ones([batch, len], &device);
-    let run = || {
+    examples_per_second(&device, batch, steps().min(3), || {
         let loss = lm.model.masked_loss(ids.clone(), mask.clone()).sum();
-        let grads = loss.backward();
-        drop(grads);
-    };
-    run();
-    let n = steps().min(3);
-    let start = Instant::now();
-    for _ in 0..n {
-        run();
-    }
-    device.sync().unwrap();
-    (n * batch) as f64 / start.elapsed().as_secs_f64()
+        drop(loss.backward());
+    })
 }
 
 fn main() {
