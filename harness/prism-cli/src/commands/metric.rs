@@ -173,6 +173,29 @@ fn load_matrix(path: Option<&Path>, rows: usize, keep: &[usize]) -> Result<Optio
     Ok(Some(f.select(keep)))
 }
 
+/// `dir` when it holds every file in `files`. Otherwise `None` if `optional` (the metrics that
+/// need it are skipped), else an error: `<need> in the cache (`dir`)<instead>` and how to
+/// fetch it.
+fn cached_model(
+    dir: PathBuf,
+    files: &[&str],
+    optional: bool,
+    need: &str,
+    instead: &str,
+) -> Result<Option<PathBuf>> {
+    if files.iter().all(|f| dir.join(f).is_file()) {
+        return Ok(Some(dir));
+    }
+    if optional {
+        return Ok(None);
+    }
+    Err(UsageError(format!(
+        "{need} in the cache (`{}`){instead}\nhint: run `prism data fetch`",
+        dir.display()
+    ))
+    .into())
+}
+
 /// Folder of the wordllama table and tokenizer in the cache (`prism data fetch` writes it).
 const WORDLLAMA: &str = "wordllama-l2-supercat-256";
 
@@ -183,19 +206,21 @@ fn static_embeddings(
     texts: &[String],
     optional: bool,
 ) -> Result<Option<Features>> {
-    let dir = cache.model(WORDLLAMA);
-    let weights = dir.join("l2_supercat_256.safetensors");
-    let tokenizer = dir.join("l2_supercat_tokenizer_config.json");
-    if !weights.is_file() || !tokenizer.is_file() {
-        if optional {
-            return Ok(None);
-        }
-        return Err(UsageError(format!(
-            "the static embeddings need wordllama in the cache (`{}`)\nhint: run `prism data fetch`",
-            dir.display()
-        ))
-        .into());
-    }
+    let (weights, tokenizer) = (
+        "l2_supercat_256.safetensors",
+        "l2_supercat_tokenizer_config.json",
+    );
+    let Some(dir) = cached_model(
+        cache.model(WORDLLAMA),
+        &[weights, tokenizer],
+        optional,
+        "the static embeddings need wordllama",
+        "",
+    )?
+    else {
+        return Ok(None);
+    };
+    let (weights, tokenizer) = (dir.join(weights), dir.join(tokenizer));
     let embedder = prism_models::StaticEmbedder::load(&weights, "embedding.weight", &tokenizer)?;
     Ok(Some(embedder.embed(texts)?))
 }
@@ -211,17 +236,16 @@ fn minilm_embeddings(
     pairs: &[(&str, &str)],
     optional: bool,
 ) -> Result<Option<Features>> {
-    let dir = cache.model(MINILM);
-    if !dir.join("model.safetensors").is_file() {
-        if optional {
-            return Ok(None);
-        }
-        return Err(UsageError(format!(
-            "the embedding metrics need MiniLM in the cache (`{}`) or --embeddings X.npy\nhint: run `prism data fetch`",
-            dir.display()
-        ))
-        .into());
-    }
+    let Some(dir) = cached_model(
+        cache.model(MINILM),
+        &["model.safetensors"],
+        optional,
+        "the embedding metrics need MiniLM",
+        " or --embeddings X.npy",
+    )?
+    else {
+        return Ok(None);
+    };
     let encoder = prism_models::SentenceEncoder::load(&dir, prism_models::Backend::Flex, 128)?;
     Ok(Some(encoder.embed_pairs(pairs)?))
 }
@@ -253,17 +277,13 @@ fn compute(
     let mut emb = load_matrix(embeddings, examples.len(), &keep)?;
     let grad = load_matrix(gradients, examples.len(), &keep)?;
     let all = registry();
-    let wants_static = |names: &[String]| {
+    // Whether a chosen metric (every metric when none is named) needs `need`.
+    let wants = |need: Need| {
         all.iter().any(|m| {
-            m.needs().contains(&Need::StaticEmbeddings)
-                && (names.is_empty() || names.iter().any(|n| n == m.name()))
+            m.needs().contains(&need) && (names.is_empty() || names.iter().any(|n| n == m.name()))
         })
     };
-    let wants_embeddings = all.iter().any(|m| {
-        m.needs().contains(&Need::Embeddings)
-            && (names.is_empty() || names.iter().any(|n| n == m.name()))
-    });
-    if emb.is_none() && wants_embeddings {
+    if emb.is_none() && wants(Need::Embeddings) {
         let pairs: Vec<(&str, &str)> = keep
             .iter()
             .map(|&i| {
@@ -275,7 +295,7 @@ fn compute(
             .collect();
         emb = minilm_embeddings(cache, &pairs, names.is_empty())?;
     }
-    let static_emb = if wants_static(names) {
+    let static_emb = if wants(Need::StaticEmbeddings) {
         static_embeddings(cache, &texts, names.is_empty())?
     } else {
         None
