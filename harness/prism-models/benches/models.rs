@@ -76,7 +76,7 @@ fn examples_per_second(device: &Device, batch: usize, n: usize, mut run: impl Fn
 /// The student (MiniLM-L6 + 3-way head) on `backend` with autodiff, seeded with 0.
 fn student(backend: Backend) -> (Classifier, BertConfig, Device) {
     let device = backend.device().unwrap().autodiff();
-    prism_models::device::seed(&device, 0);
+    device.seed(0);
     let dir = cache().join("models/all-minilm-l6-v2");
     let (bert, config, _) = EncoderFiles::in_dir(&dir)
         .unwrap()

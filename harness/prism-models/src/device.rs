@@ -84,10 +84,3 @@ impl FromStr for Backend {
         }
     }
 }
-
-/// Seeds `device`'s random stream (dropout, initialisers) and that of the backend under it: an
-/// autodiff device does not pass a seed down on every backend (libtorch), so both are set.
-pub fn seed(device: &Device, seed: u64) {
-    device.seed(seed);
-    device.clone().without_autodiff().seed(seed);
-}

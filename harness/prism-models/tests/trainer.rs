@@ -45,7 +45,7 @@ fn toy_pairs() -> Vec<LabeledPair> {
 
 fn run(config: &TrainConfig) -> Result<(Vec<f32>, Vec<usize>), ModelError> {
     let device = common::backend().device().unwrap().autodiff();
-    prism_models::device::seed(&device, config.seed);
+    device.seed(config.seed);
     let dir = common::model_dir("all-minilm-l6-v2");
     let (bert, bert_config, tokenizer) =
         EncoderFiles::in_dir(&dir)?.load(config.max_len, &device)?;

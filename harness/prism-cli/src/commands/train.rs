@@ -149,7 +149,7 @@ pub fn train_and_evaluate(
     let cfg = &session.config.value;
     let backend = Backend::from_str(&cfg.student.backend)?;
     let device = backend.device()?.autodiff();
-    prism_models::device::seed(&device, cfg.train.seed);
+    device.seed(cfg.train.seed);
     let dir = student_dir(session, cfg);
     let (bert, bert_config, tokenizer) =
         EncoderFiles::in_dir(&dir)?.load(cfg.train.max_len, &device)?;
