@@ -10,6 +10,7 @@ use crate::weights::WeightSource;
 use burn::module::Param;
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
+use burn::tensor::Gradients;
 use burn::tensor::activation::{log_softmax, silu, softmax};
 use serde::Deserialize;
 use std::path::Path;
@@ -260,6 +261,97 @@ impl KvCache {
     }
 }
 
+/// A weight matrix whose per-example gradient is a sum of outer products `Σ_t u_t v_tᵀ`
+/// (`rows × cols` in the HF orientation: output × input; a bias is one more input column whose
+/// value is 1). The token embedding is one block (`vocab × hidden`), shared by a tied head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradBlock {
+    /// The weight's HF name (without `.weight`).
+    pub name: String,
+    /// Length of `u` (output side; the vocabulary for the embedding).
+    pub rows: usize,
+    /// Length of `v` (input side, plus one with a bias).
+    pub cols: usize,
+}
+
+/// One factor of a tapped outer product.
+#[derive(Debug, Clone)]
+pub enum Factor {
+    /// Values recorded in the forward pass, `[batch, positions, dim]` (no autodiff).
+    Values(Tensor<3>),
+    /// A zero tensor added to a map's output: its gradient is the output gradient `δ`.
+    Probe(Tensor<3>),
+    /// Token ids `[batch, positions]`: one-hot vectors over the vocabulary.
+    Tokens(Tensor<2, Int>),
+}
+
+/// One use of a [`GradBlock`] in a forward pass: the block's per-example gradient gets
+/// `Σ_t u_t v_tᵀ` from it (summed over positions `t` of each example).
+#[derive(Debug, Clone)]
+pub struct TapEntry {
+    /// Index into [`CausalLm::grad_blocks`].
+    pub block: usize,
+    /// Output-side factor.
+    pub u: Factor,
+    /// Input-side factor.
+    pub v: Factor,
+}
+
+/// Records, during one batched forward pass on an autodiff device, every weight's input and a
+/// zero probe on its output, so that one backward of the summed per-example losses yields each
+/// example's gradient of every linear map and of the embedding in factored form (LoGra-style
+/// per-example gradients without materialising them). RMSNorm gains are not tapped.
+#[derive(Debug, Default)]
+pub struct GradTap {
+    /// Entries in forward order.
+    pub entries: Vec<TapEntry>,
+}
+
+/// The seven linear maps of a decoder block, in [`CausalLm::grad_blocks`] order.
+const BLOCK_LINEARS: [&str; 7] = [
+    "self_attn.q_proj",
+    "self_attn.k_proj",
+    "self_attn.v_proj",
+    "self_attn.o_proj",
+    "mlp.gate_proj",
+    "mlp.up_proj",
+    "mlp.down_proj",
+];
+
+/// Index of linear `which` (in [`BLOCK_LINEARS`]) of decoder layer `layer`.
+fn block_index(layer: usize, which: usize) -> usize {
+    1 + layer * BLOCK_LINEARS.len() + which
+}
+
+/// `linear(x)`; with a tap, also records `x` (with a ones column when there is a bias) and adds
+/// a zero probe to the output.
+fn tapped_linear(
+    linear: &Linear,
+    x: Tensor<3>,
+    block: usize,
+    tap: &mut Option<&mut GradTap>,
+) -> Tensor<3> {
+    let y = linear.forward(x.clone());
+    let Some(tap) = tap.as_deref_mut() else {
+        return y;
+    };
+    let input = x.inner();
+    let v = if linear.bias.is_some() {
+        let [b, t, _] = input.dims();
+        let ones = Tensor::<3>::ones([b, t, 1], &input.device());
+        Tensor::cat(vec![input, ones], 2)
+    } else {
+        input
+    };
+    let probe = Tensor::<3>::zeros(y.dims(), &y.device()).require_grad();
+    tap.entries.push(TapEntry {
+        block,
+        u: Factor::Probe(probe.clone()),
+        v: Factor::Values(v),
+    });
+    y + probe
+}
+
 /// A Llama/Qwen2 causal LM: parameters plus shape.
 #[derive(Debug)]
 pub struct CausalLm {
@@ -383,7 +475,17 @@ impl CausalLm {
     }
 
     /// Final-norm hidden states `[batch, len, hidden]`.
-    pub fn hidden_states(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
+    pub fn hidden_states(&self, ids: Tensor<2, Int>, cache: Option<&mut KvCache>) -> Tensor<3> {
+        self.hidden_states_tapped(ids, cache, None)
+    }
+
+    /// [`Self::hidden_states`], recording gradient factors in `tap` when given.
+    fn hidden_states_tapped(
+        &self,
+        ids: Tensor<2, Int>,
+        mut cache: Option<&mut KvCache>,
+        mut tap: Option<&mut GradTap>,
+    ) -> Tensor<3> {
         let [_, len] = ids.dims();
         let device = ids.device();
         let start = cache.as_ref().map_or(0, |c| c.seen);
@@ -397,7 +499,16 @@ impl CausalLm {
             }
         }
         let mask = Tensor::<4>::from_data(TensorData::new(mask, [1, 1, len, total]), &device);
-        let mut x = self.decoder.embed_tokens.forward(ids);
+        let mut x = self.decoder.embed_tokens.forward(ids.clone());
+        if let Some(t) = tap.as_deref_mut() {
+            let probe = Tensor::<3>::zeros(x.dims(), &x.device()).require_grad();
+            t.entries.push(TapEntry {
+                block: 0,
+                u: Factor::Tokens(ids),
+                v: Factor::Probe(probe.clone()),
+            });
+            x = x + probe;
+        }
         if let Some(c) = cache.as_deref_mut()
             && c.layers.len() != self.decoder.layers.len()
         {
@@ -408,17 +519,16 @@ impl CausalLm {
             let attended = self.attention(
                 &layer.attention,
                 layer.input_norm.forward(x.clone()),
-                &cos,
-                &sin,
-                &mask,
+                (&cos, &sin, &mask),
                 slot,
+                (i, &mut tap),
             );
             let h = x + attended;
             let m = &layer.mlp;
             let normed = layer.post_attention_norm.forward(h.clone());
-            let ff = m
-                .down_proj
-                .forward(silu(m.gate_proj.forward(normed.clone())) * m.up_proj.forward(normed));
+            let gate = tapped_linear(&m.gate_proj, normed.clone(), block_index(i, 4), &mut tap);
+            let up = tapped_linear(&m.up_proj, normed, block_index(i, 5), &mut tap);
+            let ff = tapped_linear(&m.down_proj, silu(gate) * up, block_index(i, 6), &mut tap);
             x = h + ff;
         }
         if let Some(c) = cache {
@@ -443,26 +553,25 @@ impl CausalLm {
         }
     }
 
+    /// Self-attention of decoder layer `layer`; `tables` are RoPE cos, sin and the mask.
     fn attention(
         &self,
         attn: &DecoderAttention,
         x: Tensor<3>,
-        cos: &Tensor<4>,
-        sin: &Tensor<4>,
-        mask: &Tensor<4>,
+        (cos, sin, mask): (&Tensor<4>, &Tensor<4>, &Tensor<4>),
         cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        (layer, tap): (usize, &mut Option<&mut GradTap>),
     ) -> Tensor<3> {
         let c = &self.config;
         let [b, len, _] = x.dims();
         let dh = c.head_dim;
         let heads = |t: Tensor<3>, n: usize| t.reshape([b, len, n, dh]).swap_dims(1, 2);
-        let q = rope(heads(attn.q_proj.forward(x.clone()), c.num_heads), cos, sin);
-        let mut k = rope(
-            heads(attn.k_proj.forward(x.clone()), c.num_kv_heads),
-            cos,
-            sin,
-        );
-        let mut v = heads(attn.v_proj.forward(x), c.num_kv_heads);
+        let q = tapped_linear(&attn.q_proj, x.clone(), block_index(layer, 0), tap);
+        let q = rope(heads(q, c.num_heads), cos, sin);
+        let k = tapped_linear(&attn.k_proj, x.clone(), block_index(layer, 1), tap);
+        let mut k = rope(heads(k, c.num_kv_heads), cos, sin);
+        let v = tapped_linear(&attn.v_proj, x, block_index(layer, 2), tap);
+        let mut v = heads(v, c.num_kv_heads);
         if let Some(slot) = cache {
             if let Some((pk, pv)) = slot.take() {
                 k = Tensor::cat(vec![pk, k], 2);
@@ -487,23 +596,189 @@ impl CausalLm {
             .mul_scalar(1.0 / (dh as f64).sqrt())
             + mask.clone();
         let context = softmax(scores, 3).matmul(v);
-        attn.o_proj
-            .forward(context.swap_dims(1, 2).reshape([b, len, c.num_heads * dh]))
+        let context = context.swap_dims(1, 2).reshape([b, len, c.num_heads * dh]);
+        tapped_linear(&attn.o_proj, context, block_index(layer, 3), tap)
     }
 
     /// Per-example mean cross-entropy over the positions where `loss_mask` is 1.
     ///
     /// `ids` `[batch, len]`; `loss_mask[b][t] = 1` when token `t` is scored (predicted from
-    /// the tokens before it). Returns `[batch]`.
+    /// the tokens before it). Returns `[batch]`. Logits are computed only where a token is
+    /// scored (the vocabulary projection is the largest matrix of a small LM).
     pub fn masked_loss(&self, ids: Tensor<2, Int>, loss_mask: Tensor<2>) -> Tensor<1> {
+        self.masked_loss_tapped(ids, loss_mask, None)
+    }
+
+    /// [`Self::masked_loss`], recording every weight's gradient factors in `tap` when given
+    /// (the device must then be an autodiff device; backward the sum of the returned losses).
+    pub fn masked_loss_tapped(
+        &self,
+        ids: Tensor<2, Int>,
+        loss_mask: Tensor<2>,
+        mut tap: Option<&mut GradTap>,
+    ) -> Tensor<1> {
         let [b, len] = ids.dims();
-        let logits = self.forward(ids.clone().slice([0..b, 0..len - 1]), None);
-        let targets = ids.slice([0..b, 1..len]);
-        let mask = loss_mask.slice([0..b, 1..len]);
+        let device = ids.device();
+        let host_ids: Vec<i64> = ids
+            .to_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap_or_default();
+        let host_mask: Vec<f32> = loss_mask
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        // Scored tokens t ≥ 1 of each row, predicted from position t - 1.
+        let scored: Vec<Vec<usize>> = (0..b)
+            .map(|r| (1..len).filter(|&t| host_mask[r * len + t] > 0.0).collect())
+            .collect();
+        let width = scored.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut positions = vec![0i64; b * width];
+        let mut targets = vec![0i64; b * width];
+        let mut weights = vec![0f32; b * width];
+        for (r, ts) in scored.iter().enumerate() {
+            for (j, &t) in ts.iter().enumerate() {
+                positions[r * width + j] = (t - 1) as i64;
+                targets[r * width + j] = host_ids[r * len + t];
+                weights[r * width + j] = 1.0;
+            }
+        }
+        let int =
+            |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, width]), &device);
+        let hidden =
+            self.hidden_states_tapped(ids.slice([0..b, 0..len - 1]), None, tap.as_deref_mut());
+        let h = self.config.hidden_size;
+        let picked_hidden = hidden.gather(1, int(positions).unsqueeze_dim::<3>(2).repeat_dim(2, h));
+        let logits = match &self.decoder.lm_head {
+            Some(head) => tapped_linear(
+                head,
+                picked_hidden,
+                block_index(self.config.num_layers, 0),
+                &mut tap,
+            ),
+            None => {
+                let w = self.decoder.embed_tokens.weight.val();
+                let logits = picked_hidden
+                    .clone()
+                    .reshape([b * width, h])
+                    .matmul(w.transpose())
+                    .reshape([b, width, self.config.vocab_size]);
+                match tap {
+                    Some(t) => {
+                        let probe =
+                            Tensor::<3>::zeros(logits.dims(), &logits.device()).require_grad();
+                        t.entries.push(TapEntry {
+                            block: 0,
+                            u: Factor::Probe(probe.clone()),
+                            v: Factor::Values(picked_hidden.inner()),
+                        });
+                        logits + probe
+                    }
+                    None => logits,
+                }
+            }
+        };
+        let weights = Tensor::<2>::from_data(TensorData::new(weights, [b, width]), &device);
         let logp = log_softmax(logits, 2);
-        let picked: Tensor<2> = logp.gather(2, targets.unsqueeze_dim::<3>(2)).squeeze_dim(2);
-        let counts = mask.clone().sum_dim(1).clamp_min(1.0);
-        ((picked * mask).sum_dim(1).neg() / counts).squeeze_dim(1)
+        let picked: Tensor<2> = logp
+            .gather(2, int(targets).unsqueeze_dim::<3>(2))
+            .squeeze_dim(2);
+        let counts = weights.clone().sum_dim(1).clamp_min(1.0);
+        ((picked * weights).sum_dim(1).neg() / counts).squeeze_dim(1)
+    }
+
+    /// The weights whose per-example gradients [`GradTap`] captures, in a fixed order: the
+    /// token embedding (with a tied head), the seven linear maps of each layer, an untied head.
+    pub fn grad_blocks(&self) -> Vec<GradBlock> {
+        let c = &self.config;
+        let (h, dh) = (c.hidden_size, c.head_dim);
+        let mut blocks = vec![GradBlock {
+            name: "model.embed_tokens".into(),
+            rows: c.vocab_size,
+            cols: h,
+        }];
+        for i in 0..c.num_layers {
+            let shapes = [
+                (c.num_heads * dh, h),
+                (c.num_kv_heads * dh, h),
+                (c.num_kv_heads * dh, h),
+                (h, c.num_heads * dh),
+                (c.intermediate_size, h),
+                (c.intermediate_size, h),
+                (h, c.intermediate_size),
+            ];
+            for (which, (rows, cols)) in BLOCK_LINEARS.iter().zip(shapes) {
+                let bias = c.attention_bias
+                    && which.starts_with("self_attn")
+                    && *which != "self_attn.o_proj";
+                blocks.push(GradBlock {
+                    name: format!("model.layers.{i}.{which}"),
+                    rows,
+                    cols: cols + usize::from(bias),
+                });
+            }
+        }
+        if self.decoder.lm_head.is_some() {
+            blocks.push(GradBlock {
+                name: "lm_head".into(),
+                rows: c.vocab_size,
+                cols: h,
+            });
+        }
+        blocks
+    }
+
+    /// Each [`GradBlock`]'s full gradient `[rows, cols]` (HF orientation, bias as the last
+    /// column) after one backward; `None` where a parameter took no gradient.
+    pub fn block_gradients(&self, grads: &Gradients) -> Option<Vec<Tensor<2>>> {
+        let linear = |l: &Linear| -> Option<Tensor<2>> {
+            let w = l.weight.val().grad(grads)?.transpose();
+            Some(match &l.bias {
+                Some(b) => Tensor::cat(vec![w, b.val().grad(grads)?.unsqueeze_dim::<2>(1)], 1),
+                None => w,
+            })
+        };
+        let mut out = vec![self.decoder.embed_tokens.weight.val().grad(grads)?];
+        for layer in &self.decoder.layers {
+            let (a, m) = (&layer.attention, &layer.mlp);
+            for l in [
+                &a.q_proj,
+                &a.k_proj,
+                &a.v_proj,
+                &a.o_proj,
+                &m.gate_proj,
+                &m.up_proj,
+                &m.down_proj,
+            ] {
+                out.push(linear(l)?);
+            }
+        }
+        if let Some(head) = &self.decoder.lm_head {
+            out.push(linear(head)?);
+        }
+        Some(out)
+    }
+
+    /// The RMSNorm gains' gradients (each layer's two, then the final norm): the parameters
+    /// [`Self::block_gradients`] leaves out.
+    pub fn norm_gradients(&self, grads: &Gradients) -> Option<Vec<Tensor<1>>> {
+        let mut out = Vec::with_capacity(2 * self.decoder.layers.len() + 1);
+        for layer in &self.decoder.layers {
+            out.push(layer.input_norm.gamma.val().grad(grads)?);
+            out.push(layer.post_attention_norm.gamma.val().grad(grads)?);
+        }
+        out.push(self.decoder.norm.gamma.val().grad(grads)?);
+        Some(out)
+    }
+
+    /// The same model with no parameter taking gradients: a tapped backward then computes only
+    /// activation gradients (no weight-gradient products), which is all factored features need.
+    pub fn frozen(self) -> Self {
+        Self {
+            decoder: self.decoder.no_grad(),
+            config: self.config,
+        }
     }
 }
 

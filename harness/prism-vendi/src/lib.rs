@@ -10,4 +10,4 @@ pub mod vendi;
 
 pub use kmeans::{KMeans, cosine_kmeans};
 pub use matrix::Features;
-pub use vendi::{Order, VendiError, VendiScore, vendi_of_centroids, vendi_score};
+pub use vendi::{Order, VendiError, VendiScore, vendi_of_centroids, vendi_of_kernel, vendi_score};

@@ -136,6 +136,29 @@ pub fn spectrum(features: &Features, normalize: bool) -> Result<Vec<f64>, VendiE
     Ok(eig)
 }
 
+/// The Vendi score of a given n × n positive semi-definite kernel (row-major), e.g. the cosine
+/// kernel of vectors too long to store as features: eigenvalues of K / trace(K).
+pub fn vendi_of_kernel(kernel: &[f64], n: usize, q: Order) -> Result<f64, VendiError> {
+    if n == 0 || kernel.len() != n * n {
+        return Err(VendiError::Empty);
+    }
+    if let Some(i) = kernel.iter().position(|v| !v.is_finite()) {
+        return Err(VendiError::NonFinite(i / n));
+    }
+    let k = Mat::<f64>::from_fn(n, n, |i, j| kernel[i * n + j]);
+    let mut eig = k
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|_| VendiError::Eigen)?;
+    let trace: f64 = eig.iter().map(|v| v.max(0.0)).sum();
+    if trace <= 0.0 {
+        return Err(VendiError::Empty);
+    }
+    for v in &mut eig {
+        *v = v.max(0.0) / trace;
+    }
+    Ok(vendi_from_eigenvalues(&eig, q))
+}
+
 /// Rows `range` of `features` as f64 into `out` (resized), scaled to unit norm if `normalize`;
 /// zero rows are dropped (they carry no mass). Rows are converted in parallel. Returns how many
 /// rows were kept.

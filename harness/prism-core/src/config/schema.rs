@@ -26,6 +26,92 @@ pub struct ExperimentConfig {
     /// How each student is fine-tuned.
     #[serde(default)]
     pub train: TrainConfig,
+    /// G-Vendi: the proxy LM, how (prompt, completion) pairs are formed, and the projection.
+    #[serde(default)]
+    pub gvendi: GvendiConfig,
+}
+
+/// How per-example gradient features are computed (method.md §1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GvendiConfig {
+    /// The proxy causal LM: a model in the cache, a `.gguf` file or a HF folder.
+    pub proxy: String,
+    /// `factored` (fast, default), `dense` (paper-exact) or `exact` (n × n kernel, small n).
+    pub mode: String,
+    /// Projected dimension d.
+    pub dim: usize,
+    /// Seed of the projection.
+    pub seed: u64,
+    /// Per-layer side k of the factored projection (k × k values per weight matrix).
+    pub factor_dim: usize,
+    /// Examples per forward+backward in factored mode; gradients per projection block in
+    /// dense mode.
+    pub batch_size: usize,
+    /// Examples per store shard (the unit of resumption).
+    pub shard_size: usize,
+    /// The user turn for an NLI pair; `{premise}` and `{hypothesis}` are replaced.
+    pub prompt_template: String,
+    /// Where this backend runs: flex, tch, cuda or auto.
+    pub backend: String,
+}
+
+impl Default for GvendiConfig {
+    fn default() -> Self {
+        Self {
+            proxy: "smollm2-135m-instruct".into(),
+            mode: "factored".into(),
+            dim: 1024,
+            seed: 0,
+            factor_dim: 16,
+            batch_size: 8,
+            shard_size: 256,
+            prompt_template: "Premise: {premise}\nHypothesis: {hypothesis}\nDoes the premise entail the hypothesis? Answer with one word: entailment, neutral or contradiction.".into(),
+            backend: "flex".into(),
+        }
+    }
+}
+
+impl GvendiConfig {
+    /// Checks modes and sizes; returns the offending key and why.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |key: &str, msg: String| Err((format!("gvendi.{key}"), msg));
+        if !["factored", "dense", "exact"].contains(&self.mode.as_str()) {
+            return bad(
+                "mode",
+                format!(
+                    "unknown mode `{}`; expected factored, dense or exact",
+                    self.mode
+                ),
+            );
+        }
+        for (key, v) in [
+            ("dim", self.dim),
+            ("factor_dim", self.factor_dim),
+            ("batch_size", self.batch_size),
+            ("shard_size", self.shard_size),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1".into());
+            }
+        }
+        if !self.prompt_template.contains("{premise}")
+            || !self.prompt_template.contains("{hypothesis}")
+        {
+            return bad(
+                "prompt_template",
+                "must contain {premise} and {hypothesis}".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The user turn for one NLI pair.
+    pub fn prompt(&self, premise: &str, hypothesis: &str) -> String {
+        self.prompt_template
+            .replace("{premise}", premise)
+            .replace("{hypothesis}", hypothesis)
+    }
 }
 
 /// The student model and its compute backend.
@@ -431,6 +517,7 @@ impl ExperimentConfig {
             );
         }
         self.train.validate()?;
+        self.gvendi.validate()?;
         if !["flex", "tch", "libtorch", "cuda", "auto"].contains(&self.student.backend.as_str()) {
             return bad(
                 "student.backend",

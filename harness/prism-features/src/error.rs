@@ -1,0 +1,40 @@
+//! Typed errors of featurisation and of the feature store.
+
+use std::path::PathBuf;
+
+/// What can go wrong computing or storing gradient features.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// The proxy model failed (loading, tokenising).
+    #[error(transparent)]
+    Model(#[from] prism_models::ModelError),
+    /// A store file could not be read or written.
+    #[error("{path}: {message}")]
+    Store {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An example's loss or gradient is not finite.
+    #[error("example `{id}`: {what} is not finite")]
+    NonFinite {
+        /// The example.
+        id: String,
+        /// `loss` or `gradient`.
+        what: &'static str,
+    },
+    /// A request that cannot be served (bad option, missing example, ...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl FeatureError {
+    /// A store error on `path`.
+    pub fn store(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        Self::Store {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+}
