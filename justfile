@@ -15,9 +15,18 @@ default:
 fetch:
     {{prism}} data fetch
 
-# Run an experiment end to end, as far as the pipeline goes today (fetch, then subsets).
-sweep name="nli": fetch
-    {{prism}} subsets {{name}}
+# Run an experiment end to end: subsets, G-Vendi and baseline metrics, a student per subset,
+# then the Spearman report in results/<name>/report/ (resumable: rerun to continue).
+sweep name="nli" *flags="": fetch
+    {{prism}} sweep {{name}} {{flags}}
+
+# Counts by state, failed runs with their reasons, the slowest runs.
+status name="nli":
+    {{prism}} status {{name}}
+
+# Per-example gradient features of the pool (default: the nli experiment's [gvendi] section).
+features experiment="nli" *flags="":
+    {{prism}} features grad {{experiment}} {{flags}}
 
 # Build the subsets of an experiment.
 subsets name="nli":

@@ -10,12 +10,17 @@ use std::path::Path;
 /// Positions in `examples` of the ids listed in `ids_file`, in file order. An unknown id is an
 /// error naming the file, its line and `what` the examples are (`the pool`, a file name).
 pub fn select(ids_file: &Path, examples: &[Example], what: &str) -> Result<Vec<usize>> {
+    select_among(ids_file, examples.iter().map(|e| e.id.as_str()), what)
+}
+
+/// [`select`] over any list of ids (a feature store's index, ...).
+pub fn select_among<'a>(
+    ids_file: &Path,
+    ids: impl Iterator<Item = &'a str>,
+    what: &str,
+) -> Result<Vec<usize>> {
     let text = fs_err::read_to_string(ids_file).map_err(|e| UsageError(e.to_string()))?;
-    let index: HashMap<&str, usize> = examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = ids.enumerate().map(|(i, id)| (id, i)).collect();
     text.lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l.trim()))

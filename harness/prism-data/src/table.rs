@@ -101,6 +101,46 @@ impl Table {
         .map_err(DataError::io(path))
     }
 
+    /// A seeded sample of whole groups (pages) holding about `target` examples: groups are
+    /// shuffled and taken until `target` is reached, so group structure survives (a strategy
+    /// that picks pages still sees whole pages). `target` 0 or ≥ len keeps everything.
+    pub fn sample_groups(&self, target: usize, seed: u64) -> Table {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        if target == 0 || target >= self.len() {
+            return self.clone();
+        }
+        let mut groups: Vec<&str> = self
+            .examples
+            .iter()
+            .map(|e| e.group.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        groups.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let mut sizes: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for e in &self.examples {
+            *sizes.entry(e.group.as_str()).or_default() += 1;
+        }
+        let mut keep = HashSet::new();
+        let mut total = 0;
+        for g in groups {
+            if total >= target {
+                break;
+            }
+            total += sizes[g];
+            keep.insert(g);
+        }
+        Table {
+            examples: self
+                .examples
+                .iter()
+                .filter(|e| keep.contains(e.group.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// Reads a normalised parquet table, naming the file and column on any mismatch.
     pub fn read_parquet(path: &Path) -> Result<Self, DataError> {
         let table_err = |message: String| DataError::Table {

@@ -132,6 +132,46 @@ fn read_parquet(path: &Path) -> Result<Columns, RunsError> {
     Ok(columns)
 }
 
+/// Writes named string columns (equal lengths) as a runs table: `csv_path` as text and
+/// `parquet_path` with every column whose non-empty cells are all numbers stored as f64 (empty
+/// cells null). Both writes are atomic.
+pub fn write_columns(
+    columns: &[(String, Vec<String>)],
+    csv_path: &Path,
+    parquet_path: &Path,
+) -> std::io::Result<()> {
+    let rows = columns.first().map_or(0, |(_, v)| v.len());
+    prism_core::atomic::write_atomic_with(csv_path, |file| {
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(columns.iter().map(|(n, _)| n.as_str()))?;
+        for r in 0..rows {
+            w.write_record(columns.iter().map(|(_, v)| v[r].as_str()))?;
+        }
+        w.flush()
+    })?;
+    let cols: Vec<Column> = columns
+        .iter()
+        .map(|(name, values)| {
+            let numeric = values
+                .iter()
+                .all(|v| v.is_empty() || parse_number(v).is_some());
+            if numeric {
+                let nums: Vec<Option<f64>> = values.iter().map(|v| parse_number(v)).collect();
+                Column::new(name.as_str().into(), nums)
+            } else {
+                Column::new(name.as_str().into(), values.clone())
+            }
+        })
+        .collect();
+    let mut df = DataFrame::new(rows, cols).map_err(std::io::Error::other)?;
+    prism_core::atomic::write_atomic_with(parquet_path, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+}
+
 fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {
     let find = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     let missing = |name: &str| RunsError::File {

@@ -3,6 +3,7 @@
 //! No model code lives here, so it builds and tests in seconds and every stage (G-Vendi,
 //! embedding baselines, subset strategies, synthesis) shares one implementation.
 
+pub mod bench;
 pub mod kmeans;
 pub mod matrix;
 pub mod npy;

@@ -201,7 +201,7 @@ const WORDLLAMA: &str = "wordllama-l2-supercat-256";
 
 /// Mean-pooled wordllama vectors of `texts`. When the model is not in the cache: `None` if
 /// `optional` (the metric is skipped), else an error saying how to get it.
-fn static_embeddings(
+pub(crate) fn static_embeddings(
     cache: &prism_core::cache::Cache,
     texts: &[String],
     optional: bool,
@@ -231,7 +231,7 @@ const MINILM: &str = "all-minilm-l6-v2";
 /// MiniLM sentence embeddings (mean-pooled, L2-normalised) of each (premise, hypothesis) pair,
 /// encoded jointly, computed in-process. When the model is not in the cache: `None` if
 /// `optional`, else an error saying how to get it.
-fn minilm_embeddings(
+pub(crate) fn minilm_embeddings(
     cache: &prism_core::cache::Cache,
     pairs: &[(&str, &str)],
     optional: bool,
@@ -250,6 +250,11 @@ fn minilm_embeddings(
     Ok(Some(encoder.embed_pairs(pairs)?))
 }
 
+/// The text the surface metrics read for one example: premise, hypothesis and label.
+pub(crate) fn metric_text(e: &Example) -> String {
+    format!("{} {} {}", e.premise, e.hypothesis, e.label)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compute(
     cache: &prism_core::cache::Cache,
@@ -266,13 +271,7 @@ fn compute(
         None => (0..examples.len()).collect(),
         Some(path) => crate::ids::select(path, &examples, &format!("`{}`", data.display()))?,
     };
-    let texts: Vec<String> = keep
-        .iter()
-        .map(|i| {
-            let e = &examples[*i];
-            format!("{} {} {}", e.premise, e.hypothesis, e.label)
-        })
-        .collect();
+    let texts: Vec<String> = keep.iter().map(|i| metric_text(&examples[*i])).collect();
     let labels: Vec<String> = keep.iter().map(|i| examples[*i].label.clone()).collect();
     let mut emb = load_matrix(embeddings, examples.len(), &keep)?;
     let grad = load_matrix(gradients, examples.len(), &keep)?;

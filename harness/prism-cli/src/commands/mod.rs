@@ -2,11 +2,12 @@
 
 mod config;
 mod data;
+mod features;
 mod generate;
-mod later;
 mod metric;
 mod report;
 mod subsets;
+mod sweep;
 mod train;
 mod vendi;
 
@@ -33,8 +34,8 @@ enum Command {
     Subsets(subsets::SubsetsArgs),
     /// Per-example gradient features of a proxy model (G-Vendi's input).
     #[command(subcommand)]
-    Features(later::FeaturesCommand),
-    /// The Vendi score of a feature matrix (.npy or .safetensors).
+    Features(features::FeaturesCommand),
+    /// The Vendi score of a feature matrix (.npy, .safetensors or a feature store).
     Vendi(vendi::VendiArgs),
     /// Baseline diversity metrics.
     #[command(subcommand)]
@@ -44,9 +45,9 @@ enum Command {
     /// Generate text with a causal LM.
     Generate(generate::GenerateArgs),
     /// Run an experiment's sweep.
-    Sweep(later::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Show the state of a sweep.
-    Status(later::StatusArgs),
+    Status(sweep::StatusArgs),
     /// Spearman report of metrics against OOD accuracy.
     Report(report::ReportArgs),
     /// Inspect the layered configuration.
@@ -61,12 +62,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Subsets(args) => subsets::run(args),
         Command::Vendi(args) => vendi::run(args),
         Command::Config(cmd) => config::run(cmd),
-        Command::Features(cmd) => later::features(cmd),
+        Command::Features(cmd) => features::run(cmd),
         Command::Metric(cmd) => metric::run(cmd),
         Command::Train(args) => train::run(args),
         Command::Generate(args) => generate::run(args),
-        Command::Sweep(args) => later::sweep(args),
-        Command::Status(args) => later::status(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Status(args) => sweep::status(args),
         Command::Report(args) => report::run(args),
     }
 }

@@ -44,7 +44,24 @@ fn locate(input: &Path) -> Result<(PathBuf, PathBuf)> {
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let (table_path, default_out) = locate(&args.input)?;
-    let runs = RunsTable::read(&table_path).map_err(|e| UsageError(e.to_string()))?;
+    let out = args.out.unwrap_or(default_out);
+    let report = write_report(&table_path, &out, args.bootstrap, args.seed)?;
+    print!("{}", render::markdown(&report));
+    eprintln!(
+        "wrote report.json, report.csv, report.md, report.html and plots/ to `{}`",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Analyses the runs table at `table_path` and writes every report file into `out`.
+pub fn write_report(
+    table_path: &Path,
+    out: &Path,
+    bootstrap: usize,
+    seed: u64,
+) -> Result<prism_report::Report> {
+    let runs = RunsTable::read(table_path).map_err(|e| UsageError(e.to_string()))?;
     if runs.len() < 3 {
         return Err(UsageError(format!(
             "`{}`: {} runs; a correlation needs at least 3",
@@ -54,18 +71,12 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         .into());
     }
     let options = ReportOptions {
-        bootstrap_reps: args.bootstrap,
-        seed: args.seed,
+        bootstrap_reps: bootstrap,
+        seed,
         ..Default::default()
     };
     let report = analyze(&runs, &options);
-    let out = args.out.unwrap_or(default_out);
-    render::write_all(&report, &runs, &out)
+    render::write_all(&report, &runs, out)
         .with_context(|| format!("writing the report into `{}`", out.display()))?;
-    print!("{}", render::markdown(&report));
-    eprintln!(
-        "wrote report.json, report.csv, report.md, report.html and plots/ to `{}`",
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(report)
 }

@@ -4,7 +4,6 @@ use crate::context::{ConfigArgs, Session};
 use anyhow::{Context, Result};
 use prism_core::atomic::{write_atomic, write_json_atomic};
 use prism_core::hash::{sha256_file, sha256_hex};
-use prism_data::Table;
 use prism_data::subset::{Pool, build, strategies::Context as SubsetContext};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +28,7 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
     let session = Session::load(args.experiment.as_deref(), &args.config)?;
     let cfg = &session.config.value;
     let pool_path = session.dataset_path(&cfg.data.pool)?;
-    let table = Table::read_parquet(&pool_path)?;
+    let (table, _) = crate::commands::train::pool_table(&session)?;
     let pool_sha =
         sha256_file(&pool_path).with_context(|| format!("hashing `{}`", pool_path.display()))?;
     let pool = Pool::new(&table, cfg.subsets.length_bins);

@@ -83,6 +83,17 @@ pub fn dataset_table(session: &Session, name: &str) -> Result<(Table, bool)> {
     Ok((table, two_way))
 }
 
+/// The experiment's pool: `data.pool`, sampled to `data.pool_size` examples by whole pages
+/// (seeded by `data.split_seed`); every command that subsets or trains reads it this way.
+pub fn pool_table(session: &Session) -> Result<(Table, bool)> {
+    let cfg = &session.config.value;
+    let (table, two_way) = dataset_table(session, &cfg.data.pool)?;
+    Ok((
+        table.sample_groups(cfg.data.pool_size, cfg.data.split_seed),
+        two_way,
+    ))
+}
+
 /// The pool's examples named by `ids`, as labelled pairs; an unknown id is an error naming
 /// the file and line.
 pub fn training_pairs(pool: &Table, ids_file: &Path, two_way: bool) -> Result<Vec<LabeledPair>> {
@@ -212,7 +223,7 @@ pub fn train_and_evaluate(
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let session = Session::load(args.experiment.as_deref(), &args.config)?;
     let cfg = &session.config.value;
-    let (pool, two_way) = dataset_table(&session, &cfg.data.pool)?;
+    let (pool, two_way) = pool_table(&session)?;
     let pairs = training_pairs(&pool, &args.ids, two_way)?;
     let classes = if two_way { 2 } else { 3 };
     let StudentRun {

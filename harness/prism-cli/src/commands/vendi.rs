@@ -2,6 +2,7 @@
 
 use crate::exit::UsageError;
 use anyhow::{Context, Result};
+use prism_features::FeatureStore;
 use prism_models::{SafetensorsFile, WeightSource};
 use prism_vendi::{Features, Order, vendi_score};
 use std::path::{Path, PathBuf};
@@ -9,9 +10,12 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct VendiArgs {
-    /// A 2-D matrix, one row per example: `.npy` (f16/f32/f64) or `.safetensors` holding one
-    /// 2-D tensor.
+    /// A 2-D matrix, one row per example: `.npy` (f16/f32/f64), `.safetensors` holding one
+    /// 2-D tensor, or a feature store folder (from `prism features grad`).
     file: PathBuf,
+    /// Only these rows of a feature store (one example id per line).
+    #[arg(long)]
+    ids: Option<PathBuf>,
     /// Order q: a number > 0, or `inf`.
     #[arg(long, default_value = "1")]
     q: String,
@@ -33,7 +37,26 @@ pub struct VendiArgs {
 
 pub fn run(args: VendiArgs) -> Result<ExitCode> {
     let q = Order::parse(&args.q)?;
-    let features = read_matrix(&args.file)?;
+    let features = if FeatureStore::is_store(&args.file) {
+        let store = FeatureStore::open_existing(&args.file)?;
+        let index = store.index()?;
+        let hashes: Vec<String> = match &args.ids {
+            Some(ids) => {
+                crate::ids::select_among(ids, index.iter().map(|r| r.id.as_str()), "the store")?
+                    .into_iter()
+                    .map(|i| index[i].content_hash.clone())
+                    .collect()
+            }
+            None => index.into_iter().map(|r| r.content_hash).collect(),
+        };
+        store.load(&hashes)?.0
+    } else if args.ids.is_some() {
+        return Err(
+            UsageError("--ids selects rows of a feature store; FILE is not one".into()).into(),
+        );
+    } else {
+        read_matrix(&args.file)?
+    };
     if args.centroids && args.no_normalize {
         return Err(UsageError(
             "--centroids clusters unit vectors; it cannot be combined with --no-normalize".into(),
@@ -90,7 +113,7 @@ fn read_matrix(path: &Path) -> Result<Features> {
             Ok(Features::new(t.data, n, d))
         }
         _ => Err(UsageError(format!(
-            "`{}`: expected a .npy or .safetensors file (feature stores arrive with the G-Vendi engine)",
+            "`{}`: expected a .npy or .safetensors file, or a feature store folder",
             path.display()
         ))
         .into()),

@@ -29,6 +29,38 @@ pub struct ExperimentConfig {
     /// G-Vendi: the proxy LM, how (prompt, completion) pairs are formed, and the projection.
     #[serde(default)]
     pub gvendi: GvendiConfig,
+    /// How a sweep runs: evaluation sample, metrics, workers, retries.
+    #[serde(default)]
+    pub sweep: SweepConfig,
+}
+
+/// Settings of `prism sweep` that shape runs (`eval_limit`, `metrics`) or only how they are
+/// executed (`workers`, `max_attempts`, `stale_seconds`: not part of a run's identity).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SweepConfig {
+    /// Examples per evaluation set (a seeded sample, the same in every run); 0 = all.
+    pub eval_limit: usize,
+    /// Metrics computed on every subset (names from `prism metric list`); empty = all.
+    pub metrics: Vec<String>,
+    /// Runs executed at once (0 = one per 8 cores, at least 1).
+    pub workers: usize,
+    /// Attempts per run before it is recorded as failed (transient errors only are retried).
+    pub max_attempts: usize,
+    /// A running run whose heartbeat is older than this is reported as stale by `prism status`.
+    pub stale_seconds: u64,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        Self {
+            eval_limit: 0,
+            metrics: Vec::new(),
+            workers: 0,
+            max_attempts: 2,
+            stale_seconds: 300,
+        }
+    }
 }
 
 /// How per-example gradient features are computed (method.md §1).
@@ -260,6 +292,10 @@ pub struct DataConfig {
     pub hans_seed: u64,
     /// OOD benchmarks evaluated by later stages (dataset names in the cache).
     pub benchmarks: Vec<String>,
+    /// Use a seeded sample of whole pool pages (groups) of about this many examples; 0 = the
+    /// whole pool. Bounds featurisation cost on small machines.
+    #[serde(default)]
+    pub pool_size: usize,
 }
 
 /// Subsets controlled for scale and quality.

@@ -1,0 +1,250 @@
+//! `prism features grad`: projected per-example loss gradients of a proxy LM into a feature
+//! store (or, in exact mode, the cosine kernel of the full gradients).
+
+use crate::commands::train::{dataset_table, progress_bar};
+use crate::context::{ConfigArgs, Session};
+use crate::exit::UsageError;
+use anyhow::{Context, Result};
+use prism_core::config::schema::GvendiConfig;
+use prism_data::table::Table;
+use prism_features::{
+    FeatureStore, GradientExample, Mode, StoreMeta, exact_kernel, featurize_into_store, load_proxy,
+};
+use prism_models::Backend;
+use prism_models::language_model::resolve_model;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Instant;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum FeaturesCommand {
+    /// Projected per-example loss gradients of a proxy LM into a feature store.
+    Grad(GradArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GradArgs {
+    /// Experiment whose `[gvendi]` section gives the defaults and whose pool is the default
+    /// data (default: the embedded `nli`).
+    experiment: Option<String>,
+    /// Proxy model: a name in the cache, a `.gguf` file or a HF folder (default: gvendi.proxy).
+    #[arg(long)]
+    model: Option<String>,
+    /// Examples: a normalised parquet table (prompt from gvendi.prompt_template, completion =
+    /// the label) or JSONL of {"id", "prompt", "completion"} (default: the experiment's pool).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// factored (fast, default), dense (paper-exact) or exact (n × n kernel; small n).
+    #[arg(long)]
+    mode: Option<String>,
+    /// Projected dimension d (default: gvendi.dim).
+    #[arg(long)]
+    dim: Option<usize>,
+    /// Store root (default: <cache>/features); the store is <root>/<key of proxy + config>/.
+    /// In exact mode: the JSON file to write.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Only these examples (one id per line).
+    #[arg(long)]
+    ids: Option<PathBuf>,
+    /// Only the first N examples.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// The examples of a parquet table as (prompt, completion) pairs for the proxy.
+pub fn nli_examples(table: &Table, gvendi: &GvendiConfig) -> Vec<GradientExample> {
+    table
+        .examples
+        .iter()
+        .map(|e| GradientExample {
+            id: e.id.clone(),
+            prompt: gvendi.prompt(&e.premise, &e.hypothesis),
+            completion: e.label.clone(),
+        })
+        .collect()
+}
+
+/// Rows of a JSONL file of {id, prompt, completion}; a bad line is an error naming it.
+fn jsonl_examples(path: &Path) -> Result<Vec<GradientExample>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Row {
+        id: String,
+        prompt: String,
+        completion: String,
+    }
+    let text = fs_err::read_to_string(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let r: Row = serde_json::from_str(l)
+                .map_err(|e| UsageError(format!("`{}` line {}: {e}", path.display(), i + 1)))?;
+            Ok(GradientExample {
+                id: r.id,
+                prompt: r.prompt,
+                completion: r.completion,
+            })
+        })
+        .collect()
+}
+
+/// sha256 identifying the proxy's weights: the file, or a folder's config and safetensors.
+pub fn proxy_fingerprint(path: &Path) -> Result<String> {
+    if path.is_file() {
+        return Ok(prism_core::hash::sha256_file(path)?);
+    }
+    let mut parts = Vec::new();
+    let mut names: Vec<PathBuf> = fs_err::read_dir(path)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "safetensors")
+                || p.file_name().is_some_and(|n| n == "config.json")
+        })
+        .collect();
+    names.sort();
+    for p in names {
+        parts.push(prism_core::hash::sha256_file(&p)?);
+    }
+    Ok(prism_core::hash::sha256_hex(parts.join(",").as_bytes()))
+}
+
+/// Featurises `examples` into the store for `gvendi` (factored or dense), loading the proxy
+/// only when something is missing; returns the store.
+pub fn featurize(
+    session: &Session,
+    gvendi: &GvendiConfig,
+    examples: &[GradientExample],
+    store_root: &Path,
+) -> Result<FeatureStore> {
+    let mode = Mode::from_str(&gvendi.mode)?;
+    let models = session.cache().model("");
+    let path = resolve_model(&gvendi.proxy, &models)?;
+    let meta = StoreMeta {
+        proxy: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        proxy_sha256: proxy_fingerprint(&path)
+            .with_context(|| format!("hashing the proxy `{}`", path.display()))?,
+        mode: mode.to_string(),
+        dim: gvendi.dim,
+        seed: gvendi.seed,
+        factor_dim: if mode == Mode::Factored {
+            gvendi.factor_dim
+        } else {
+            0
+        },
+        version: 1,
+    };
+    let store = FeatureStore::open(store_root, meta)?;
+    let stored: std::collections::HashSet<String> =
+        store.index()?.into_iter().map(|r| r.content_hash).collect();
+    if examples.iter().all(|e| stored.contains(&e.content_hash())) {
+        return Ok(store);
+    }
+    let device = Backend::from_str(&gvendi.backend)?.device()?;
+    let lm = load_proxy(&path, &device, mode)?;
+    let projection =
+        prism_features::projection(mode, &lm, gvendi.dim, gvendi.factor_dim, gvendi.seed)?;
+    let bar = progress_bar(0, "gradients");
+    let summary = featurize_into_store(
+        &lm,
+        projection.as_ref(),
+        examples,
+        &store,
+        (gvendi.shard_size, gvendi.batch_size),
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    tracing::info!(?summary, store = %store.dir().display(), "gradient features stored");
+    Ok(store)
+}
+
+pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
+    let FeaturesCommand::Grad(args) = cmd;
+    let session = Session::load(args.experiment.as_deref(), &args.config)?;
+    let mut gvendi = session.config.value.gvendi.clone();
+    if let Some(m) = args.model {
+        gvendi.proxy = m;
+    }
+    if let Some(m) = args.mode {
+        gvendi.mode = m;
+    }
+    if let Some(d) = args.dim {
+        gvendi.dim = d;
+    }
+    gvendi
+        .validate()
+        .map_err(|(key, why)| UsageError(format!("{key}: {why}")))?;
+    let mut examples = match &args.data {
+        Some(p) if p.extension().is_some_and(|e| e == "jsonl") => jsonl_examples(p)?,
+        Some(p) => nli_examples(&Table::read_parquet(p)?, &gvendi),
+        None => nli_examples(
+            &dataset_table(&session, &session.config.value.data.pool.clone())?.0,
+            &gvendi,
+        ),
+    };
+    if let Some(ids) = &args.ids {
+        let picked =
+            crate::ids::select_among(ids, examples.iter().map(|e| e.id.as_str()), "the data")?;
+        examples = picked.into_iter().map(|i| examples[i].clone()).collect();
+    }
+    if let Some(n) = args.limit {
+        examples.truncate(n);
+    }
+    if examples.is_empty() {
+        return Err(UsageError("no examples to featurise".into()).into());
+    }
+    let start = Instant::now();
+    if gvendi.mode == "exact" {
+        let models = session.cache().model("");
+        let path = resolve_model(&gvendi.proxy, &models)?;
+        let device = Backend::from_str(&gvendi.backend)?.device()?;
+        let lm = load_proxy(&path, &device, Mode::Exact)?;
+        let chats = examples
+            .iter()
+            .map(|e| lm.tokenizer.chat(&e.prompt, &e.completion))
+            .collect::<Result<Vec<_>, _>>()?;
+        let k = exact_kernel(&lm, &chats)?;
+        let vendi = prism_vendi::vendi_of_kernel(
+            &k.kernel,
+            examples.len(),
+            prism_vendi::Order::Finite(1.0),
+        )?;
+        let out = args
+            .out
+            .unwrap_or_else(|| PathBuf::from("exact-kernel.json"));
+        let value = serde_json::json!({
+            "ids": examples.iter().map(|e| &e.id).collect::<Vec<_>>(),
+            "kernel": k.kernel, "losses": k.losses, "grad_norms": k.grad_norms, "vendi": vendi,
+        });
+        prism_core::atomic::write_json_atomic(&out, &value)?;
+        println!(
+            "exact G-Vendi {vendi:.6} of {} examples; kernel in {}",
+            examples.len(),
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let root = args
+        .out
+        .unwrap_or_else(|| session.cache().root().join("features"));
+    let store = featurize(&session, &gvendi, &examples, &root)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{} examples featurised into {} ({:.1} s, {:.2} examples/s)",
+        examples.len(),
+        store.dir().display(),
+        secs,
+        examples.len() as f64 / secs
+    );
+    Ok(ExitCode::SUCCESS)
+}

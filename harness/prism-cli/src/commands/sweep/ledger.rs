@@ -1,0 +1,212 @@
+//! Run directories and their state: `status.json` (state, attempts, heartbeat, host, pid,
+//! stage, error), an advisory lock held while a run executes, and the runs table rebuilt from
+//! the directories. The directories are the truth; `runs.csv` / `runs.parquet` are views.
+//!
+//! Two `prism sweep` processes never execute the same run: a run is executed only by the
+//! process holding the exclusive lock on its `lock` file (`flock`), which the kernel releases
+//! when that process dies, so a killed run is reclaimed by the next sweep without waiting for
+//! a timeout. The heartbeat is for people (`prism status` flags stale runs).
+
+use anyhow::{Context, Result};
+use prism_core::atomic::write_json_atomic;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    /// Being executed (or its process died: then its lock is free).
+    Running,
+    /// Finished; its outputs are complete.
+    Done,
+    /// Gave up after `attempts`; `error` says why.
+    Failed,
+}
+
+/// The contents of `status.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStatus {
+    /// State.
+    pub state: RunState,
+    /// Attempts started so far.
+    pub attempts: u32,
+    /// Current stage (`subset`, `metrics`, `train`, `done`).
+    pub stage: String,
+    /// Unix seconds of the last sign of life.
+    pub heartbeat: u64,
+    /// Unix seconds the current attempt started.
+    pub started: u64,
+    /// Seconds the finished attempt took.
+    pub seconds: Option<f64>,
+    /// Host of the executing process.
+    pub host: String,
+    /// Its pid.
+    pub pid: u32,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// Unix time in seconds.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// This machine's name.
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A run's folder.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    /// The folder `results/<sweep>/<run-id>/`.
+    pub path: PathBuf,
+}
+
+/// An exclusive claim on a run: the lock is held until this is dropped (or the process dies).
+#[derive(Debug)]
+pub struct Claim {
+    _lock: File,
+}
+
+impl RunDir {
+    /// The folder of run `id` in `sweep_dir` (`results/<sweep>/<run-id>/`).
+    pub fn new(sweep_dir: &Path, id: &str) -> Self {
+        Self {
+            path: sweep_dir.join(id),
+        }
+    }
+
+    /// Whether `path` is a run folder (it holds `run.json`).
+    pub fn is_run(path: &Path) -> bool {
+        path.join("run.json").is_file()
+    }
+
+    /// A file of the run.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// The status, if the run was ever started.
+    pub fn status(&self) -> Option<RunStatus> {
+        let text = std::fs::read_to_string(self.file("status.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Writes the status atomically.
+    pub fn write_status(&self, status: &RunStatus) -> Result<()> {
+        let path = self.file("status.json");
+        write_json_atomic(&path, status).with_context(|| format!("writing `{}`", path.display()))
+    }
+
+    /// Takes the run's lock if no other process holds it.
+    pub fn try_claim(&self) -> Result<Option<Claim>> {
+        fs_err::create_dir_all(&self.path)?;
+        let path = self.file("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Claim { _lock: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking `{}`", path.display()))
+            }
+        }
+    }
+
+    /// Whether another process holds the lock now (for `prism status`).
+    pub fn is_locked(&self) -> bool {
+        match File::open(self.file("lock")) {
+            Ok(f) => match f.try_lock_shared() {
+                Ok(()) => false,
+                Err(TryLockError::WouldBlock) => true,
+                Err(_) => false,
+            },
+            Err(_) => false,
+        }
+    }
+}
+
+/// Keeps a running run's status fresh: a thread rewrites `heartbeat` every `every` until
+/// dropped; stage changes go through [`Heartbeat::stage`].
+pub struct Heartbeat {
+    status: Arc<Mutex<RunStatus>>,
+    dir: RunDir,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    /// Starts beating for `dir` with `status`.
+    pub fn start(dir: RunDir, status: RunStatus, every: Duration) -> Result<Self> {
+        dir.write_status(&status)?;
+        let status = Arc::new(Mutex::new(status));
+        let (tx, rx) = mpsc::channel::<()>();
+        let (s, d) = (status.clone(), dir.clone());
+        let thread = std::thread::spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(every) {
+                let mut st = s.lock().expect("status lock");
+                st.heartbeat = now();
+                let _ = d.write_status(&st);
+            }
+        });
+        Ok(Self {
+            status,
+            dir,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Records the stage now running.
+    pub fn stage(&self, stage: &str) -> Result<()> {
+        let mut st = self.status.lock().expect("status lock");
+        st.stage = stage.to_string();
+        st.heartbeat = now();
+        self.dir.write_status(&st)
+    }
+
+    /// Stops beating and writes the final state.
+    pub fn finish(mut self, state: RunState, error: Option<String>) -> Result<RunStatus> {
+        self.halt();
+        let mut st = self.status.lock().expect("status lock").clone();
+        st.state = state;
+        st.heartbeat = now();
+        st.seconds = Some((now().saturating_sub(st.started)) as f64);
+        st.error = error;
+        if state == RunState::Done {
+            st.stage = "done".into();
+        }
+        self.dir.write_status(&st)?;
+        Ok(st)
+    }
+
+    fn halt(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            drop(tx);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

@@ -1,0 +1,524 @@
+//! `prism sweep` and `prism status`: run an experiment's matrix (subset → metrics → train →
+//! evaluate per run), resumably, then rebuild the runs table and write the report.
+
+mod ledger;
+mod nli;
+mod plan;
+
+use crate::context::{ConfigArgs, Session};
+use crate::exit::UsageError;
+use anyhow::{Context, Result};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use ledger::{Heartbeat, RunDir, RunState, RunStatus, host, now};
+use plan::PlannedRun;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Experiment name (`experiments/<name>.toml`) or path.
+    experiment: Option<String>,
+    /// Print the run matrix without running it.
+    #[arg(long)]
+    dry_run: bool,
+    /// With --dry-run: a JSON array, one object per run with its id.
+    #[arg(long)]
+    json: bool,
+    /// Runs executed at once (default: sweep.workers).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Rerun runs recorded as failed.
+    #[arg(long)]
+    retry_failed: bool,
+    /// Rerun every run, finished or not.
+    #[arg(long)]
+    rerun: bool,
+    /// Stop at the first failed run.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Execute only run INDEX of the matrix (a Slurm array task); no ledger or report.
+    #[arg(long)]
+    index: Option<usize>,
+    /// Do not write the report at the end.
+    #[arg(long)]
+    no_report: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Experiment name or path (its results folder is the sweep), or a sweep folder.
+    sweep: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// Appends one JSON line to the sweep's event log (`events.jsonl`; O_APPEND writes of one
+/// short line do not interleave between processes).
+fn event(sweep_dir: &Path, value: serde_json::Value) {
+    let line = serde_json::json!({"time": now(), "host": host(), "pid": std::process::id(), "event": value});
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(sweep_dir.join("events.jsonl"))
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// Appends a line to a run's `log.txt`.
+fn log(dir: &RunDir, message: &str) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.file("log.txt"))
+    {
+        let _ = writeln!(f, "{} pid {} {message}", now(), std::process::id());
+    }
+}
+
+/// Whether an error is worth retrying at once (I/O trouble), as opposed to a deterministic
+/// failure (bad data, NaN loss) that would fail again.
+fn transient(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some())
+}
+
+/// Outcome of trying one run.
+enum Outcome {
+    Done,
+    Failed(String),
+    Skipped,
+}
+
+fn execute_one(
+    sweep: &nli::NliSweep,
+    run: &PlannedRun,
+    sweep_dir: &Path,
+    args: &SweepArgs,
+    max_attempts: usize,
+    bar: &ProgressBar,
+) -> Result<Outcome> {
+    let dir = RunDir::new(sweep_dir, &run.id);
+    let Some(_claim) = dir.try_claim()? else {
+        log(&dir, "skipped: another process holds the run");
+        return Ok(Outcome::Skipped);
+    };
+    let previous = dir.status();
+    if let Some(p) = &previous {
+        let again = args.rerun
+            || (p.state == RunState::Failed && args.retry_failed)
+            || p.state == RunState::Running;
+        if !again {
+            return Ok(Outcome::Skipped);
+        }
+        if p.state == RunState::Running {
+            log(
+                &dir,
+                &format!(
+                    "reclaiming: attempt {} died at stage {}",
+                    p.attempts, p.stage
+                ),
+            );
+        }
+    }
+    if args.rerun && previous.as_ref().is_some_and(|p| p.state == RunState::Done) {
+        for f in ["subset.ids", "subset.json", "metrics.json", "eval.json"] {
+            let _ = std::fs::remove_file(dir.file(f));
+        }
+    }
+    prism_core::atomic::write_json_atomic(&dir.file("run.json"), run)?;
+    let mut attempts = previous.as_ref().map_or(0, |p| p.attempts);
+    loop {
+        attempts += 1;
+        let status = RunStatus {
+            state: RunState::Running,
+            attempts,
+            stage: "start".into(),
+            heartbeat: now(),
+            started: now(),
+            seconds: None,
+            host: host(),
+            pid: std::process::id(),
+            error: None,
+        };
+        let beat = Heartbeat::start(dir.clone(), status, Duration::from_secs(15))?;
+        log(&dir, &format!("attempt {attempts} started"));
+        event(
+            sweep_dir,
+            serde_json::json!({"run": run.id, "subset": run.subset, "state": "started", "attempt": attempts}),
+        );
+        let stage = |s: &str| {
+            bar.set_message(format!("{} {s}", run.subset));
+            log(&dir, &format!("stage {s}"));
+            beat.stage(s)
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sweep.execute(run, &dir, &stage)
+        }))
+        .unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(anyhow::anyhow!("panic: {why}"))
+        });
+        match result {
+            Ok(()) => {
+                let st = beat.finish(RunState::Done, None)?;
+                log(&dir, "done");
+                event(
+                    sweep_dir,
+                    serde_json::json!({"run": run.id, "state": "done", "seconds": st.seconds}),
+                );
+                return Ok(Outcome::Done);
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                let retry = transient(&e) && (attempts as usize) < max_attempts;
+                log(&dir, &format!("attempt {attempts} failed: {why}"));
+                if retry {
+                    drop(beat);
+                    std::thread::sleep(Duration::from_secs(2u64.pow(attempts.min(5))));
+                    continue;
+                }
+                beat.finish(RunState::Failed, Some(why.clone()))?;
+                event(
+                    sweep_dir,
+                    serde_json::json!({"run": run.id, "state": "failed", "error": why}),
+                );
+                return Ok(Outcome::Failed(why));
+            }
+        }
+    }
+}
+
+/// Rebuilds `runs.csv` and `runs.parquet` from the run folders of `runs` (finished runs only).
+fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Result<usize> {
+    let cfg = &session.config.value;
+    let mut rows: Vec<(&PlannedRun, serde_json::Value, serde_json::Value)> = Vec::new();
+    for run in runs {
+        let dir = RunDir::new(sweep_dir, &run.id);
+        if dir.status().is_some_and(|s| s.state == RunState::Done) {
+            let read = |f: &str| -> Result<serde_json::Value> {
+                let p = dir.file(f);
+                Ok(serde_json::from_str(&fs_err::read_to_string(&p)?)
+                    .with_context(|| format!("`{}`", p.display()))?)
+            };
+            rows.push((run, read("metrics.json")?, read("eval.json")?));
+        }
+    }
+    let mut metric_names: Vec<String> = rows
+        .iter()
+        .flat_map(|(_, m, _)| {
+            m["values"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+        })
+        .collect();
+    metric_names.sort();
+    metric_names.dedup();
+    let num = |v: &serde_json::Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
+    let mut columns: Vec<(String, Vec<String>)> = vec![
+        (
+            "run_id".into(),
+            rows.iter().map(|(r, _, _)| r.id.clone()).collect(),
+        ),
+        (
+            "scale".into(),
+            rows.iter().map(|(r, _, _)| r.size.to_string()).collect(),
+        ),
+        (
+            "strategy".into(),
+            rows.iter().map(|(r, _, _)| r.strategy.clone()).collect(),
+        ),
+        (
+            "seed".into(),
+            rows.iter().map(|(r, _, _)| r.seed.to_string()).collect(),
+        ),
+        (
+            "subset".into(),
+            rows.iter().map(|(r, _, _)| r.subset.clone()).collect(),
+        ),
+    ];
+    for m in &metric_names {
+        columns.push((
+            format!("metric.{m}"),
+            rows.iter().map(|(_, v, _)| num(&v["values"][m])).collect(),
+        ));
+    }
+    for b in &cfg.data.benchmarks {
+        columns.push((
+            format!("bench.{b}"),
+            rows.iter()
+                .map(|(_, _, e)| num(&e["eval"][b]["accuracy"]))
+                .collect(),
+        ));
+    }
+    columns.push((
+        "id_acc".into(),
+        rows.iter()
+            .map(|(_, _, e)| num(&e["eval"]["vitaminc_id_test"]["accuracy"]))
+            .collect(),
+    ));
+    columns.push((
+        "ood_mean".into(),
+        rows.iter()
+            .map(|(_, _, e)| {
+                let accs: Vec<f64> = cfg
+                    .data
+                    .benchmarks
+                    .iter()
+                    .filter_map(|b| e["eval"][b]["accuracy"].as_f64())
+                    .collect();
+                if accs.is_empty() {
+                    String::new()
+                } else {
+                    (accs.iter().sum::<f64>() / accs.len() as f64).to_string()
+                }
+            })
+            .collect(),
+    ));
+    columns.push((
+        "train_seconds".into(),
+        rows.iter()
+            .map(|(_, _, e)| num(&e["train_seconds"]))
+            .collect(),
+    ));
+    prism_report::runs::write_columns(
+        &columns,
+        &sweep_dir.join("runs.csv"),
+        &sweep_dir.join("runs.parquet"),
+    )
+    .with_context(|| format!("writing the runs table in `{}`", sweep_dir.display()))?;
+    Ok(rows.len())
+}
+
+pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
+    let session = Session::load(
+        Some(args.experiment.as_deref().unwrap_or("nli")),
+        &args.config,
+    )?;
+    let cfg = &session.config.value;
+    let sweep_dir = session.results();
+    let inputs = nli::input_hashes(&session)?;
+    let runs = plan::plan(cfg, &inputs);
+    if args.dry_run {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&runs)?);
+        } else {
+            println!(
+                "{:>5}  {:<12}  {:<40} {:>6} {:>5}",
+                "index", "run id", "subset", "size", "seed"
+            );
+            for r in &runs {
+                println!(
+                    "{:>5}  {:<12}  {:<40} {:>6} {:>5}",
+                    r.index, r.id, r.subset, r.size, r.seed
+                );
+            }
+            println!("{} runs in `{}`", runs.len(), sweep_dir.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let selected: Vec<&PlannedRun> = match args.index {
+        Some(i) => vec![runs.get(i).ok_or_else(|| {
+            UsageError(format!("--index {i}: the matrix has {} runs", runs.len()))
+        })?],
+        None => runs.iter().collect(),
+    };
+    let pending: Vec<&PlannedRun> = selected
+        .into_iter()
+        .filter(|r| match RunDir::new(&sweep_dir, &r.id).status() {
+            None => true,
+            Some(s) => {
+                args.rerun
+                    || s.state == RunState::Running
+                    || (s.state == RunState::Failed && args.retry_failed)
+            }
+        })
+        .collect();
+    fs_err::create_dir_all(&sweep_dir)?;
+    prism_core::atomic::write_json_atomic(&sweep_dir.join("config.json"), cfg)?;
+    let mut failed: Vec<(String, String)> = Vec::new();
+    if !pending.is_empty() {
+        eprintln!(
+            "{} of {} runs to do in `{}`",
+            pending.len(),
+            runs.len(),
+            sweep_dir.display()
+        );
+        let prepared = nli::NliSweep::prepare(&session, &pending, &sweep_dir.join("cache"))?;
+        let workers = args.workers.unwrap_or(cfg.sweep.workers);
+        let workers = if workers == 0 {
+            (std::thread::available_parallelism()
+                .map(|p| p.get())
+                .unwrap_or(1)
+                / 8)
+            .max(1)
+        } else {
+            workers
+        };
+        let multi = MultiProgress::new();
+        let total = multi.add(ProgressBar::new(pending.len() as u64));
+        total.set_style(
+            ProgressStyle::with_template(
+                "runs {bar:30} {pos}/{len} [{elapsed_precise} < {eta_precise}]",
+            )
+            .expect("template"),
+        );
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let failures = Mutex::new(Vec::new());
+        std::thread::scope(|scope| -> Result<()> {
+            let handles: Vec<_> = (0..workers.min(pending.len()))
+                .map(|w| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_prefix(format!("worker {w}"));
+                    let (next, stop, failures, prepared, sweep_dir, args, total, pending) = (
+                        &next, &stop, &failures, &prepared, &sweep_dir, &args, &total, &pending,
+                    );
+                    scope.spawn(move || -> Result<()> {
+                        loop {
+                            if stop.load(Ordering::SeqCst) {
+                                return Ok(());
+                            }
+                            let i = next.fetch_add(1, Ordering::SeqCst);
+                            let Some(run) = pending.get(i) else {
+                                return Ok(());
+                            };
+                            match execute_one(
+                                prepared,
+                                run,
+                                sweep_dir,
+                                args,
+                                cfg.sweep.max_attempts,
+                                &bar,
+                            )? {
+                                Outcome::Failed(why) => {
+                                    eprintln!("run {} ({}) failed: {why}", run.id, run.subset);
+                                    failures.lock().expect("lock").push((run.id.clone(), why));
+                                    if args.fail_fast {
+                                        stop.store(true, Ordering::SeqCst);
+                                    }
+                                }
+                                Outcome::Done | Outcome::Skipped => {}
+                            }
+                            total.inc(1);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+            }
+            Ok(())
+        })?;
+        total.finish_and_clear();
+        failed = failures.into_inner().expect("lock");
+    }
+    if args.index.is_some() {
+        return Ok(if failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let done = write_ledger(&session, &runs, &sweep_dir)?;
+    eprintln!(
+        "{done} of {} runs finished; runs table `{}`",
+        runs.len(),
+        sweep_dir.join("runs.csv").display()
+    );
+    if !args.no_report && done >= 3 {
+        let out = sweep_dir.join("report");
+        let report =
+            crate::commands::report::write_report(&sweep_dir.join("runs.csv"), &out, 2000, 0)?;
+        print!("{}", prism_report::render::markdown(&report));
+        eprintln!("report in `{}`", out.display());
+    }
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: {} runs failed (see `prism status {}`)",
+            failed.len(),
+            cfg.name
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+pub fn status(args: StatusArgs) -> Result<ExitCode> {
+    let dir = PathBuf::from(&args.sweep);
+    let (sweep_dir, stale) = if dir.join("config.json").is_file() {
+        (dir, 300)
+    } else {
+        let session = Session::load(Some(&args.sweep), &args.config)?;
+        let stale = session.config.value.sweep.stale_seconds;
+        (session.results(), stale)
+    };
+    if !sweep_dir.is_dir() {
+        return Err(UsageError(format!("`{}` has no runs yet", sweep_dir.display())).into());
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    let mut failed = Vec::new();
+    let mut timed = Vec::new();
+    for entry in fs_err::read_dir(&sweep_dir)? {
+        let path = entry?.path();
+        if !RunDir::is_run(&path) {
+            continue;
+        }
+        let dir = RunDir { path: path.clone() };
+        let id = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let label = match dir.status() {
+            None => "not started".to_string(),
+            Some(s) => match s.state {
+                RunState::Running if dir.is_locked() => {
+                    if now().saturating_sub(s.heartbeat) > stale {
+                        "running (stale heartbeat)".into()
+                    } else {
+                        "running".into()
+                    }
+                }
+                RunState::Running => "interrupted".into(),
+                RunState::Done => {
+                    timed.push((s.seconds.unwrap_or(0.0), id.clone()));
+                    "done".into()
+                }
+                RunState::Failed => {
+                    failed.push((id.clone(), s.error.unwrap_or_default()));
+                    "failed".into()
+                }
+            },
+        };
+        *counts.entry(label).or_insert(0usize) += 1;
+    }
+    println!("sweep `{}`", sweep_dir.display());
+    for (state, n) in &counts {
+        println!("  {state:<28} {n}");
+    }
+    for (id, why) in &failed {
+        println!("failed {id}: {why}");
+    }
+    timed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if !timed.is_empty() {
+        println!("slowest runs:");
+        for (secs, id) in timed.iter().take(5) {
+            println!("  {id}  {secs:.0} s");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

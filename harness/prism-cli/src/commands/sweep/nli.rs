@@ -1,0 +1,327 @@
+//! The NLI run: build the subset, score it with every metric (G-Vendi from the pool's gradient
+//! store, baselines from the pool's cached embeddings), fine-tune and evaluate the student.
+//! Everything pool-level is computed once per sweep, before any run.
+
+use super::ledger::RunDir;
+use super::plan::PlannedRun;
+use crate::commands::features::{featurize, nli_examples, proxy_fingerprint};
+use crate::commands::metric::{metric_text, minilm_embeddings, static_embeddings};
+use crate::commands::train::{StudentRun, pool_table, student_dir, train_and_evaluate};
+use crate::context::Session;
+use anyhow::{Context, Result, bail};
+use prism_core::atomic::{write_atomic, write_json_atomic};
+use prism_core::hash::sha256_file;
+use prism_data::Table;
+use prism_data::catalog::{THREE_WAY, TWO_WAY};
+use prism_data::subset::{Pool, build, strategies::Context as SubsetContext};
+use prism_features::FeatureStore;
+use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
+use prism_models::LabeledPair;
+use prism_vendi::Features;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// What every run of an NLI sweep shares.
+pub struct NliSweep<'a> {
+    session: &'a Session,
+    /// The (sampled) pool.
+    pub table: Table,
+    two_way: bool,
+    row_of: HashMap<String, usize>,
+    embeddings: Option<Features>,
+    static_embeddings: Option<Features>,
+    store: Option<FeatureStore>,
+    metrics: Vec<Box<dyn DiversityMetric>>,
+    /// Each pending run's subset (ids and manifest), or why it could not be built.
+    subsets: HashMap<String, std::result::Result<(Vec<String>, serde_json::Value), String>>,
+}
+
+/// Content hashes of the sweep's inputs (part of every run's identity).
+pub fn input_hashes(session: &Session) -> Result<serde_json::Value> {
+    let cfg = &session.config.value;
+    let mut inputs = serde_json::Map::new();
+    let mut sets = vec![cfg.data.pool.clone(), "vitaminc_id_test".to_string()];
+    sets.extend(cfg.data.benchmarks.iter().cloned());
+    for name in sets {
+        let path = session.dataset_path(&name)?;
+        let h = sha256_file(&path).with_context(|| format!("hashing `{}`", path.display()))?;
+        inputs.insert(format!("data.{name}"), h.into());
+    }
+    let student = student_dir(session, cfg);
+    inputs.insert(
+        "student".into(),
+        proxy_fingerprint(&student)
+            .with_context(|| format!("hashing the student `{}`", student.display()))?
+            .into(),
+    );
+    let proxy =
+        prism_models::language_model::resolve_model(&cfg.gvendi.proxy, &session.cache().model(""))?;
+    inputs.insert("proxy".into(), proxy_fingerprint(&proxy)?.into());
+    Ok(serde_json::Value::Object(inputs))
+}
+
+impl<'a> NliSweep<'a> {
+    /// Builds the subsets of `pending` runs and computes the pool-level inputs they need
+    /// (cached in `cache_dir` and the feature store: a rerun reuses them).
+    pub fn prepare(
+        session: &'a Session,
+        pending: &[&PlannedRun],
+        cache_dir: &Path,
+    ) -> Result<Self> {
+        let cfg = &session.config.value;
+        let (table, two_way) = pool_table(session)?;
+        let pool = Pool::new(&table, cfg.subsets.length_bins);
+        let ctx = SubsetContext::default();
+        let mut subsets = HashMap::new();
+        for run in pending {
+            match build(&pool, &run.spec, run.size, run.seed, &ctx) {
+                Ok(s) => {
+                    let manifest = serde_json::json!({
+                        "name": s.name, "strategy": s.strategy, "size": s.size, "seed": s.seed,
+                        "details": s.details, "controls": s.controls,
+                    });
+                    subsets.insert(run.id.clone(), Ok((s.ids, manifest)));
+                }
+                // The run fails with this reason when it executes; the others go on.
+                Err(e) => {
+                    subsets.insert(run.id.clone(), Err(e.to_string()));
+                }
+            }
+        }
+        let row_of: HashMap<String, usize> = table
+            .examples
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        let all = registry();
+        let metrics: Vec<Box<dyn DiversityMetric>> = if cfg.sweep.metrics.is_empty() {
+            all
+        } else {
+            let mut chosen = Vec::new();
+            for name in &cfg.sweep.metrics {
+                let Some(m) = prism_metrics::find(name) else {
+                    bail!("sweep.metrics: unknown metric `{name}` (see `prism metric list`)");
+                };
+                chosen.push(m);
+            }
+            chosen
+        };
+        let wants = |need: Need| metrics.iter().any(|m| m.needs().contains(&need));
+        let pool_key = &prism_core::hash::sha256_hex(
+            table
+                .examples
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_bytes(),
+        )[..16];
+        let cache = session.cache();
+        let embeddings = if wants(Need::Embeddings) {
+            cached_matrix(&cache_dir.join(format!("minilm-{pool_key}.npy")), || {
+                let pairs: Vec<(&str, &str)> = table
+                    .examples
+                    .iter()
+                    .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
+                    .collect();
+                minilm_embeddings(&cache, &pairs, false)
+            })?
+        } else {
+            None
+        };
+        let static_embeddings = if wants(Need::StaticEmbeddings) {
+            cached_matrix(&cache_dir.join(format!("wordllama-{pool_key}.npy")), || {
+                let texts: Vec<String> = table.examples.iter().map(metric_text).collect();
+                static_embeddings(&cache, &texts, false)
+            })?
+        } else {
+            None
+        };
+        let store = if wants(Need::GradientFeatures) {
+            // Only examples some pending run uses are featurised.
+            let used: HashSet<&str> = subsets
+                .values()
+                .flatten()
+                .flat_map(|(ids, _)| ids.iter().map(String::as_str))
+                .collect();
+            let examples: Vec<_> = nli_examples(&table, &cfg.gvendi)
+                .into_iter()
+                .filter(|e| used.contains(e.id.as_str()))
+                .collect();
+            eprintln!(
+                "gradient features of {} pool examples ({} mode)",
+                examples.len(),
+                cfg.gvendi.mode
+            );
+            Some(featurize(
+                session,
+                &cfg.gvendi,
+                &examples,
+                &cache.root().join("features"),
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
+            session,
+            table,
+            two_way,
+            row_of,
+            embeddings,
+            static_embeddings,
+            store,
+            metrics,
+            subsets,
+        })
+    }
+
+    /// Executes one run's stages, skipping those whose outputs exist; `stage` is told each.
+    pub fn execute(
+        &self,
+        run: &PlannedRun,
+        dir: &RunDir,
+        stage: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<()> {
+        stage("subset")?;
+        let ids_path = dir.file("subset.ids");
+        if !ids_path.is_file() {
+            let (ids, manifest) = match self.subsets.get(&run.id) {
+                Some(Ok(built)) => built,
+                Some(Err(why)) => bail!("{why}"),
+                None => bail!("subset {} was not prepared", run.subset),
+            };
+            write_json_atomic(&dir.file("subset.json"), manifest)?;
+            write_atomic(&ids_path, (ids.join("\n") + "\n").as_bytes())?;
+        }
+        let ids: Vec<String> = fs_err::read_to_string(&ids_path)?
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let rows: Vec<usize> = ids
+            .iter()
+            .map(|id| {
+                self.row_of.get(id).copied().with_context(|| {
+                    format!("`{}`: id `{id}` is not in the pool", ids_path.display())
+                })
+            })
+            .collect::<Result<_>>()?;
+
+        stage("metrics")?;
+        let metrics_path = dir.file("metrics.json");
+        if !metrics_path.is_file() {
+            let values = self.metrics_of(&rows)?;
+            write_json_atomic(&metrics_path, &values)?;
+        }
+
+        stage("train")?;
+        let eval_path = dir.file("eval.json");
+        if !eval_path.is_file() {
+            let space: &[&str] = if self.two_way { &TWO_WAY } else { &THREE_WAY };
+            let pairs: Vec<LabeledPair> = rows
+                .iter()
+                .map(|&r| {
+                    let e = &self.table.examples[r];
+                    let label = space.iter().position(|l| *l == e.label).with_context(|| {
+                        format!("pool example `{}` has label `{}`", e.id, e.label)
+                    })?;
+                    Ok(LabeledPair {
+                        premise: e.premise.clone(),
+                        hypothesis: e.hypothesis.clone(),
+                        label,
+                    })
+                })
+                .collect::<Result<_>>()?;
+            let cfg = &self.session.config.value;
+            let StudentRun {
+                summary,
+                train_seconds,
+                eval_seconds,
+                eval,
+                backend,
+            } = train_and_evaluate(self.session, &pairs, space.len(), cfg.sweep.eval_limit)?;
+            let report = serde_json::json!({
+                "n_train": pairs.len(), "backend": backend.to_string(), "summary": summary,
+                "train_seconds": train_seconds, "eval_seconds": eval_seconds, "eval": eval,
+            });
+            write_json_atomic(&eval_path, &report)?;
+        }
+        Ok(())
+    }
+
+    /// Every metric on the pool rows `rows`; a metric that cannot be computed is recorded as
+    /// null with its reason under `errors` (the run goes on).
+    fn metrics_of(&self, rows: &[usize]) -> Result<serde_json::Value> {
+        let examples: Vec<_> = rows.iter().map(|&r| &self.table.examples[r]).collect();
+        let texts: Vec<String> = examples.iter().map(|e| metric_text(e)).collect();
+        let labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
+        let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
+        let (emb, stat) = (pick(&self.embeddings), pick(&self.static_embeddings));
+        let mut proxy_loss = None;
+        let grad = match &self.store {
+            Some(store) => {
+                let gv = &self.session.config.value.gvendi;
+                let hashes: Vec<String> = examples
+                    .iter()
+                    .map(|e| {
+                        prism_features::GradientExample {
+                            id: e.id.clone(),
+                            prompt: gv.prompt(&e.premise, &e.hypothesis),
+                            completion: e.label.clone(),
+                        }
+                        .content_hash()
+                    })
+                    .collect();
+                let (features, index) = store.load(&hashes)?;
+                proxy_loss = Some(
+                    index.iter().map(|r| f64::from(r.loss)).sum::<f64>()
+                        / index.len().max(1) as f64,
+                );
+                Some(features)
+            }
+            None => None,
+        };
+        let input = MetricInput {
+            texts: &texts,
+            labels: &labels,
+            embeddings: emb.as_ref(),
+            static_embeddings: stat.as_ref(),
+            gradients: grad.as_ref(),
+            seed: 0,
+        };
+        let mut values = BTreeMap::new();
+        let mut errors = BTreeMap::new();
+        for m in &self.metrics {
+            match m.compute(&input) {
+                Ok(v) => {
+                    values.insert(m.name().to_string(), Some(v));
+                }
+                Err(e) => {
+                    values.insert(m.name().to_string(), None);
+                    errors.insert(m.name().to_string(), e.to_string());
+                }
+            }
+        }
+        if let Some(l) = proxy_loss {
+            // A quality signal, not a diversity one: the proxy's mean completion loss.
+            values.insert("proxy-mean-loss".into(), Some(l));
+        }
+        Ok(serde_json::json!({"values": values, "errors": errors}))
+    }
+}
+
+/// A pool-level matrix from `path`, or computed by `make` and saved there.
+fn cached_matrix(
+    path: &Path,
+    make: impl FnOnce() -> Result<Option<Features>>,
+) -> Result<Option<Features>> {
+    if path.is_file() {
+        return Ok(Some(prism_vendi::npy::read_npy(path)?));
+    }
+    let f = make()?;
+    if let Some(f) = &f {
+        write_atomic(path, &prism_vendi::npy::to_npy_f32(f))?;
+    }
+    Ok(f)
+}
