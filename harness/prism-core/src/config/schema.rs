@@ -43,6 +43,8 @@ pub struct SweepConfig {
     pub eval_limit: usize,
     /// Metrics computed on every subset (names from `prism metric list`); empty = all.
     pub metrics: Vec<String>,
+    /// Whether runs fine-tune and evaluate a student (false: a metrics-only sweep).
+    pub train: bool,
     /// Runs executed at once (0 = one per 8 cores, at least 1).
     pub workers: usize,
     /// Attempts per run before it is recorded as failed (transient errors only are retried).
@@ -56,6 +58,7 @@ impl Default for SweepConfig {
         Self {
             eval_limit: 0,
             metrics: Vec::new(),
+            train: true,
             workers: 0,
             max_attempts: 2,
             stale_seconds: 300,

@@ -57,17 +57,20 @@ pub(crate) fn vendi(x: &Features, metric: &'static str) -> Result<f64, crate::Me
         })
 }
 
-/// Shannon entropy in bits of a frequency table.
+/// Shannon entropy in bits of a frequency table. The terms are summed in sorted count order,
+/// not in the table's (randomly seeded) iteration order, so the value is bit-for-bit the same
+/// in every process.
 pub(crate) fn entropy_bits<K>(counts: &HashMap<K, usize>) -> f64 {
     let total: usize = counts.values().sum();
     if total == 0 {
         return 0.0;
     }
-    counts
-        .values()
-        .filter(|c| **c > 0)
+    let mut sorted: Vec<usize> = counts.values().copied().filter(|c| *c > 0).collect();
+    sorted.sort_unstable();
+    sorted
+        .into_iter()
         .map(|c| {
-            let p = *c as f64 / total as f64;
+            let p = c as f64 / total as f64;
             -p * p.log2()
         })
         .sum()
@@ -109,5 +112,25 @@ pub(crate) fn with_features<'a>(
         static_embeddings: embeddings,
         gradients,
         seed: 0,
+    }
+}
+
+#[cfg(test)]
+mod determinism {
+    use super::*;
+
+    #[test]
+    fn entropy_is_bit_identical_whatever_the_hash_order() {
+        let texts: Vec<String> = (0..200)
+            .map(|i| format!("w{} w{} w{} x{}", i % 13, i % 7, i % 29, i))
+            .collect();
+        let first = entropy_bits(&ngram_counts(&texts, 2));
+        for _ in 0..20 {
+            // Each HashMap gets its own random keys, so iteration orders differ.
+            assert_eq!(
+                entropy_bits(&ngram_counts(&texts, 2)).to_bits(),
+                first.to_bits()
+            );
+        }
     }
 }

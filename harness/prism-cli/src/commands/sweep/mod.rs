@@ -67,7 +67,8 @@ fn event(sweep_dir: &Path, value: serde_json::Value) {
         .append(true)
         .open(sweep_dir.join("events.jsonl"))
     {
-        let _ = writeln!(f, "{line}");
+        // One write call per line: O_APPEND then keeps lines of concurrent processes whole.
+        let _ = f.write_all(format!("{line}\n").as_bytes());
     }
 }
 
@@ -78,7 +79,7 @@ fn log(dir: &RunDir, message: &str) {
         .append(true)
         .open(dir.file("log.txt"))
     {
-        let _ = writeln!(f, "{} pid {} {message}", now(), std::process::id());
+        let _ = f.write_all(format!("{} pid {} {message}\n", now(), std::process::id()).as_bytes());
     }
 }
 
@@ -208,6 +209,9 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
         if dir.status().is_some_and(|s| s.state == RunState::Done) {
             let read = |f: &str| -> Result<serde_json::Value> {
                 let p = dir.file(f);
+                if f == "eval.json" && !cfg.sweep.train {
+                    return Ok(serde_json::json!({}));
+                }
                 Ok(serde_json::from_str(&fs_err::read_to_string(&p)?)
                     .with_context(|| format!("`{}`", p.display()))?)
             };

@@ -215,6 +215,9 @@ impl<'a> NliSweep<'a> {
             write_json_atomic(&metrics_path, &values)?;
         }
 
+        if !self.session.config.value.sweep.train {
+            return Ok(());
+        }
         stage("train")?;
         let eval_path = dir.file("eval.json");
         if !eval_path.is_file() {

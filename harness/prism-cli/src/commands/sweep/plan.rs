@@ -38,6 +38,12 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
                     "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
                     "inputs": inputs,
                 });
+                let mut identity = identity;
+                if !cfg.sweep.train {
+                    // Only when set, so that the ids of ordinary sweeps did not change when
+                    // metrics-only sweeps were introduced.
+                    identity["metrics_only"] = true.into();
+                }
                 let hash = prism_core::hash::sha256_hex(identity.to_string().as_bytes());
                 runs.push(PlannedRun {
                     index: runs.len(),

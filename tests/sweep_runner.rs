@@ -1,0 +1,186 @@
+//! The sweep runner on a real, cheap metrics-only sweep of the fetched VitaminC pool (no
+//! student): resume after `kill -9`, two concurrent sweeps, and a rerun that does nothing.
+//! Needs `prism data fetch` (which `just test` runs first).
+
+mod common;
+
+use common::{prism, repo_root, stderr};
+use rand::{Rng, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn cache() -> PathBuf {
+    std::env::var_os("PRISM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".cache/prism"))
+}
+
+/// A metrics-only experiment of 120 runs writing into `dir/results`.
+fn experiment(dir: &Path) -> PathBuf {
+    let path = dir.join("runner.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "runner"
+[paths]
+results = "{}"
+[data]
+pool = "vitaminc"
+pool_size = 400
+[subsets]
+sizes = [30, 60, 90, 120]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+[[subsets.strategies]]
+kind = "random"
+[[subsets.strategies]]
+kind = "max-diversity"
+[sweep]
+train = false
+metrics = ["distinct-2", "compression-ratio", "ngram-entropy-2", "ngram-vendi", "label-entropy"]
+"#,
+            dir.join("results").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn sweep_command(exp: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prism"));
+    cmd.args(["sweep", exp.to_str().unwrap(), "--no-report"])
+        .env("PRISM_CACHE", cache())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+fn run_to_end(exp: &Path) {
+    let dir = exp.parent().unwrap();
+    let out = prism(
+        dir,
+        &["sweep", exp.to_str().unwrap(), "--no-report"],
+        &[("PRISM_CACHE", cache().to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Every run folder of a finished sweep: its JSON files parse and its ids file is whole.
+fn check_files(sweep: &Path) -> usize {
+    let mut runs = 0;
+    for e in std::fs::read_dir(sweep).unwrap().flatten() {
+        let p = e.path();
+        if !p.join("run.json").is_file() {
+            continue;
+        }
+        runs += 1;
+        for f in ["run.json", "status.json", "metrics.json", "subset.json"] {
+            let text = std::fs::read_to_string(p.join(f))
+                .unwrap_or_else(|e| panic!("{}/{f}: {e}", p.display()));
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|e| panic!("{}/{f} is corrupt: {e}", p.display()));
+        }
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join("run.json")).unwrap()).unwrap();
+        let ids = std::fs::read_to_string(p.join("subset.ids")).unwrap();
+        assert_eq!(
+            ids.lines().count() as u64,
+            run["size"].as_u64().unwrap(),
+            "{}",
+            p.display()
+        );
+    }
+    runs
+}
+
+/// How many times each run started, from the run logs.
+fn starts(sweep: &Path) -> Vec<usize> {
+    std::fs::read_dir(sweep)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("run.json").is_file())
+        .map(|e| {
+            std::fs::read_to_string(e.path().join("log.txt"))
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains(" started"))
+                .count()
+        })
+        .collect()
+}
+
+#[test]
+fn a_sweep_killed_three_times_finishes_with_the_results_of_an_uninterrupted_one() {
+    let whole = tempfile::tempdir().unwrap();
+    let exp = experiment(whole.path());
+    run_to_end(&exp);
+    let sweep = whole.path().join("results/runner");
+    assert_eq!(check_files(&sweep), 120);
+
+    let killed = tempfile::tempdir().unwrap();
+    let exp_k = experiment(killed.path());
+    let sweep_k = killed.path().join("results/runner");
+    let started = |d: &Path| {
+        std::fs::read_dir(d)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().join("status.json").is_file())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for _ in 0..3 {
+        // Kill at a random point while runs are executing: after 5 to 30 more runs started.
+        let target = started(&sweep_k) + rng.random_range(5..30);
+        let mut child = sweep_command(&exp_k).spawn().unwrap();
+        while started(&sweep_k) < target && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(rng.random_range(1..20)));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        eprintln!("killed with {} runs started", started(&sweep_k));
+    }
+    run_to_end(&exp_k);
+    assert_eq!(check_files(&sweep_k), 120);
+    let table = |d: &Path| std::fs::read_to_string(d.join("runs.csv")).unwrap();
+    assert_eq!(
+        table(&sweep),
+        table(&sweep_k),
+        "the killed sweep's runs table differs"
+    );
+}
+
+#[test]
+fn two_concurrent_sweeps_execute_every_run_exactly_once_and_a_rerun_does_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path());
+    let a = sweep_command(&exp).spawn().unwrap();
+    let b = sweep_command(&exp).spawn().unwrap();
+    for mut c in [a, b] {
+        assert!(c.wait().unwrap().success());
+    }
+    let sweep = dir.path().join("results/runner");
+    let counts = starts(&sweep);
+    assert_eq!(counts.len(), 120);
+    assert!(
+        counts.iter().all(|&n| n == 1),
+        "start counts per run: {counts:?}"
+    );
+    let pids: std::collections::HashSet<String> =
+        std::fs::read_to_string(sweep.join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"started\""))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["pid"].to_string())
+            .collect();
+    eprintln!("runs were executed by {} processes", pids.len());
+
+    let t = std::time::Instant::now();
+    run_to_end(&exp);
+    eprintln!("rerun took {:.1} s", t.elapsed().as_secs_f64());
+    assert!(
+        starts(&sweep).iter().all(|&n| n == 1),
+        "the rerun executed something"
+    );
+}
