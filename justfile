@@ -55,8 +55,10 @@ fmt:
 
 # Benchmarks: `just bench vendi` (Vendi of 100,000 x 1,024 features, prism vs numpy);
 # `just bench models` (student train step and proxy forward+backward; PyTorch where installed).
+# `just bench gvendi` (featurisation speed ratios and Vendi vs numpy, through the release
+# binary: `prism features bench`).
 bench name="vendi": fetch
-    cargo bench --bench {{name}}
+    if [ "{{name}}" = gvendi ]; then {{prism}} features bench; else cargo bench --bench {{name}}; fi
 
 # Train one student on a subset and score it on the ID test and every OOD set.
 train ids experiment="nli" *flags="":
@@ -91,3 +93,8 @@ check-html report_dir:
 report-demo:
     mkdir -p results/report-demo && cp tests/reference/runs_fixture.csv results/report-demo/runs.csv
     {{prism}} report results/report-demo
+
+# G-Vendi agreement: dense vs factored on 20 subsets of 200 pool examples (Spearman), and 16
+# examples against the exact gradient kernel (about 30 minutes on 2 cores: dense is slow).
+check-gvendi: fetch
+    tests/scripts/gvendi_agreement.sh

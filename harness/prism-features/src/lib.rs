@@ -3,6 +3,7 @@
 //! batched backward passes (`factored`, fast), the exact gradient kernel as a test oracle, and a
 //! resumable on-disk store.
 
+pub mod bench;
 pub mod dense;
 pub mod error;
 pub mod factored;

@@ -10,6 +10,23 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// For every byte value, its eight bits as ±1 (bit k set → entry k is −1).
+const SIGN_TABLE: [[f32; 8]; 256] = {
+    let mut table = [[1.0f32; 8]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut k = 0;
+        while k < 8 {
+            if (byte >> k) & 1 == 1 {
+                table[byte][k] = -1.0;
+            }
+            k += 1;
+        }
+        byte += 1;
+    }
+    table
+};
+
 /// One independent ±1 matrix: rows × (unbounded) columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignMatrix {
@@ -47,7 +64,8 @@ impl SignMatrix {
     }
 
     /// Writes rows `0..rows`, columns `start..start + out.len() / rows` as ±1 into `out`
-    /// (row-major). `start` must be a multiple of 64.
+    /// (row-major). `start` must be a multiple of 64. Each byte of random bits becomes eight
+    /// floats by one table lookup (the dense projection spends much of its time here).
     pub fn fill(&self, rows: usize, start: usize, out: &mut [f32]) {
         debug_assert_eq!(start % 64, 0);
         let cols = out.len() / rows.max(1);
@@ -55,9 +73,9 @@ impl SignMatrix {
             let key = self.row_key(r as u64);
             for (w, chunk) in dst.chunks_mut(64).enumerate() {
                 let bits = Self::word(key, (start / 64 + w) as u64);
-                for (b, o) in chunk.iter_mut().enumerate() {
-                    // 1.0f32 with the sign bit taken from bit b.
-                    *o = f32::from_bits(0x3f80_0000 | ((((bits >> b) & 1) as u32) << 31));
+                for (byte, eight) in chunk.chunks_mut(8).enumerate() {
+                    let signs = &SIGN_TABLE[((bits >> (8 * byte)) & 0xff) as usize];
+                    eight.copy_from_slice(&signs[..eight.len()]);
                 }
             }
         }

@@ -344,10 +344,10 @@ impl FeatureStore {
         let mut shards: HashMap<usize, Vec<f32>> = HashMap::new();
         let mut data = Vec::with_capacity(picked.len() * d);
         for r in &picked {
-            if !shards.contains_key(&r.shard) {
-                shards.insert(r.shard, self.read_shard(r.shard)?);
-            }
-            let s = &shards[&r.shard];
+            let s = match shards.entry(r.shard) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(self.read_shard(r.shard)?),
+            };
             data.extend_from_slice(&s[r.row * d..(r.row + 1) * d]);
         }
         Ok((

@@ -201,7 +201,7 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
     let examples: Vec<GradientExample> = (0..10)
         .map(|i| GradientExample {
             id: format!("ex-{i}"),
-            prompt: format!("{}", "a b c ".repeat(i + 1)),
+            prompt: "a b c ".repeat(i + 1),
             completion: "d".into(),
         })
         .collect();

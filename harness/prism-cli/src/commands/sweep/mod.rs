@@ -212,8 +212,8 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
                 if f == "eval.json" && !cfg.sweep.train {
                     return Ok(serde_json::json!({}));
                 }
-                Ok(serde_json::from_str(&fs_err::read_to_string(&p)?)
-                    .with_context(|| format!("`{}`", p.display()))?)
+                serde_json::from_str(&fs_err::read_to_string(&p)?)
+                    .with_context(|| format!("`{}`", p.display()))
             };
             rows.push((run, read("metrics.json")?, read("eval.json")?));
         }
