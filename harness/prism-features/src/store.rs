@@ -84,6 +84,17 @@ fn shard_name(n: usize, ext: &str) -> String {
     format!("shard-{n:06}.{ext}")
 }
 
+/// Writes `df` to `path` atomically.
+fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), FeatureError> {
+    prism_core::atomic::write_atomic_with(path, |file| {
+        ParquetWriter::new(file)
+            .finish(df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+    .map_err(|e| FeatureError::store(path, e))
+}
+
 impl FeatureStore {
     /// Opens (creating if needed) the store for `meta` under `root`: `root/<meta.key()>/`.
     pub fn open(root: &Path, meta: StoreMeta) -> Result<Self, FeatureError> {
@@ -242,13 +253,7 @@ impl FeatureStore {
             ],
         )
         .map_err(|e| FeatureError::store(&index_path, e))?;
-        prism_core::atomic::write_atomic_with(&index_path, |file| {
-            ParquetWriter::new(file)
-                .finish(&mut df)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
-        })
-        .map_err(|e| FeatureError::store(&index_path, e))
+        write_parquet(&index_path, &mut df)
     }
 
     /// Writes `index.parquet`: the union of the shard indices (a convenience view, rebuilt
@@ -288,13 +293,7 @@ impl FeatureStore {
             ],
         )
         .map_err(|e| FeatureError::store(&path, e))?;
-        prism_core::atomic::write_atomic_with(&path, |file| {
-            ParquetWriter::new(file)
-                .finish(&mut df)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
-        })
-        .map_err(|e| FeatureError::store(&path, e))
+        write_parquet(&path, &mut df)
     }
 
     /// One shard's features as f32, `rows × d`.

@@ -123,6 +123,12 @@ pub fn spectrum(features: &Features, normalize: bool) -> Result<Vec<f64>, VendiE
     } else {
         kernel(features, normalize)?
     };
+    normalized_eigenvalues(&gram)
+}
+
+/// Eigenvalues of a symmetric PSD matrix (lower triangle read), clamped at 0 and divided by
+/// their sum, so they form a distribution.
+fn normalized_eigenvalues(gram: &Mat<f64>) -> Result<Vec<f64>, VendiError> {
     let mut eig = gram
         .self_adjoint_eigenvalues(Side::Lower)
         .map_err(|_| VendiError::Eigen)?;
@@ -146,17 +152,7 @@ pub fn vendi_of_kernel(kernel: &[f64], n: usize, q: Order) -> Result<f64, VendiE
         return Err(VendiError::NonFinite(i / n));
     }
     let k = Mat::<f64>::from_fn(n, n, |i, j| kernel[i * n + j]);
-    let mut eig = k
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|_| VendiError::Eigen)?;
-    let trace: f64 = eig.iter().map(|v| v.max(0.0)).sum();
-    if trace <= 0.0 {
-        return Err(VendiError::Empty);
-    }
-    for v in &mut eig {
-        *v = v.max(0.0) / trace;
-    }
-    Ok(vendi_from_eigenvalues(&eig, q))
+    Ok(vendi_from_eigenvalues(&normalized_eigenvalues(&k)?, q))
 }
 
 /// Rows `range` of `features` as f64 into `out` (resized), scaled to unit norm if `normalize`;
@@ -396,5 +392,23 @@ mod tests {
             vendi_score(&nan, Order::Finite(1.0), true),
             Err(VendiError::NonFinite(0))
         );
+    }
+
+    #[test]
+    fn a_given_cosine_kernel_scores_like_its_vectors() {
+        let (n, d) = (12, 5);
+        let data: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919 % 97) as f32 - 48.0) / 48.0)
+            .collect();
+        let f = Features::new(data, n, d);
+        let want = vendi_score(&f, Order::Finite(1.0), true).unwrap().vendi;
+        let mut unit = f.clone();
+        unit.l2_normalize();
+        let kernel: Vec<f64> = (0..n * n)
+            .map(|ij| crate::matrix::dot(unit.row(ij / n), unit.row(ij % n)))
+            .collect();
+        let got = vendi_of_kernel(&kernel, n, Order::Finite(1.0)).unwrap();
+        assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+        assert!(vendi_of_kernel(&[1.0; 4], 2, Order::Finite(1.0)).unwrap() - 1.0 < 1e-12);
     }
 }

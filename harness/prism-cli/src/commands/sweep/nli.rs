@@ -237,16 +237,12 @@ impl<'a> NliSweep<'a> {
                 })
                 .collect::<Result<_>>()?;
             let cfg = &self.session.config.value;
-            let StudentRun {
-                summary,
-                train_seconds,
-                eval_seconds,
-                eval,
-                backend,
-            } = train_and_evaluate(self.session, &pairs, space.len(), cfg.sweep.eval_limit)?;
+            let student: StudentRun =
+                train_and_evaluate(self.session, &pairs, space.len(), cfg.sweep.eval_limit)?;
             let report = serde_json::json!({
-                "n_train": pairs.len(), "backend": backend.to_string(), "summary": summary,
-                "train_seconds": train_seconds, "eval_seconds": eval_seconds, "eval": eval,
+                "n_train": pairs.len(), "backend": student.backend.to_string(),
+                "summary": student.summary, "train_seconds": student.train_seconds,
+                "eval_seconds": student.eval_seconds, "eval": student.eval,
             });
             write_json_atomic(&eval_path, &report)?;
         }
