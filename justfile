@@ -98,3 +98,8 @@ report-demo:
 # examples against the exact gradient kernel (about 30 minutes on 2 cores: dense is slow).
 check-gvendi: fetch
     tests/scripts/gvendi_agreement.sh
+
+# The feature store after `kill -9` mid-run: resumed features are byte-identical to an
+# uninterrupted run's (about 3 minutes).
+check-features-resume: fetch
+    tests/scripts/features_kill_resume.sh
