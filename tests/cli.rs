@@ -276,11 +276,11 @@ fn vendi_of_orthonormal_rows_is_n() {
 }
 
 #[test]
-fn later_stages_say_so_and_exit_1() {
+fn status_of_an_unknown_sweep_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = prism(dir.path(), &["status", "x"], &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not available yet"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains('x'), "{}", stderr(&out));
 }
 
 #[test]
