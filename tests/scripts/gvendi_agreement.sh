@@ -14,7 +14,7 @@ stores=$work/stores
 for mode in factored dense; do
     /usr/bin/time -f "$mode featurisation: %e s" $prism features grad $exp --mode $mode --ids "$work/union.ids" --out "$stores"
 done
-store_of() { grep -l "\"mode\":\"$1\"" "$stores"/*/store.json | xargs dirname; }
+store_of() { grep -lE "\"mode\": ?\"$1\"" "$stores"/*/store.json | xargs dirname; }
 factored=$(store_of factored); dense=$(store_of dense)
 : > "$work/vendi.tsv"
 for ids in "$work"/subsets/*.ids; do
@@ -22,8 +22,8 @@ for ids in "$work"/subsets/*.ids; do
     d=$($prism vendi "$dense" --ids "$ids" --json)
     echo -e "$(basename "$ids" .ids)\t$f\t$d" >> "$work/vendi.tsv"
 done
-# 16 mixed examples: every 25th id of the union.
-awk 'NR % 25 == 1' "$work/union.ids" | head -16 > "$work/exact16.ids"
+# 16 mixed examples: every 13th id of the union (208 ids).
+awk 'NR % 13 == 1' "$work/union.ids" | head -16 > "$work/exact16.ids"
 /usr/bin/time -f "exact kernel of 16: %e s" $prism features grad $exp --mode exact --ids "$work/exact16.ids" --out "$work/exact16.json" > /dev/null
 f16=$($prism vendi "$factored" --ids "$work/exact16.ids" --json)
 d16=$($prism vendi "$dense" --ids "$work/exact16.ids" --json)
