@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `just check-gvendi`: G-Vendi from dense (paper-exact) and factored features on the same 20
-# subsets of 200 pool examples (Spearman ρ, goal ≥ 0.95), and on 16 mixed examples against
+# subsets of 100 pool examples (Spearman ρ, goal ≥ 0.95), and on 16 mixed examples against
 # the exact gradient kernel (relative error). Writes results/bench/gvendi-agreement.json.
 set -euo pipefail
 prism=${PRISM:-"cargo run --quiet --release -p prism-cli --"}
@@ -55,7 +55,7 @@ def spearman(a, b):
 rho = spearman(den, fac)
 for n, d, f in zip(names, den, fac):
     print(f"{n:<36} dense {d:9.4f}  factored {f:9.4f}")
-print(f"Spearman rho(dense, factored) over {len(rows)} subsets of 200: {rho:.4f} (goal >= 0.95)")
+print(f"Spearman rho(dense, factored) over {len(rows)} subsets of 100: {rho:.4f} (goal >= 0.95)")
 exact = json.load(open(f"{work}/exact16.json"))["vendi"]
 rel = lambda x: abs(x - exact) / exact
 print(f"16 examples: exact {exact:.4f}, dense {d16['vendi']:.4f} ({100*rel(d16['vendi']):.2f}%), factored {f16['vendi']:.4f} ({100*rel(f16['vendi']):.2f}%)")
