@@ -30,6 +30,8 @@ pub fn featurize_into_store(
     (shard_size, batch_size): (usize, usize),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<FeaturizeSummary, FeatureError> {
+    // One writer per store: a second process waits here, then finds the work done.
+    let _writer = store.lock_for_writing()?;
     let mut seen: HashSet<String> = store.index()?.into_iter().map(|r| r.content_hash).collect();
     let todo: Vec<(&GradientExample, String)> = examples
         .iter()

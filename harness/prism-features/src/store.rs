@@ -130,6 +130,21 @@ impl FeatureStore {
         serde_json::from_str(&text).map_err(|e| FeatureError::store(path, e))
     }
 
+    /// Blocks until this process is the store's only writer (an exclusive `flock` on
+    /// `<store>/lock`, released when the returned file is dropped or the process dies), so that
+    /// two featurisations of one store never number their shards alike.
+    pub fn lock_for_writing(&self) -> Result<std::fs::File, FeatureError> {
+        let path = self.dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| FeatureError::store(&path, e))?;
+        file.lock().map_err(|e| FeatureError::store(&path, e))?;
+        Ok(file)
+    }
+
     /// Whether `dir` is a store folder.
     pub fn is_store(dir: &Path) -> bool {
         dir.join(META_FILE).is_file()

@@ -246,3 +246,49 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
         "bit-identical features after the resume"
     );
 }
+
+#[test]
+fn two_writers_on_one_store_take_turns() {
+    let examples: Vec<GradientExample> = (0..12)
+        .map(|i| GradientExample {
+            id: format!("ex-{i}"),
+            prompt: "a b ".repeat(i + 1),
+            completion: "c".into(),
+        })
+        .collect();
+    let meta = StoreMeta {
+        proxy: "tiny-llama3".into(),
+        proxy_sha256: "test".into(),
+        mode: "factored".into(),
+        dim: 16,
+        seed: 0,
+        factor_dim: 2,
+        version: 1,
+    };
+    let root = tempfile::tempdir().unwrap();
+    let computed: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (examples, meta, root) = (&examples, meta.clone(), root.path());
+                s.spawn(move || {
+                    let lm = tiny("llama3", Mode::Factored);
+                    let proj = FactoredFeatures::new(&lm, 2, 16, 0);
+                    let store = FeatureStore::open(root, meta).unwrap();
+                    featurize_into_store(&lm, &proj, examples, &store, (4, 4), &mut |_, _| {})
+                        .unwrap()
+                        .computed
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        computed.iter().sum::<usize>(),
+        12,
+        "each example computed once: {computed:?}"
+    );
+    let store = FeatureStore::open(root.path(), meta).unwrap();
+    let (features, index) = store.load_all().unwrap();
+    assert_eq!(index.len(), 12);
+    assert_eq!(features.n(), 12);
+}
