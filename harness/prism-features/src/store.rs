@@ -84,6 +84,42 @@ fn shard_name(n: usize, ext: &str) -> String {
     format!("shard-{n:06}.{ext}")
 }
 
+/// Index rows as a table: id, content_hash, grad_norm, loss, and with `position` the shard
+/// and row (a shard's own index leaves them out: they are its file name and row order).
+fn index_frame(rows: &[IndexRow], position: bool) -> PolarsResult<DataFrame> {
+    let mut columns = vec![
+        Column::new(
+            "id".into(),
+            rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "content_hash".into(),
+            rows.iter()
+                .map(|r| r.content_hash.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "grad_norm".into(),
+            rows.iter().map(|r| r.grad_norm).collect::<Vec<f32>>(),
+        ),
+        Column::new(
+            "loss".into(),
+            rows.iter().map(|r| r.loss).collect::<Vec<f32>>(),
+        ),
+    ];
+    if position {
+        columns.push(Column::new(
+            "shard".into(),
+            rows.iter().map(|r| r.shard as u32).collect::<Vec<u32>>(),
+        ));
+        columns.push(Column::new(
+            "row".into(),
+            rows.iter().map(|r| r.row as u32).collect::<Vec<u32>>(),
+        ));
+    }
+    DataFrame::new(rows.len(), columns)
+}
+
 /// Writes `df` to `path` atomically.
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), FeatureError> {
     prism_core::atomic::write_atomic_with(path, |file| {
@@ -251,23 +287,19 @@ impl FeatureStore {
             .map_err(|e| FeatureError::store(&tensor_path, e))?;
 
         let index_path = self.dir.join(shard_name(n, "parquet"));
-        let strings = |f: fn(&StoredExample) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
-        let mut df = DataFrame::new(
-            rows.len(),
-            vec![
-                Column::new("id".into(), strings(|r| &r.id)),
-                Column::new("content_hash".into(), strings(|r| &r.content_hash)),
-                Column::new(
-                    "grad_norm".into(),
-                    rows.iter().map(|r| r.grad_norm).collect::<Vec<f32>>(),
-                ),
-                Column::new(
-                    "loss".into(),
-                    rows.iter().map(|r| r.loss).collect::<Vec<f32>>(),
-                ),
-            ],
-        )
-        .map_err(|e| FeatureError::store(&index_path, e))?;
+        let index: Vec<IndexRow> = rows
+            .iter()
+            .enumerate()
+            .map(|(row, r)| IndexRow {
+                id: r.id.clone(),
+                content_hash: r.content_hash.clone(),
+                grad_norm: r.grad_norm,
+                loss: r.loss,
+                shard: n,
+                row,
+            })
+            .collect();
+        let mut df = index_frame(&index, false).map_err(|e| FeatureError::store(&index_path, e))?;
         write_parquet(&index_path, &mut df)
     }
 
@@ -276,38 +308,7 @@ impl FeatureStore {
     pub fn write_index(&self) -> Result<(), FeatureError> {
         let rows = self.index()?;
         let path = self.dir.join("index.parquet");
-        let mut df = DataFrame::new(
-            rows.len(),
-            vec![
-                Column::new(
-                    "id".into(),
-                    rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "content_hash".into(),
-                    rows.iter()
-                        .map(|r| r.content_hash.as_str())
-                        .collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "grad_norm".into(),
-                    rows.iter().map(|r| r.grad_norm).collect::<Vec<f32>>(),
-                ),
-                Column::new(
-                    "loss".into(),
-                    rows.iter().map(|r| r.loss).collect::<Vec<f32>>(),
-                ),
-                Column::new(
-                    "shard".into(),
-                    rows.iter().map(|r| r.shard as u32).collect::<Vec<u32>>(),
-                ),
-                Column::new(
-                    "row".into(),
-                    rows.iter().map(|r| r.row as u32).collect::<Vec<u32>>(),
-                ),
-            ],
-        )
-        .map_err(|e| FeatureError::store(&path, e))?;
+        let mut df = index_frame(&rows, true).map_err(|e| FeatureError::store(&path, e))?;
         write_parquet(&path, &mut df)
     }
 

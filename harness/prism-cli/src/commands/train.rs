@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use prism_core::atomic::write_json_atomic;
 use prism_core::config::schema::ExperimentConfig;
 use prism_core::hash::sha256_file;
-use prism_data::Table;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
+use prism_data::{Example, Table};
 use prism_models::eval::{Scores, map_prediction, score};
 use prism_models::train::{TrainSummary, fine_tune, predict};
 use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair};
@@ -94,21 +94,25 @@ pub fn pool_table(session: &Session) -> Result<(Table, bool)> {
     ))
 }
 
+/// A pool example as a training pair in the pool's label space (an unknown label is a usage
+/// error naming the example).
+pub fn labeled_pair(e: &Example, two_way: bool) -> Result<LabeledPair> {
+    let label = label_index(&e.label, two_way)
+        .ok_or_else(|| UsageError(format!("pool example `{}` has label `{}`", e.id, e.label)))?;
+    Ok(LabeledPair {
+        premise: e.premise.clone(),
+        hypothesis: e.hypothesis.clone(),
+        label,
+    })
+}
+
 /// The pool's examples named by `ids`, as labelled pairs; an unknown id is an error naming
 /// the file and line.
 pub fn training_pairs(pool: &Table, ids_file: &Path, two_way: bool) -> Result<Vec<LabeledPair>> {
-    let mut pairs = Vec::new();
-    for i in crate::ids::select(ids_file, &pool.examples, "the pool")? {
-        let e = &pool.examples[i];
-        let label = label_index(&e.label, two_way).ok_or_else(|| {
-            UsageError(format!("pool example `{}` has label `{}`", e.id, e.label))
-        })?;
-        pairs.push(LabeledPair {
-            premise: e.premise.clone(),
-            hypothesis: e.hypothesis.clone(),
-            label,
-        });
-    }
+    let pairs: Vec<LabeledPair> = crate::ids::select(ids_file, &pool.examples, "the pool")?
+        .into_iter()
+        .map(|i| labeled_pair(&pool.examples[i], two_way))
+        .collect::<Result<_>>()?;
     if pairs.is_empty() {
         return Err(UsageError(format!("`{}` lists no ids", ids_file.display())).into());
     }

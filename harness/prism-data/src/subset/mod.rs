@@ -247,6 +247,11 @@ pub struct Subset {
     pub controls: Controls,
 }
 
+/// The name of the subset of `spec`, size `n` and `seed`: `<strategy label>-n<size>-s<seed>`.
+pub fn subset_name(spec: &StrategySpec, n: usize, seed: u64) -> String {
+    format!("{}-n{n}-s{seed}", spec.label())
+}
+
 /// Builds one subset of `pool` with `spec`, size `n` and `seed`.
 pub fn build(
     pool: &Pool,
@@ -273,7 +278,7 @@ pub fn build(
         .map(|i| pool.examples[*i].id.clone())
         .collect();
     Ok(Subset {
-        name: format!("{}-n{n}-s{seed}", spec.label()),
+        name: subset_name(spec, n, seed),
         strategy: spec.clone(),
         size: n,
         seed,

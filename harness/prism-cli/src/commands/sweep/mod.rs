@@ -58,6 +58,21 @@ pub struct StatusArgs {
     config: ConfigArgs,
 }
 
+impl SweepArgs {
+    /// Whether a run with this status is to be executed: never started, interrupted (its
+    /// process died while running), failed with `--retry-failed`, or anything with `--rerun`.
+    fn wants(&self, status: Option<&RunStatus>) -> bool {
+        match status {
+            None => true,
+            Some(s) => {
+                self.rerun
+                    || s.state == RunState::Running
+                    || (s.state == RunState::Failed && self.retry_failed)
+            }
+        }
+    }
+}
+
 /// Appends one JSON line to the sweep's event log (`events.jsonl`; O_APPEND writes of one
 /// short line do not interleave between processes).
 fn event(sweep_dir: &Path, value: serde_json::Value) {
@@ -111,22 +126,20 @@ fn execute_one(
         return Ok(Outcome::Skipped);
     };
     let previous = dir.status();
-    if let Some(p) = &previous {
-        let again = args.rerun
-            || (p.state == RunState::Failed && args.retry_failed)
-            || p.state == RunState::Running;
-        if !again {
-            return Ok(Outcome::Skipped);
-        }
-        if p.state == RunState::Running {
-            log(
-                &dir,
-                &format!(
-                    "reclaiming: attempt {} died at stage {}",
-                    p.attempts, p.stage
-                ),
-            );
-        }
+    // Checked again under the lock: another process may have finished it meanwhile.
+    if !args.wants(previous.as_ref()) {
+        return Ok(Outcome::Skipped);
+    }
+    if let Some(p) = &previous
+        && p.state == RunState::Running
+    {
+        log(
+            &dir,
+            &format!(
+                "reclaiming: attempt {} died at stage {}",
+                p.attempts, p.stage
+            ),
+        );
     }
     if args.rerun && previous.as_ref().is_some_and(|p| p.state == RunState::Done) {
         for f in ["subset.ids", "subset.json", "metrics.json", "eval.json"] {
@@ -341,14 +354,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     };
     let pending: Vec<&PlannedRun> = selected
         .into_iter()
-        .filter(|r| match RunDir::new(&sweep_dir, &r.id).status() {
-            None => true,
-            Some(s) => {
-                args.rerun
-                    || s.state == RunState::Running
-                    || (s.state == RunState::Failed && args.retry_failed)
-            }
-        })
+        .filter(|r| args.wants(RunDir::new(&sweep_dir, &r.id).status().as_ref()))
         .collect();
     fs_err::create_dir_all(&sweep_dir)?;
     prism_core::atomic::write_json_atomic(&sweep_dir.join("config.json"), cfg)?;

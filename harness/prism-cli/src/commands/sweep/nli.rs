@@ -6,7 +6,9 @@ use super::ledger::RunDir;
 use super::plan::PlannedRun;
 use crate::commands::features::{featurize, nli_examples, proxy_fingerprint};
 use crate::commands::metric::{metric_text, minilm_embeddings, static_embeddings};
-use crate::commands::train::{StudentRun, pool_table, student_dir, train_and_evaluate};
+use crate::commands::train::{
+    StudentRun, labeled_pair, pool_table, student_dir, train_and_evaluate,
+};
 use crate::context::Session;
 use anyhow::{Context, Result, bail};
 use prism_core::atomic::{write_atomic, write_json_atomic};
@@ -14,7 +16,6 @@ use prism_core::hash::sha256_file;
 use prism_data::Table;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
 use prism_data::subset::{Pool, build, strategies::Context as SubsetContext};
-use prism_features::FeatureStore;
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
 use prism_models::LabeledPair;
 use prism_vendi::Features;
@@ -30,10 +31,19 @@ pub struct NliSweep<'a> {
     row_of: HashMap<String, usize>,
     embeddings: Option<Features>,
     static_embeddings: Option<Features>,
-    store: Option<FeatureStore>,
+    /// The pool's gradient features (unit rows) and proxy losses, loaded once from the store;
+    /// `grad_row_of[pool row]` is the feature row of a featurised example.
+    gradients: Option<PoolGradients>,
     metrics: Vec<Box<dyn DiversityMetric>>,
     /// Each pending run's subset (ids and manifest), or why it could not be built.
     subsets: HashMap<String, std::result::Result<(Vec<String>, serde_json::Value), String>>,
+}
+
+/// Gradient features of the featurised pool examples, read from the store once per sweep.
+struct PoolGradients {
+    features: Features,
+    losses: Vec<f32>,
+    row_of: HashMap<usize, usize>,
 }
 
 /// Content hashes of the sweep's inputs (part of every run's identity).
@@ -138,28 +148,40 @@ impl<'a> NliSweep<'a> {
         } else {
             None
         };
-        let store = if wants(Need::GradientFeatures) {
+        let gradients = if wants(Need::GradientFeatures) {
             // Only examples some pending run uses are featurised.
             let used: HashSet<&str> = subsets
                 .values()
                 .flatten()
                 .flat_map(|(ids, _)| ids.iter().map(String::as_str))
                 .collect();
-            let examples: Vec<_> = nli_examples(&table, &cfg.gvendi)
+            let (pool_rows, examples): (Vec<usize>, Vec<_>) = nli_examples(&table, &cfg.gvendi)
                 .into_iter()
-                .filter(|e| used.contains(e.id.as_str()))
-                .collect();
+                .enumerate()
+                .filter(|(_, e)| used.contains(e.id.as_str()))
+                .unzip();
             eprintln!(
                 "gradient features of {} pool examples ({} mode)",
                 examples.len(),
                 cfg.gvendi.mode
             );
-            Some(featurize(
+            let store = featurize(
                 session,
                 &cfg.gvendi,
                 &examples,
                 &cache.root().join("features"),
-            )?)
+            )?;
+            let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
+            let (features, index) = store.load(&hashes)?;
+            Some(PoolGradients {
+                features,
+                losses: index.iter().map(|r| r.loss).collect(),
+                row_of: pool_rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(f, p)| (p, f))
+                    .collect(),
+            })
         } else {
             None
         };
@@ -170,7 +192,7 @@ impl<'a> NliSweep<'a> {
             row_of,
             embeddings,
             static_embeddings,
-            store,
+            gradients,
             metrics,
             subsets,
         })
@@ -221,24 +243,18 @@ impl<'a> NliSweep<'a> {
         stage("train")?;
         let eval_path = dir.file("eval.json");
         if !eval_path.is_file() {
-            let space: &[&str] = if self.two_way { &TWO_WAY } else { &THREE_WAY };
             let pairs: Vec<LabeledPair> = rows
                 .iter()
-                .map(|&r| {
-                    let e = &self.table.examples[r];
-                    let label = space.iter().position(|l| *l == e.label).with_context(|| {
-                        format!("pool example `{}` has label `{}`", e.id, e.label)
-                    })?;
-                    Ok(LabeledPair {
-                        premise: e.premise.clone(),
-                        hypothesis: e.hypothesis.clone(),
-                        label,
-                    })
-                })
+                .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
                 .collect::<Result<_>>()?;
+            let classes = if self.two_way {
+                TWO_WAY.len()
+            } else {
+                THREE_WAY.len()
+            };
             let cfg = &self.session.config.value;
             let student: StudentRun =
-                train_and_evaluate(self.session, &pairs, space.len(), cfg.sweep.eval_limit)?;
+                train_and_evaluate(self.session, &pairs, classes, cfg.sweep.eval_limit)?;
             let report = serde_json::json!({
                 "n_train": pairs.len(), "backend": student.backend.to_string(),
                 "summary": student.summary, "train_seconds": student.train_seconds,
@@ -258,26 +274,25 @@ impl<'a> NliSweep<'a> {
         let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
         let (emb, stat) = (pick(&self.embeddings), pick(&self.static_embeddings));
         let mut proxy_loss = None;
-        let grad = match &self.store {
-            Some(store) => {
-                let gv = &self.session.config.value.gvendi;
-                let hashes: Vec<String> = examples
+        let grad = match &self.gradients {
+            Some(g) => {
+                let grad_rows: Vec<usize> = examples
                     .iter()
-                    .map(|e| {
-                        prism_features::GradientExample {
-                            id: e.id.clone(),
-                            prompt: gv.prompt(&e.premise, &e.hypothesis),
-                            completion: e.label.clone(),
-                        }
-                        .content_hash()
+                    .zip(rows)
+                    .map(|(e, r)| {
+                        g.row_of.get(r).copied().with_context(|| {
+                            format!("pool example `{}` has no gradient features", e.id)
+                        })
                     })
-                    .collect();
-                let (features, index) = store.load(&hashes)?;
+                    .collect::<Result<_>>()?;
                 proxy_loss = Some(
-                    index.iter().map(|r| f64::from(r.loss)).sum::<f64>()
-                        / index.len().max(1) as f64,
+                    grad_rows
+                        .iter()
+                        .map(|&f| f64::from(g.losses[f]))
+                        .sum::<f64>()
+                        / grad_rows.len().max(1) as f64,
                 );
-                Some(features)
+                Some(g.features.select(&grad_rows))
             }
             None => None,
         };

@@ -48,7 +48,7 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
                 runs.push(PlannedRun {
                     index: runs.len(),
                     id: hash[..12].to_string(),
-                    subset: format!("{}-n{size}-s{seed}", spec.label()),
+                    subset: prism_data::subset::subset_name(spec, size, seed),
                     strategy: spec.label(),
                     spec: spec.clone(),
                     size,
