@@ -23,6 +23,9 @@ pub enum Family {
     Gradient,
     /// The label distribution.
     Label,
+    /// A quality signal, not a diversity measure (e.g. the proxy's mean loss): reported next
+    /// to the diversity metrics so that a correlation can be read against data quality.
+    Quality,
 }
 
 /// An input a metric needs.
@@ -39,6 +42,8 @@ pub enum Need {
     StaticEmbeddings,
     /// One gradient feature vector per example.
     GradientFeatures,
+    /// The proxy model's loss on each example (stored with the gradient features).
+    ProxyLosses,
 }
 
 /// How to read a metric's value.
@@ -49,6 +54,8 @@ pub enum Direction {
     HigherIsMoreDiverse,
     /// A smaller value means a more diverse data set (e.g. compression ratio).
     LowerIsMoreDiverse,
+    /// Not a diversity measure (family `quality`): no direction of diversity to read.
+    NotDiversity,
 }
 
 /// What a metric is computed on. Feature matrices, when present, have one row per text.
@@ -64,6 +71,8 @@ pub struct MetricInput<'a> {
     pub static_embeddings: Option<&'a Features>,
     /// Gradient features, if available.
     pub gradients: Option<&'a Features>,
+    /// The proxy's per-example loss, if available.
+    pub proxy_losses: Option<&'a [f32]>,
     /// Seed for metrics that sample or cluster.
     pub seed: u64,
 }
@@ -155,6 +164,7 @@ pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
         Box::new(ngram_entropy::NgramEntropy(3)),
         Box::new(ngram_entropy::NgramEntropy(4)),
         Box::new(compression_ratio::CompressionRatio),
+        Box::new(self_bleu::SelfBleu::default()),
         Box::new(ngram_vendi::NgramVendi),
         Box::new(label_entropy::LabelEntropy),
         Box::new(embedding_vendi::EmbeddingVendi),
@@ -166,6 +176,7 @@ pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
         Box::new(kmeans::ClusterInertia),
         Box::new(logdet::LogDet),
         Box::new(gvendi::GVendi),
+        Box::new(proxy_loss::ProxyMeanLoss),
     ]
 }
 

@@ -16,12 +16,14 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
     let repeated_labels = vec![pairs[0].label.clone(); 200];
     let features = |t: &[String]| prism_data::text::hashed_ngram_features(t, &[1, 2], 512);
     let (fd, fr) = (features(&distinct), features(&repeated));
+    let losses = vec![1.0f32; 200];
     let d_in = MetricInput {
         texts: &distinct,
         labels: &distinct_labels,
         embeddings: Some(&fd),
         static_embeddings: Some(&fd),
         gradients: Some(&fd),
+        proxy_losses: Some(&losses),
         seed: 0,
     };
     let r_in = MetricInput {
@@ -30,6 +32,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         embeddings: Some(&fr),
         static_embeddings: Some(&fr),
         gradients: Some(&fr),
+        proxy_losses: Some(&losses),
         seed: 0,
     };
     let metrics = registry();
@@ -48,6 +51,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
             Direction::LowerIsMoreDiverse => {
                 assert!(r > d, "{}: repeated {r} vs distinct {d}", m.name())
             }
+            Direction::NotDiversity => {} // a quality signal: no diversity direction
         }
     }
 }

@@ -305,6 +305,8 @@ fn compute(
         embeddings: emb.as_ref(),
         static_embeddings: static_emb.as_ref(),
         gradients: grad.as_ref(),
+        // Per-example proxy losses live in a feature store; sweeps pass them.
+        proxy_losses: None,
         seed,
     };
 
@@ -314,6 +316,7 @@ fn compute(
             Need::Embeddings => emb.is_some(),
             Need::GradientFeatures => grad.is_some(),
             Need::StaticEmbeddings => static_emb.is_some(),
+            Need::ProxyLosses => false,
         };
         all.iter()
             .filter(|m| m.needs().iter().all(available))

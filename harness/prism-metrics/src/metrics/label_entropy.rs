@@ -48,7 +48,8 @@ mod tests {
             embeddings: None,
             static_embeddings: None,
             gradients: None,
-            seed: 0,
+            proxy_losses: None,
+        seed: 0,
         };
         assert!((LabelEntropy.compute(&input).unwrap() - 1.5).abs() < 1e-15);
     }

@@ -88,6 +88,20 @@ pub(crate) fn ngram_counts(texts: &[String], n: usize) -> HashMap<String, usize>
     counts
 }
 
+/// `k` distinct indices of `0..n` drawn with `seed` (ChaCha8), in increasing order; all of
+/// them when `k >= n`. Metrics that score a sample use this, so a seed means the same sample
+/// in every process.
+pub(crate) fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    if k >= n {
+        return (0..n).collect();
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut picked = rand::seq::index::sample(&mut rng, n, k).into_vec();
+    picked.sort_unstable();
+    picked
+}
+
 /// Unit vectors along the first `n` axes of R^d: the textbook maximally diverse set.
 #[cfg(test)]
 pub(crate) fn axes(n: usize, d: usize) -> Features {
@@ -111,6 +125,7 @@ pub(crate) fn with_features<'a>(
         embeddings,
         static_embeddings: embeddings,
         gradients,
+        proxy_losses: None,
         seed: 0,
     }
 }
