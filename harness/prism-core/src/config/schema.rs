@@ -305,6 +305,11 @@ pub struct DataConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SubsetsConfig {
+    /// How strategies, sizes and seeds combine into runs: `grid` (every combination, the
+    /// default) or `zip` (the i-th strategy with the i-th size and i-th seed; a list of one is
+    /// repeated).
+    #[serde(default)]
+    pub matrix: Matrix,
     /// Subset sizes (scales).
     pub sizes: Vec<usize>,
     /// Seeds; each (strategy, size, seed) is one subset.
@@ -313,6 +318,18 @@ pub struct SubsetsConfig {
     pub length_bins: usize,
     /// The strategies, each with its parameters.
     pub strategies: Vec<StrategySpec>,
+}
+
+/// How the lists of a [`SubsetsConfig`] combine into runs.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Matrix {
+    /// The Cartesian product strategies × sizes × seeds.
+    #[default]
+    Grid,
+    /// Element-wise: run i takes entry i of each list (lists of length 1 are repeated), for
+    /// hand-picked combinations that a grid would multiply out.
+    Zip,
 }
 
 /// One way of choosing a subset; see `prism_data::subset` for what each does.
@@ -554,6 +571,23 @@ impl ExperimentConfig {
                 "subsets.strategies",
                 "the grid is empty: give at least one strategy".into(),
             );
+        }
+        if self.subsets.matrix == Matrix::Zip {
+            let lens = [
+                ("subsets.strategies", self.subsets.strategies.len()),
+                ("subsets.sizes", self.subsets.sizes.len()),
+                ("subsets.seeds", self.subsets.seeds.len()),
+            ];
+            let longest = lens.iter().map(|(_, n)| *n).max().unwrap_or(1);
+            if let Some((key, n)) = lens.iter().find(|(_, n)| *n != 1 && *n != longest) {
+                return bad(
+                    key,
+                    format!(
+                        "matrix = \"zip\" pairs the lists element-wise: {key} has {n} entries, \
+                         another list has {longest} (give {longest}, or 1 to repeat it)"
+                    ),
+                );
+            }
         }
         self.train.validate()?;
         self.gvendi.validate()?;

@@ -3,11 +3,11 @@
 //! evaluation settings, and the content hashes of its inputs) and nothing that does not
 //! (workers, retries, log level).
 
-use prism_core::config::schema::{ExperimentConfig, StrategySpec};
-use serde::Serialize;
+use prism_core::config::schema::{ExperimentConfig, Matrix, StrategySpec, SubsetsConfig};
+use serde::{Deserialize, Serialize};
 
 /// One run of a sweep.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlannedRun {
     /// Position in the matrix (the Slurm array index).
     pub index: usize,
@@ -25,37 +25,66 @@ pub struct PlannedRun {
     pub seed: u64,
 }
 
+/// The (strategy, size, seed) triples of the matrix, in run order: strategy-major for a grid,
+/// list order for a zip (validated lists: equal lengths, or length 1).
+fn combinations(subsets: &SubsetsConfig) -> Vec<(&StrategySpec, usize, u64)> {
+    match subsets.matrix {
+        Matrix::Grid => subsets
+            .strategies
+            .iter()
+            .flat_map(|spec| {
+                subsets.sizes.iter().flat_map(move |&size| {
+                    subsets.seeds.iter().map(move |&seed| (spec, size, seed))
+                })
+            })
+            .collect(),
+        Matrix::Zip => {
+            let n = subsets
+                .strategies
+                .len()
+                .max(subsets.sizes.len())
+                .max(subsets.seeds.len());
+            let at = |len: usize, i: usize| if len == 1 { 0 } else { i };
+            (0..n)
+                .map(|i| {
+                    (
+                        &subsets.strategies[at(subsets.strategies.len(), i)],
+                        subsets.sizes[at(subsets.sizes.len(), i)],
+                        subsets.seeds[at(subsets.seeds.len(), i)],
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
 /// The runs of `cfg`; `inputs` are the content hashes of the files the runs read.
 pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
-    for spec in &cfg.subsets.strategies {
-        for &size in &cfg.subsets.sizes {
-            for &seed in &cfg.subsets.seeds {
-                let identity = serde_json::json!({
-                    "strategy": spec, "size": size, "seed": seed,
-                    "data": cfg.data, "length_bins": cfg.subsets.length_bins,
-                    "student": cfg.student, "train": cfg.train, "gvendi": cfg.gvendi,
-                    "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
-                    "inputs": inputs,
-                });
-                let mut identity = identity;
-                if !cfg.sweep.train {
-                    // Only when set, so that the ids of ordinary sweeps did not change when
-                    // metrics-only sweeps were introduced.
-                    identity["metrics_only"] = true.into();
-                }
-                let hash = prism_core::hash::sha256_hex(identity.to_string().as_bytes());
-                runs.push(PlannedRun {
-                    index: runs.len(),
-                    id: hash[..12].to_string(),
-                    subset: prism_data::subset::subset_name(spec, size, seed),
-                    strategy: spec.label(),
-                    spec: spec.clone(),
-                    size,
-                    seed,
-                });
-            }
+    for (spec, size, seed) in combinations(&cfg.subsets) {
+        let identity = serde_json::json!({
+            "strategy": spec, "size": size, "seed": seed,
+            "data": cfg.data, "length_bins": cfg.subsets.length_bins,
+            "student": cfg.student, "train": cfg.train, "gvendi": cfg.gvendi,
+            "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
+            "inputs": inputs,
+        });
+        let mut identity = identity;
+        if !cfg.sweep.train {
+            // Only when set, so that the ids of ordinary sweeps did not change when
+            // metrics-only sweeps were introduced.
+            identity["metrics_only"] = true.into();
         }
+        let hash = prism_core::hash::sha256_hex(identity.to_string().as_bytes());
+        runs.push(PlannedRun {
+            index: runs.len(),
+            id: hash[..12].to_string(),
+            subset: prism_data::subset::subset_name(spec, size, seed),
+            strategy: spec.label(),
+            spec: spec.clone(),
+            size,
+            seed,
+        });
     }
     runs
 }
@@ -94,5 +123,31 @@ mod tests {
         assert_eq!(runs.len(), 4);
         let ids: std::collections::HashSet<_> = runs.iter().map(|r| &r.id).collect();
         assert_eq!(ids.len(), 4);
+    }
+
+    #[test]
+    fn zip_pairs_lists_elementwise_and_keeps_run_ids() {
+        let inputs = serde_json::json!({"pool": "abc"});
+        let mut grid = config();
+        grid.subsets.sizes = vec![10, 20, 30];
+        grid.subsets.seeds = vec![0, 1, 2];
+        let grid_runs = plan(&grid, &inputs);
+        assert_eq!(grid_runs.len(), 9);
+        let mut zip = grid.clone();
+        zip.subsets.matrix = Matrix::Zip;
+        let zip_runs = plan(&zip, &inputs);
+        let triples: Vec<(usize, u64)> = zip_runs.iter().map(|r| (r.size, r.seed)).collect();
+        assert_eq!(triples, vec![(10, 0), (20, 1), (30, 2)]);
+        // A run is the same run whichever matrix produced it.
+        for z in &zip_runs {
+            let same = grid_runs
+                .iter()
+                .find(|g| g.size == z.size && g.seed == z.seed)
+                .unwrap();
+            assert_eq!(same.id, z.id);
+        }
+        zip.subsets.seeds = vec![0, 1];
+        let err = zip.validate(std::path::Path::new(".")).unwrap_err();
+        assert_eq!(err.0, "subsets.seeds", "{err:?}");
     }
 }
