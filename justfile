@@ -49,6 +49,21 @@ test:
 test-data: fetch
     cargo test --workspace -- --ignored --test-threads 1
 
+# The Slurm launcher against a real single-node Slurm on this machine (root): installs and
+# starts Debian's slurmctld, slurmd and munge (tests/slurm/local-cluster.sh), then runs the
+# ignored test that submits a 30-run array and its report job.
+test-slurm: fetch
+    tests/slurm/local-cluster.sh start
+    cargo test -p prism-cli --test slurm_launcher -- --ignored --nocapture
+
+# `prism export mlflow` read back by MLflow's own client (mlflow-skinny in a venv under the
+# cache): exports the smoke sweep (run first if needed) and lists its runs through MLflow.
+test-mlflow: fetch
+    {{prism}} sweep smoke --no-report
+    {{prism}} export mlflow smoke
+    test -x .cache/mlflow-venv/bin/python || (python3 -m venv .cache/mlflow-venv && .cache/mlflow-venv/bin/pip install -q mlflow-skinny)
+    .cache/mlflow-venv/bin/python tests/reference/mlflow_check.py results/smoke/mlruns 30
+
 # Format the code.
 fmt:
     cargo fmt --all

@@ -184,3 +184,54 @@ fn two_concurrent_sweeps_execute_every_run_exactly_once_and_a_rerun_does_nothing
         "the rerun executed something"
     );
 }
+
+/// `prism export mlflow` of a finished sweep: MLflow's file-store layout, one run folder per
+/// run with its params, metrics (`<ms> <value> <step>` lines) and tags. (MLflow's own client
+/// reads it back in `just test-mlflow`.)
+#[test]
+fn mlflow_export_writes_a_file_store_with_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path());
+    run_to_end(&exp);
+    let sweep = dir.path().join("results/runner");
+    let out = prism(
+        dir.path(),
+        &["export", "mlflow", sweep.to_str().unwrap()],
+        &[("PRISM_CACHE", cache().to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = sweep.join("mlruns");
+    assert!(store.join("0/meta.yaml").is_file(), "no Default experiment");
+    let experiments: Vec<PathBuf> = std::fs::read_dir(&store)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap() != "0")
+        .collect();
+    assert_eq!(experiments.len(), 1);
+    let meta = std::fs::read_to_string(experiments[0].join("meta.yaml")).unwrap();
+    assert!(meta.contains("name: 'runner'"), "{meta}");
+    let runs: Vec<PathBuf> = std::fs::read_dir(&experiments[0])
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(runs.len(), 120);
+    let table = std::fs::read_to_string(sweep.join("runs.csv")).unwrap();
+    for run in &runs {
+        let read = |f: &str| std::fs::read_to_string(run.join(f)).unwrap();
+        assert!(read("meta.yaml").contains("status: 3"), "not FINISHED");
+        let id = read("tags/prism.run_id");
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap_or_else(|| panic!("run {id} not in runs.csv"));
+        assert!(row.contains(&format!(",{},", read("params/size"))));
+        let line = read("metrics/metric.distinct-2");
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        let value: f64 = fields[1].parse().unwrap();
+        assert!((0.0..=1.0).contains(&value));
+    }
+}

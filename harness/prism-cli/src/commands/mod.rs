@@ -50,6 +50,9 @@ enum Command {
     Status(sweep::StatusArgs),
     /// Spearman report of metrics against OOD accuracy.
     Report(report::ReportArgs),
+    /// Export a sweep for other tools (MLflow).
+    #[command(subcommand)]
+    Export(sweep::export::ExportCommand),
     /// Inspect the layered configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -69,5 +72,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Status(args) => sweep::status(args),
         Command::Report(args) => report::run(args),
+        Command::Export(cmd) => sweep::export::run(cmd),
     }
 }

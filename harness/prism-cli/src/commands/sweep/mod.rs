@@ -1,9 +1,11 @@
 //! `prism sweep` and `prism status`: run an experiment's matrix (subset → metrics → train →
 //! evaluate per run), resumably, then rebuild the runs table and write the report.
 
+pub mod export;
 mod ledger;
 mod nli;
 mod plan;
+mod slurm;
 
 use crate::context::{ConfigArgs, Session};
 use crate::exit::UsageError;
@@ -46,6 +48,16 @@ pub struct SweepArgs {
     /// Do not write the report at the end.
     #[arg(long)]
     no_report: bool,
+    /// Execute nothing: rebuild the runs table from the run folders and write the report
+    /// (what the Slurm report job does).
+    #[arg(long, conflicts_with_all = ["index", "dry_run"])]
+    collect: bool,
+    /// Where runs execute: `local` (worker threads in this process) or `slurm` (one sbatch
+    /// array over the pending runs, then a report job).
+    #[arg(long, value_enum, default_value_t = Launcher::Local)]
+    launcher: Launcher,
+    #[command(flatten)]
+    slurm: slurm::SlurmArgs,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -56,6 +68,15 @@ pub struct StatusArgs {
     sweep: String,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+/// Where a sweep's runs execute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Launcher {
+    /// Worker threads in this process.
+    Local,
+    /// A Slurm array job, one task per pending run, and a report job after it.
+    Slurm,
 }
 
 impl SweepArgs {
@@ -85,6 +106,32 @@ fn event(sweep_dir: &Path, value: serde_json::Value) {
         // One write call per line: O_APPEND then keeps lines of concurrent processes whole.
         let _ = f.write_all(format!("{line}\n").as_bytes());
     }
+}
+
+/// In a Slurm task (`--index`): on SIGTERM or SIGUSR1 (the pre-timeout signal, forwarded by
+/// the batch script) record the preemption in the run's log and the sweep's event log, then
+/// exit with 143. Everything the run finished so far (its subset, its metrics) is already on
+/// disk, and its lock dies with the process, so the requeued task reclaims the run and
+/// resumes from the first unfinished stage.
+fn stop_on_signal(sweep_dir: &Path, index: usize, run_id: &str) -> Result<()> {
+    use signal_hook::consts::{SIGTERM, SIGUSR1};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGUSR1])?;
+    let (sweep_dir, run_id) = (sweep_dir.to_path_buf(), run_id.to_string());
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let name = if sig == SIGUSR1 { "SIGUSR1" } else { "SIGTERM" };
+            log(
+                &RunDir::new(&sweep_dir, &run_id),
+                &format!("preempted by {name}: stopping for requeue"),
+            );
+            event(
+                &sweep_dir,
+                serde_json::json!({"run": run_id, "index": index, "state": "preempted", "signal": name}),
+            );
+            std::process::exit(143);
+        }
+    });
+    Ok(())
 }
 
 /// Appends a line to a run's `log.txt`.
@@ -352,12 +399,26 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
         })?],
         None => runs.iter().collect(),
     };
-    let pending: Vec<&PlannedRun> = selected
-        .into_iter()
-        .filter(|r| args.wants(RunDir::new(&sweep_dir, &r.id).status().as_ref()))
-        .collect();
+    let pending: Vec<&PlannedRun> = if args.collect {
+        Vec::new()
+    } else {
+        selected
+            .into_iter()
+            .filter(|r| args.wants(RunDir::new(&sweep_dir, &r.id).status().as_ref()))
+            .collect()
+    };
     fs_err::create_dir_all(&sweep_dir)?;
     prism_core::atomic::write_json_atomic(&sweep_dir.join("config.json"), cfg)?;
+    if args.launcher == Launcher::Slurm {
+        let experiment = args.experiment.as_deref().unwrap_or("nli");
+        slurm::submit(&session, experiment, &args, &pending, &sweep_dir)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(i) = args.index
+        && let Some(run) = pending.first()
+    {
+        stop_on_signal(&sweep_dir, i, &run.id)?;
+    }
     let mut failed: Vec<(String, String)> = Vec::new();
     if !pending.is_empty() {
         eprintln!(
@@ -468,15 +529,20 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     }
 }
 
+/// The sweep folder `sweep` names (a folder holding `config.json`, or an experiment whose
+/// results folder it is) and the heartbeat age after which a running run counts as stale.
+fn resolve_sweep_dir(sweep: &str, config: &ConfigArgs) -> Result<(PathBuf, u64)> {
+    let dir = PathBuf::from(sweep);
+    if dir.join("config.json").is_file() {
+        return Ok((dir, 300));
+    }
+    let session = Session::load(Some(sweep), config)?;
+    let stale = session.config.value.sweep.stale_seconds;
+    Ok((session.results(), stale))
+}
+
 pub fn status(args: StatusArgs) -> Result<ExitCode> {
-    let dir = PathBuf::from(&args.sweep);
-    let (sweep_dir, stale) = if dir.join("config.json").is_file() {
-        (dir, 300)
-    } else {
-        let session = Session::load(Some(&args.sweep), &args.config)?;
-        let stale = session.config.value.sweep.stale_seconds;
-        (session.results(), stale)
-    };
+    let (sweep_dir, stale) = resolve_sweep_dir(&args.sweep, &args.config)?;
     if !sweep_dir.is_dir() {
         return Err(UsageError(format!("`{}` has no runs yet", sweep_dir.display())).into());
     }

@@ -148,7 +148,7 @@ impl<'a> NliSweep<'a> {
         } else {
             None
         };
-        let gradients = if wants(Need::GradientFeatures) {
+        let gradients = if wants(Need::GradientFeatures) || wants(Need::ProxyLosses) {
             // Only examples some pending run uses are featurised.
             let used: HashSet<&str> = subsets
                 .values()
@@ -273,7 +273,7 @@ impl<'a> NliSweep<'a> {
         let labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
         let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
         let (emb, stat) = (pick(&self.embeddings), pick(&self.static_embeddings));
-        let mut proxy_loss = None;
+        let mut proxy_losses: Option<Vec<f32>> = None;
         let grad = match &self.gradients {
             Some(g) => {
                 let grad_rows: Vec<usize> = examples
@@ -285,13 +285,7 @@ impl<'a> NliSweep<'a> {
                         })
                     })
                     .collect::<Result<_>>()?;
-                proxy_loss = Some(
-                    grad_rows
-                        .iter()
-                        .map(|&f| f64::from(g.losses[f]))
-                        .sum::<f64>()
-                        / grad_rows.len().max(1) as f64,
-                );
+                proxy_losses = Some(grad_rows.iter().map(|&f| g.losses[f]).collect());
                 Some(g.features.select(&grad_rows))
             }
             None => None,
@@ -302,6 +296,7 @@ impl<'a> NliSweep<'a> {
             embeddings: emb.as_ref(),
             static_embeddings: stat.as_ref(),
             gradients: grad.as_ref(),
+            proxy_losses: proxy_losses.as_deref(),
             seed: 0,
         };
         let mut values = BTreeMap::new();
@@ -316,10 +311,6 @@ impl<'a> NliSweep<'a> {
                     errors.insert(m.name().to_string(), e.to_string());
                 }
             }
-        }
-        if let Some(l) = proxy_loss {
-            // A quality signal, not a diversity one: the proxy's mean completion loss.
-            values.insert("proxy-mean-loss".into(), Some(l));
         }
         Ok(serde_json::json!({"values": values, "errors": errors}))
     }
