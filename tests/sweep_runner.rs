@@ -235,3 +235,84 @@ fn mlflow_export_writes_a_file_store_with_every_run() {
         assert!((0.0..=1.0).contains(&value));
     }
 }
+
+/// The train-and-evaluate stage is cached by content across runs and sweeps: a sweep whose
+/// run ids changed only because its metric list did reuses the students already trained on
+/// the same subsets, with identical results. (A random training seed keeps the key new on
+/// every test run, so the first sweep really trains.)
+#[test]
+fn a_changed_metric_list_reuses_the_trained_students() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        % 1_000_000_007;
+    let write = |name: &str, metrics: &str| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                r#"name = "{name}"
+[paths]
+results = "{}"
+[data]
+pool = "vitaminc"
+pool_size = 200
+[subsets]
+sizes = [12]
+seeds = [0, 1]
+[[subsets.strategies]]
+kind = "random"
+[train]
+epochs = 1
+batch_size = 4
+max_len = 32
+seed = {seed}
+[sweep]
+eval_limit = 4
+metrics = [{metrics}]
+"#,
+                dir.path().join("results").display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let first = write("first", r#""distinct-2""#);
+    let second = write("second", r#""distinct-2", "self-bleu""#);
+    let env = [("PRISM_CACHE", cache())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.to_str().unwrap())).collect();
+    for exp in [&first, &second] {
+        let out = prism(
+            dir.path(),
+            &["sweep", exp.to_str().unwrap(), "--no-report"],
+            &env,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let runs = |name: &str| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir.path().join("results").join(name))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("run.json").is_file())
+            .collect();
+        v.sort_by_key(|p| std::fs::read_to_string(p.join("subset.ids")).unwrap());
+        v
+    };
+    let (a, b) = (runs("first"), runs("second"));
+    assert_eq!((a.len(), b.len()), (2, 2));
+    for (ra, rb) in a.iter().zip(&b) {
+        assert_ne!(
+            ra.file_name(),
+            rb.file_name(),
+            "the metric list is part of a run's id"
+        );
+        let log = |p: &Path| std::fs::read_to_string(p.join("log.txt")).unwrap();
+        assert!(!log(ra).contains("train (cached)"), "{}", log(ra));
+        assert!(log(rb).contains("train (cached)"), "{}", log(rb));
+        let eval = |p: &Path| std::fs::read_to_string(p.join("eval.json")).unwrap();
+        assert_eq!(eval(ra), eval(rb));
+    }
+}

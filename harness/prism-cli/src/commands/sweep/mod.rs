@@ -427,7 +427,8 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
             runs.len(),
             sweep_dir.display()
         );
-        let prepared = nli::NliSweep::prepare(&session, &pending, &sweep_dir.join("cache"))?;
+        let prepared =
+            nli::NliSweep::prepare(&session, &pending, &sweep_dir.join("cache"), &inputs)?;
         let workers = args.workers.unwrap_or(cfg.sweep.workers);
         let workers = if workers == 0 {
             (std::thread::available_parallelism()

@@ -1,6 +1,12 @@
 //! The NLI run: build the subset, score it with every metric (G-Vendi from the pool's gradient
 //! store, baselines from the pool's cached embeddings), fine-tune and evaluate the student.
 //! Everything pool-level is computed once per sweep, before any run.
+//!
+//! The train-and-evaluate stage (the expensive one) is also cached across runs and sweeps by
+//! content: its key hashes the training pairs (text and order), the student, training, data
+//! and evaluation settings and the input files' hashes, so a run whose id changed for another
+//! reason (a metric added to the sweep, a new sweep name) reuses the student already trained
+//! on the same subset (`<cache>/stages/train-eval/<key>.json`).
 
 use super::ledger::RunDir;
 use super::plan::PlannedRun;
@@ -37,6 +43,8 @@ pub struct NliSweep<'a> {
     metrics: Vec<Box<dyn DiversityMetric>>,
     /// Each pending run's subset (ids and manifest), or why it could not be built.
     subsets: HashMap<String, std::result::Result<(Vec<String>, serde_json::Value), String>>,
+    /// Content hashes of the input files (part of every stage key).
+    inputs: serde_json::Value,
 }
 
 /// Gradient features of the featurised pool examples, read from the store once per sweep.
@@ -77,6 +85,7 @@ impl<'a> NliSweep<'a> {
         session: &'a Session,
         pending: &[&PlannedRun],
         cache_dir: &Path,
+        inputs: &serde_json::Value,
     ) -> Result<Self> {
         let cfg = &session.config.value;
         let (table, two_way) = pool_table(session)?;
@@ -195,6 +204,7 @@ impl<'a> NliSweep<'a> {
             gradients,
             metrics,
             subsets,
+            inputs: inputs.clone(),
         })
     }
 
@@ -247,6 +257,12 @@ impl<'a> NliSweep<'a> {
                 .iter()
                 .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
                 .collect::<Result<_>>()?;
+            let cached = self.train_cache_path(&rows);
+            if cached.is_file() {
+                write_atomic(&eval_path, &fs_err::read(&cached)?)?;
+                stage("train (cached)")?;
+                return Ok(());
+            }
             let classes = if self.two_way {
                 TWO_WAY.len()
             } else {
@@ -261,8 +277,33 @@ impl<'a> NliSweep<'a> {
                 "eval_seconds": student.eval_seconds, "eval": student.eval,
             });
             write_json_atomic(&eval_path, &report)?;
+            write_json_atomic(&cached, &report)?;
         }
         Ok(())
+    }
+
+    /// Where the train-and-evaluate result of a student trained on the pool rows `rows` is
+    /// cached: a hash of everything that result depends on, and of nothing else.
+    fn train_cache_path(&self, rows: &[usize]) -> std::path::PathBuf {
+        let cfg = &self.session.config.value;
+        let examples: Vec<_> = rows
+            .iter()
+            .map(|&r| {
+                let e = &self.table.examples[r];
+                [&e.premise, &e.hypothesis, &e.label]
+            })
+            .collect();
+        let key = serde_json::json!({
+            "examples": examples, "two_way": self.two_way, "data": cfg.data,
+            "student": cfg.student, "train": cfg.train, "eval_limit": cfg.sweep.eval_limit,
+            "inputs": self.inputs,
+        });
+        let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());
+        self.session
+            .cache()
+            .root()
+            .join("stages/train-eval")
+            .join(format!("{}.json", &hash[..32]))
     }
 
     /// Every metric on the pool rows `rows`; a metric that cannot be computed is recorded as
