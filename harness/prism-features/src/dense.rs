@@ -1,21 +1,255 @@
 //! The paper-exact projection: `ĝ = P g / √d` with `P` a `d × N` Rademacher matrix over the flat
-//! gradient of all N parameters. `P` is never stored: each block of 256 columns is regenerated
-//! from the seed, used for every gradient of a block of examples at once (one small GEMM), and
-//! dropped, so the generation cost is shared by the whole block of gradients.
+//! gradient of all N parameters. `P` is never stored, nor even written out as floats: for a
+//! block of columns, each row's random bits are regenerated from the seed (one 64-bit word per
+//! 64 columns) and applied to every gradient of a block of examples at once.
+//!
+//! With `t = Σ_c g_c` and `n_r = Σ_{c: P[r,c] = −1} g_c`, row r of `P g` is `t − 2 n_r`: the
+//! total is computed once per block, and each row costs one masked add per entry and example
+//! (AVX-512: the sign bits go straight into mask registers; AVX2: an AND with a lane mask),
+//! picked at run time. Every kernel sums in the same order, so results are bit-identical
+//! whichever one runs.
 
-use crate::signs::SignMatrix;
+use crate::signs::{BIT_MASKS, SignMatrix};
 use rayon::prelude::*;
 
 /// Stream id of the dense projection's sign matrix.
 const DENSE_STREAM: u64 = u64::MAX;
-/// Columns generated and multiplied at a time (a multiple of 64).
-const COLUMNS: usize = 256;
+/// Columns handled at a time (a multiple of 64): the block of gradients (examples × columns)
+/// stays in the L2 cache while all d rows pass over it; larger blocks amortise the per-block
+/// work (measured on 2 Zen 4 cores, 8 gradients: 512 → 6.9 s per example of 134.5M
+/// parameters, 2,048 → 5.1 s, 8,192 → 3.4 s, 32,768 → 4.2 s).
+const COLUMNS: usize = 8_192;
 
 /// A seeded `d × N` Rademacher projection scaled by `1/√d`.
 #[derive(Debug, Clone, Copy)]
 pub struct DenseProjector {
     signs: SignMatrix,
     dim: usize,
+}
+
+/// The random bits of row `r` for the 64-column words of the block starting at `start`.
+#[inline(always)]
+fn row_bits(signs: &SignMatrix, r: usize, start: usize, bits: &mut [u64]) {
+    let key = signs.row_key(r as u64);
+    for (w, word) in bits.iter_mut().enumerate() {
+        *word = SignMatrix::word(key, (start / 64 + w) as u64);
+    }
+}
+
+/// Per column position c of a 64-column word, `Σ_w row[64 w + c]`.
+fn word_totals(row: &[f32]) -> [f32; 64] {
+    let mut totals = [0f32; 64];
+    for block in row.chunks_exact(64) {
+        for (t, x) in totals.iter_mut().zip(block) {
+            *t += x;
+        }
+    }
+    totals
+}
+
+/// `Σ_c (t_c − 2 n_c)` over the 64 column positions, in a fixed order (lane-wise over eight
+/// groups of eight, then across the lanes), shared by every kernel.
+#[inline(always)]
+fn finish(totals: &[f32; 64], negatives: &[f32; 64]) -> f32 {
+    let mut v = [0f32; 8];
+    for j in 0..8 {
+        for l in 0..8 {
+            let c = 8 * j + l;
+            v[l] += totals[c] - 2.0 * negatives[c];
+        }
+    }
+    v.iter().sum()
+}
+
+/// `acc[b·d + r] += Σ_c P[r, start + c] · a[b·width + c]` for every row r < d and example b,
+/// `width` a multiple of 64 (the caller zero-pads). Portable version: partial sum c takes
+/// column c of every word whose bit c is set, as the vector kernels do.
+fn accumulate_portable(
+    signs: &SignMatrix,
+    a: &[f32],
+    width: usize,
+    start: usize,
+    d: usize,
+    acc: &mut [f32],
+) {
+    let m = a.len() / width;
+    let totals: Vec<[f32; 64]> = a.chunks_exact(width).map(word_totals).collect();
+    let mut bits = vec![0u64; width / 64];
+    for r in 0..d {
+        row_bits(signs, r, start, &mut bits);
+        for b in 0..m {
+            let row = &a[b * width..(b + 1) * width];
+            let mut neg = [0f32; 64];
+            for (w, &word) in bits.iter().enumerate() {
+                for (c, n) in neg.iter_mut().enumerate() {
+                    if (word >> c) & 1 == 1 {
+                        *n += row[64 * w + c];
+                    }
+                }
+            }
+            acc[b * d + r] += finish(&totals[b], &neg);
+        }
+    }
+}
+
+/// [`accumulate_portable`] with AVX2: per 64 columns and example, eight (load, AND with the
+/// byte's lane mask, add) steps.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn accumulate_avx2(
+    signs: &SignMatrix,
+    a: &[f32],
+    width: usize,
+    start: usize,
+    d: usize,
+    acc: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let m = a.len() / width;
+    let totals: Vec<[f32; 64]> = a.chunks_exact(width).map(word_totals).collect();
+    let mut bits = vec![0u64; width / 64];
+    for r in 0..d {
+        row_bits(signs, r, start, &mut bits);
+        for b in 0..m {
+            let row = &a[b * width..(b + 1) * width];
+            let mut sums = [_mm256_setzero_ps(); 8];
+            for (w, &word) in bits.iter().enumerate() {
+                let block = &row[64 * w..64 * w + 64];
+                for (j, sum) in sums.iter_mut().enumerate() {
+                    let mask = &BIT_MASKS[((word >> (8 * j)) & 0xff) as usize];
+                    // SAFETY: `block` has 64 floats and `mask` 8 u32, so both 8-wide
+                    // unaligned loads are in bounds.
+                    let (x, keep) = unsafe {
+                        (
+                            _mm256_loadu_ps(block.as_ptr().add(8 * j)),
+                            _mm256_loadu_ps(mask.as_ptr().cast::<f32>()),
+                        )
+                    };
+                    *sum = _mm256_add_ps(*sum, _mm256_and_ps(x, keep));
+                }
+            }
+            let mut neg = [0f32; 64];
+            for (j, sum) in sums.iter().enumerate() {
+                // SAFETY: `neg` holds 64 floats; j < 8.
+                unsafe { _mm256_storeu_ps(neg.as_mut_ptr().add(8 * j), *sum) };
+            }
+            acc[b * d + r] += finish(&totals[b], &neg);
+        }
+    }
+}
+
+/// [`accumulate_portable`] with AVX-512: the sign bits go straight into mask registers (one
+/// masked add per 16 columns and example), and two examples share each word's masks, so
+/// eight independent accumulators hide the add latency.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn accumulate_avx512(
+    signs: &SignMatrix,
+    a: &[f32],
+    width: usize,
+    start: usize,
+    d: usize,
+    acc: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    const GROUP: usize = 2;
+    // Rows per block and 64-column words per tile: a tile of every example (m × 2,048 floats)
+    // stays in cache while the block's rows pass over it; each (row, example) keeps its 64
+    // partial sums in `partials` between tiles (stored and reloaded exactly, so the sums are
+    // those of one pass over the whole chunk). 16 × 32 measured best (3.06 s per example of
+    // 134.5M parameters on 2 Zen 4 cores, against 3.3 s untiled).
+    const ROWS: usize = 16;
+    const TILE: usize = 32;
+    let m = a.len() / width;
+    let words = width / 64;
+    let totals: Vec<[f32; 64]> = a.chunks_exact(width).map(word_totals).collect();
+    let mut bits = vec![0u64; ROWS * words];
+    let mut partials = vec![[0f32; 64]; ROWS * m];
+    for r0 in (0..d).step_by(ROWS) {
+        let rows_here = ROWS.min(d - r0);
+        for (i, row) in bits.chunks_exact_mut(words).take(rows_here).enumerate() {
+            row_bits(signs, r0 + i, start, row);
+        }
+        partials.fill([0f32; 64]);
+        for t0 in (0..words).step_by(TILE) {
+            let t1 = (t0 + TILE).min(words);
+            for i in 0..rows_here {
+                let row_words = &bits[i * words + t0..i * words + t1];
+                let mut b = 0;
+                while b < m {
+                    let group = (m - b).min(GROUP);
+                    // Examples past the end repeat the last one; their sums are dropped.
+                    let pick = |e: usize| b + e.min(group - 1);
+                    let rows: [*const f32; GROUP] =
+                        std::array::from_fn(|e| a[pick(e) * width..].as_ptr());
+                    // SAFETY: each partial is 64 floats; q < 4.
+                    let mut sums: [[__m512; 4]; GROUP] = std::array::from_fn(|e| {
+                        std::array::from_fn(|q| unsafe {
+                            _mm512_loadu_ps(partials[i * m + pick(e)].as_ptr().add(16 * q))
+                        })
+                    });
+                    for (k, &word) in row_words.iter().enumerate() {
+                        let w = t0 + k;
+                        let ks: [__mmask16; 4] = std::array::from_fn(|q| (word >> (16 * q)) as u16);
+                        for e in 0..GROUP {
+                            for q in 0..4 {
+                                // SAFETY: each example has `width` ≥ 64·(w+1) floats, so the
+                                // 16 floats at 64·w + 16·q are in bounds.
+                                let x = unsafe { _mm512_loadu_ps(rows[e].add(64 * w + 16 * q)) };
+                                sums[e][q] = _mm512_mask_add_ps(sums[e][q], ks[q], sums[e][q], x);
+                            }
+                        }
+                    }
+                    for e in 0..group {
+                        for (q, sum) in sums[e].iter().enumerate() {
+                            // SAFETY: each partial is 64 floats; q < 4.
+                            unsafe {
+                                _mm512_storeu_ps(
+                                    partials[i * m + b + e].as_mut_ptr().add(16 * q),
+                                    *sum,
+                                )
+                            };
+                        }
+                    }
+                    b += group;
+                }
+            }
+        }
+        for i in 0..rows_here {
+            for b in 0..m {
+                acc[b * d + r0 + i] += finish(&totals[b], &partials[i * m + b]);
+            }
+        }
+    }
+}
+
+/// The kernel with the widest vector instructions this CPU has.
+fn accumulate(
+    signs: &SignMatrix,
+    a: &[f32],
+    width: usize,
+    start: usize,
+    d: usize,
+    acc: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature was just detected.
+            return unsafe { accumulate_avx512(signs, a, width, start, d, acc) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the feature was just detected.
+            return unsafe { accumulate_avx2(signs, a, width, start, d, acc) };
+        }
+    }
+    accumulate_portable(signs, a, width, start, d, acc)
 }
 
 impl DenseProjector {
@@ -50,37 +284,19 @@ impl DenseProjector {
             .into_par_iter()
             .map(|task| {
                 let (lo, hi) = (chunks * task / tasks, chunks * (task + 1) / tasks);
-                let mut signs = vec![0f32; d * COLUMNS];
                 let mut a = vec![0f32; m * COLUMNS];
                 let mut acc = vec![0f32; m * d];
                 for chunk in lo..hi {
                     let start = chunk * COLUMNS;
                     let width = COLUMNS.min(n - start);
-                    let signs = &mut signs[..d * width];
-                    self.signs.fill(d, start, signs);
-                    for (row, g) in a.chunks_exact_mut(width).zip(grads) {
-                        row.copy_from_slice(&g[start..start + width]);
+                    // Zero-padded to whole 64-column words (zeros add nothing).
+                    let padded = width.div_ceil(64) * 64;
+                    let a = &mut a[..m * padded];
+                    for (row, g) in a.chunks_exact_mut(padded).zip(grads) {
+                        row[..width].copy_from_slice(&g[start..start + width]);
+                        row[width..].fill(0.0);
                     }
-                    // acc (m × d) += a (m × width) · signsᵀ (width × d).
-                    // SAFETY: the strides describe the buffers' row-major layouts exactly.
-                    unsafe {
-                        matrixmultiply::sgemm(
-                            m,
-                            width,
-                            d,
-                            1.0,
-                            a.as_ptr(),
-                            width as isize,
-                            1,
-                            signs.as_ptr(),
-                            1,
-                            width as isize,
-                            1.0,
-                            acc.as_mut_ptr(),
-                            d as isize,
-                            1,
-                        );
-                    }
+                    accumulate(&self.signs, a, padded, start, d, &mut acc);
                 }
                 acc
             })
@@ -102,6 +318,29 @@ impl DenseProjector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kernel_gives_bit_identical_sums() {
+        // 70 words: several tiles of the AVX-512 kernel, and a short last one; 40 rows: a short
+        // last row block; 5 examples: an odd last group.
+        let (width, d, m) = (64 * 70, 40, 5);
+        let a: Vec<f32> = (0..m * width)
+            .map(|i| ((i * 7919 % 1009) as f32 - 504.0) / 97.0)
+            .collect();
+        let signs = SignMatrix::new(3, DENSE_STREAM);
+        let mut want = vec![0f32; m * d];
+        accumulate_portable(&signs, &a, width, 128, d, &mut want);
+        let mut got = vec![0f32; m * d];
+        accumulate(&signs, &a, width, 128, d, &mut got);
+        assert_eq!(got, want);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut avx2 = vec![0f32; m * d];
+            // SAFETY: detected above.
+            unsafe { accumulate_avx2(&signs, &a, width, 128, d, &mut avx2) };
+            assert_eq!(avx2, want);
+        }
+    }
 
     #[test]
     fn equals_the_explicit_matrix_product() {

@@ -195,7 +195,16 @@ pub fn flat_gradient(
     };
     let blocks = lm.model.block_gradients(&grads).ok_or_else(missing)?;
     let norms = lm.model.norm_gradients(&grads).ok_or_else(missing)?;
-    let mut flat = Vec::new();
+    // One allocation of the full length (≈ 0.5 GB for SmolLM2-135M), not repeated doubling.
+    let total: usize = blocks
+        .iter()
+        .map(|b| b.dims().iter().product::<usize>())
+        .sum::<usize>()
+        + norms
+            .iter()
+            .map(|n| n.dims().iter().product::<usize>())
+            .sum::<usize>();
+    let mut flat = Vec::with_capacity(total);
     for b in blocks {
         let [r, c] = b.dims();
         flat.extend(to_vec(b.reshape([r * c]))?);
