@@ -3,7 +3,7 @@ dropout, 3-way head), the same data, tokenisation and hyper-parameters (AdamW ε
 decay 0.01, linear warm-up/decay, global clip 1.0, batch 32, max length 128), fine-tuned in
 PyTorch on the CPU; prints ID-test accuracy.
 
-Usage: python3 train_minilm_torch.py CACHE IDS_FILE EPOCHS LR [EVAL_LIMIT]
+Usage: python3 train_minilm_torch.py CACHE IDS_FILE EPOCHS LR [EVAL_LIMIT [BATCH]]
 Needs: torch, numpy, pyarrow, tokenizers.
 """
 import json
@@ -57,6 +57,7 @@ def batches(enc, idx, bs, device="cpu"):
 def main():
     cache, ids_file, epochs, lr = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     limit = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    bs = int(sys.argv[6]) if len(sys.argv) > 6 else 32
     torch.manual_seed(0)
     random.seed(0)
     mdir = os.path.join(cache, "models/all-minilm-l6-v2")
@@ -74,7 +75,7 @@ def main():
     y = [LABELS.index(e["label"]) for e in train]
     decay = [p for n, p in model.named_parameters() if p.dim() > 1]
     opt = torch.optim.AdamW(model.parameters(), lr=lr, eps=1e-8, weight_decay=0.01)
-    steps = epochs * ((len(train) + 31) // 32)
+    steps = epochs * ((len(train) + bs - 1) // bs)
     warm = round(steps * 0.1)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))
@@ -84,9 +85,9 @@ def main():
     for _ in range(epochs):
         order = list(range(len(train)))
         random.shuffle(order)
-        for b in range(0, len(order), 32):
-            idx = order[b:b + 32]
-            ids, types, mask = batches(enc, idx, 32)
+        for b in range(0, len(order), bs):
+            idx = order[b:b + bs]
+            ids, types, mask = batches(enc, idx, bs)
             loss = nn.functional.cross_entropy(model(ids, types, mask), torch.tensor([y[i] for i in idx]))
             opt.zero_grad()
             loss.backward()
@@ -111,7 +112,8 @@ def main():
     tenth = max(1, len(losses) // 10)
     print(json.dumps({"train_seconds": secs, "first_loss": float(np.mean(losses[:tenth])),
                       "last_loss": float(np.mean(losses[-tenth:])), "id_accuracy": correct / len(test),
-                      "n_test": len(test), "torch": torch.__version__}))
+                      "n_test": len(test), "batch": bs, "epochs": epochs, "lr": lr,
+                      "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -52,10 +52,9 @@ fn word_totals(row: &[f32]) -> [f32; 64] {
 #[inline(always)]
 fn finish(totals: &[f32; 64], negatives: &[f32; 64]) -> f32 {
     let mut v = [0f32; 8];
-    for j in 0..8 {
-        for l in 0..8 {
-            let c = 8 * j + l;
-            v[l] += totals[c] - 2.0 * negatives[c];
+    for (t, n) in totals.chunks_exact(8).zip(negatives.chunks_exact(8)) {
+        for (l, lane) in v.iter_mut().enumerate() {
+            *lane += t[l] - 2.0 * n[l];
         }
     }
     v.iter().sum()

@@ -100,10 +100,11 @@ fn list(json: bool) -> Result<ExitCode> {
             .flatten()
             .filter_map(|v| v.as_str())
             .collect();
-        let higher = if r["direction"] == "higher-is-more-diverse" {
-            "diverse"
-        } else {
-            "uniform"
+        // What a higher value means.
+        let higher = match r["direction"].as_str() {
+            Some("higher-is-more-diverse") => "diverse",
+            Some("lower-is-more-diverse") => "uniform",
+            _ => "n/a",
         };
         println!(
             "{:<32} {:<10} {:<20} {:<8} {}",

@@ -578,13 +578,17 @@ impl ExperimentConfig {
                 ("subsets.sizes", self.subsets.sizes.len()),
                 ("subsets.seeds", self.subsets.seeds.len()),
             ];
-            let longest = lens.iter().map(|(_, n)| *n).max().unwrap_or(1);
+            let (long_key, longest) = lens
+                .iter()
+                .max_by_key(|(_, n)| *n)
+                .copied()
+                .unwrap_or(("", 1));
             if let Some((key, n)) = lens.iter().find(|(_, n)| *n != 1 && *n != longest) {
                 return bad(
                     key,
                     format!(
                         "matrix = \"zip\" pairs the lists element-wise: {key} has {n} entries, \
-                         another list has {longest} (give {longest}, or 1 to repeat it)"
+                         {long_key} has {longest} (give {longest}, or 1 to repeat it)"
                     ),
                 );
             }
