@@ -13,6 +13,14 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
+/// The data and model cache the tests read: `PRISM_CACHE`, else the repository's
+/// `.cache/prism` (where `prism data fetch` puts it).
+pub fn cache() -> PathBuf {
+    std::env::var_os("PRISM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".cache/prism"))
+}
+
 /// `prism` with `args`, run in `dir`, with a clean `PRISM_*` environment and the given extras.
 pub fn prism(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_prism"));

@@ -6,16 +6,10 @@
 
 mod common;
 
-use common::{prism, repo_root, stderr, stdout};
+use common::{cache, prism, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn cache() -> PathBuf {
-    std::env::var_os("PRISM_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".cache/prism"))
-}
 
 /// A metrics-only experiment of 30 runs writing into `dir/results`.
 fn experiment(dir: &Path) -> PathBuf {

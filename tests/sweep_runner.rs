@@ -4,17 +4,11 @@
 
 mod common;
 
-use common::{prism, repo_root, stderr};
+use common::{cache, prism, stderr};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn cache() -> PathBuf {
-    std::env::var_os("PRISM_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".cache/prism"))
-}
 
 /// A metrics-only experiment of 120 runs writing into `dir/results`.
 fn experiment(dir: &Path) -> PathBuf {
