@@ -7,7 +7,7 @@ matrix, and reference values computed here:
     of every text against all the others, averaged (Texygen's Self-BLEU);
   - distinct-1..3 and ngram-entropy-1..4 (bits) with collections.Counter;
   - label-entropy (bits);
-  - Vendi (q = 1, cosine kernel) of the feature matrix as the Vendi-Score package defines it:
+  - Vendi (q = 1; also q = 2 and infinity) of the feature matrix as the Vendi-Score package defines it:
     exp of the Shannon entropy of the eigenvalues of K / n, by numpy's eigvalsh.
 prism's test `harness/prism-metrics/tests/reference_fixture.rs` reads the file and must agree.
 
@@ -97,6 +97,9 @@ unit = features / np.linalg.norm(features, axis=1, keepdims=True)
 eig = np.linalg.eigvalsh(unit @ unit.T / len(texts))
 eig = eig[eig > 1e-12]
 values["vendi"] = float(np.exp(-np.sum(eig * np.log(eig))))
+# Orders q = 2 and infinity (the Vendi-Score package's score_K with q): exp(log(Σ λ^q)/(1 − q)).
+values["vendi-q2"] = float(np.exp(np.log(np.sum(eig**2)) / (1 - 2)))
+values["vendi-qinf"] = float(1 / eig.max())
 
 out = {
     "generator": f"tests/reference/metrics_reference.py (nltk {nltk.__version__}, numpy {np.__version__})",

@@ -58,6 +58,8 @@ fn metrics_match_the_python_references() {
         // Every Vendi-of-features metric is checked against the one numpy value.
         let metric_names: &[&str] = match name.as_str() {
             "vendi" => &["embedding-vendi", "static-embedding-vendi", "g-vendi"],
+            "vendi-q2" => &["embedding-vendi-q2"],
+            "vendi-qinf" => &["embedding-vendi-qinf"],
             other => &[other][..],
         };
         let reference = reference.as_f64().unwrap();

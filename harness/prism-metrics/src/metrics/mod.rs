@@ -49,7 +49,16 @@ pub(crate) fn vendi_of(
 
 /// The Vendi score (q = 1, cosine kernel) of `x`, as a metric value.
 pub(crate) fn vendi(x: &Features, metric: &'static str) -> Result<f64, crate::MetricError> {
-    prism_vendi::vendi_score(x, prism_vendi::Order::Finite(1.0), true)
+    vendi_at(x, prism_vendi::Order::Finite(1.0), metric)
+}
+
+/// The Vendi score of order `order` (cosine kernel) of `x`, as a metric value.
+pub(crate) fn vendi_at(
+    x: &Features,
+    order: prism_vendi::Order,
+    metric: &'static str,
+) -> Result<f64, crate::MetricError> {
+    prism_vendi::vendi_score(x, order, true)
         .map(|s| s.vendi)
         .map_err(|e| crate::MetricError::Failed {
             metric,
