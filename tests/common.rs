@@ -21,6 +21,18 @@ pub fn cache() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".cache/prism"))
 }
 
+/// Writes `dir/<name>.toml`: an experiment named `name` whose results go to `dir/results`,
+/// followed by `body` (TOML sections); returns its path.
+pub fn experiment_file(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let head = format!(
+        "name = \"{name}\"\n[paths]\nresults = \"{}\"\n",
+        dir.join("results").display()
+    );
+    std::fs::write(&path, head + body).unwrap();
+    path
+}
+
 /// `prism` with `args`, run in `dir`, with a clean `PRISM_*` environment and the given extras.
 pub fn prism(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_prism"));

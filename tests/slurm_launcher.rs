@@ -6,21 +6,17 @@
 
 mod common;
 
-use common::{cache, prism, stderr, stdout};
+use common::{cache, experiment_file, prism, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A metrics-only experiment of 30 runs writing into `dir/results`.
 fn experiment(dir: &Path) -> PathBuf {
-    let path = dir.join("slurm-smoke.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "slurm-smoke"
-[paths]
-results = "{}"
-[data]
+    experiment_file(
+        dir,
+        "slurm-smoke",
+        r#"[data]
 pool = "vitaminc"
 pool_size = 400
 [subsets]
@@ -34,11 +30,7 @@ kind = "max-diversity"
 train = false
 metrics = ["distinct-2", "self-bleu", "ngram-entropy-2", "label-entropy"]
 "#,
-            dir.join("results").display()
-        ),
     )
-    .unwrap();
-    path
 }
 
 /// Whether any of `jobs` is still known to the queue.

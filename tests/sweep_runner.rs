@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cache, prism, stderr};
+use common::{cache, experiment_file, prism, stderr};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,14 +12,10 @@ use std::time::Duration;
 
 /// A metrics-only experiment of 120 runs writing into `dir/results`.
 fn experiment(dir: &Path) -> PathBuf {
-    let path = dir.join("runner.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "runner"
-[paths]
-results = "{}"
-[data]
+    experiment_file(
+        dir,
+        "runner",
+        r#"[data]
 pool = "vitaminc"
 pool_size = 400
 [subsets]
@@ -33,11 +29,7 @@ kind = "max-diversity"
 train = false
 metrics = ["distinct-2", "compression-ratio", "ngram-entropy-2", "ngram-vendi", "label-entropy"]
 "#,
-            dir.join("results").display()
-        ),
     )
-    .unwrap();
-    path
 }
 
 fn sweep_command(exp: &Path) -> Command {
@@ -243,14 +235,11 @@ fn a_changed_metric_list_reuses_the_trained_students() {
         .as_nanos() as u64
         % 1_000_000_007;
     let write = |name: &str, metrics: &str| {
-        let path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            format!(
-                r#"name = "{name}"
-[paths]
-results = "{}"
-[data]
+        experiment_file(
+            dir.path(),
+            name,
+            &format!(
+                r#"[data]
 pool = "vitaminc"
 pool_size = 200
 [subsets]
@@ -266,12 +255,9 @@ seed = {seed}
 [sweep]
 eval_limit = 4
 metrics = [{metrics}]
-"#,
-                dir.path().join("results").display()
+"#
             ),
         )
-        .unwrap();
-        path
     };
     let first = write("first", r#""distinct-2""#);
     let second = write("second", r#""distinct-2", "self-bleu""#);

@@ -49,7 +49,7 @@ mod tests {
             static_embeddings: None,
             gradients: None,
             proxy_losses: None,
-        seed: 0,
+            seed: 0,
         };
         assert!((LabelEntropy.compute(&input).unwrap() - 1.5).abs() < 1e-15);
     }

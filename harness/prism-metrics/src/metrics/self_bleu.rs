@@ -73,11 +73,12 @@ fn ngram_table(tokens: &[String]) -> HashMap<(usize, String), u32> {
 }
 
 /// NLTK's closest reference length: the length nearest `hyp_len`, the shorter one on a tie.
-/// `lengths` maps a length to how many references have it.
+/// `lengths` maps a length to how many texts have it, the hypothesis included (it is not
+/// its own reference, so one text of length `hyp_len` is left out).
 fn closest_length(lengths: &std::collections::BTreeMap<usize, usize>, hyp_len: usize) -> usize {
     lengths
         .iter()
-        .filter(|(_, count)| **count > 0)
+        .filter(|(len, count)| **count > usize::from(**len == hyp_len))
         .map(|(len, _)| *len)
         .min_by_key(|len| (len.abs_diff(hyp_len), *len))
         .unwrap_or(0)
@@ -133,17 +134,15 @@ impl DiversityMetric for SelfBleu {
             // Matches and totals per order, clipped by the best count in any other text.
             let mut matched = [0u32; MAX_ORDER];
             let mut counted = [0u32; MAX_ORDER];
-            for ((order, gram), &count) in &tables[h] {
-                let clip = top[&(*order, gram.clone())].outside(h);
-                matched[order - 1] += count.min(clip);
-                counted[order - 1] += count;
+            for (key, &count) in &tables[h] {
+                let clip = top[&key].outside(h);
+                matched[key.0 - 1] += count.min(clip);
+                counted[key.0 - 1] += count;
             }
             if matched[0] == 0 {
                 continue; // NLTK: no unigram in common scores 0
             }
-            *lengths.get_mut(&hyp_len).expect("own length") -= 1;
             let ref_len = closest_length(&lengths, hyp_len);
-            *lengths.get_mut(&hyp_len).expect("own length") += 1;
             let brevity = if hyp_len > ref_len {
                 1.0
             } else {

@@ -253,16 +253,16 @@ impl<'a> NliSweep<'a> {
         stage("train")?;
         let eval_path = dir.file("eval.json");
         if !eval_path.is_file() {
-            let pairs: Vec<LabeledPair> = rows
-                .iter()
-                .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
-                .collect::<Result<_>>()?;
             let cached = self.train_cache_path(&rows);
             if cached.is_file() {
                 write_atomic(&eval_path, &fs_err::read(&cached)?)?;
                 stage("train (cached)")?;
                 return Ok(());
             }
+            let pairs: Vec<LabeledPair> = rows
+                .iter()
+                .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
+                .collect::<Result<_>>()?;
             let classes = if self.two_way {
                 TWO_WAY.len()
             } else {
