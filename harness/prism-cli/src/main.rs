@@ -13,6 +13,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread allocates: training and featurisation churn through large buffers.
+    prism_models::allocator::tune_for_tensors();
     let cli = commands::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -68,12 +68,12 @@ pub fn measure(
     );
     println!("plain forward+backward, batch {batch}: {plain_batched:.3} examples/s");
     println!("factored (k = {factor_dim}, d = {dim}): {factored_rate:.3} examples/s");
-    println!("(a) factored / plain batched = {a:.2} (goal >= 0.5)");
+    println!("(a) factored / plain batched = {a:.3} (goal >= 0.5)");
     println!("plain forward+backward, batch 1: {plain_single:.3} examples/s");
     println!(
         "dense (d = {dim}, {batch} gradients per projection block): {dense_rate:.3} examples/s"
     );
-    println!("(b) dense / plain batch-of-one = {b:.2} (goal >= 0.33)");
+    println!("(b) dense / plain batch-of-one = {b:.3} (goal >= 0.33)");
     println!("(c) factored / dense = {c:.2}");
     let v = prism_vendi::bench::vendi_against_numpy(100_000, 1024, 3);
     let d_ratio = v.numpy.map(|(s, _)| v.prism_seconds / s);

@@ -11,7 +11,7 @@ use crate::error::FeatureError;
 use crate::factored::FactoredProjector;
 use burn::prelude::*;
 use prism_models::LanguageModel;
-use prism_models::causal_lm::GradTap;
+use prism_models::causal_lm::{BlockGradient, GradTap};
 use prism_models::lm_tokenizer::ChatTokens;
 use rayon::prelude::*;
 use std::fmt;
@@ -103,7 +103,13 @@ fn to_vec(t: Tensor<1>) -> Result<Vec<f32>, FeatureError> {
 }
 
 fn norm(v: &[f32]) -> f32 {
-    v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt() as f32
+    // Partial sums in chunk order, then a sequential total: the same bits whatever the
+    // thread schedule.
+    let partial: Vec<f64> = v
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>())
+        .collect();
+    partial.iter().sum::<f64>().sqrt() as f32
 }
 
 /// Loads the proxy for featurisation on an autodiff `device`: in factored mode its parameters
@@ -184,6 +190,20 @@ pub fn flat_gradient(
     lm: &LanguageModel,
     chat: &ChatTokens,
 ) -> Result<(Vec<f32>, f32), FeatureError> {
+    let mut flat = Vec::new();
+    let loss = flat_gradient_into(lm, chat, &mut flat)?;
+    Ok((flat, loss))
+}
+
+/// [`flat_gradient`] into `flat` (resized to the parameter count; every element written), so
+/// that a caller featurising many examples reuses one 0.5 GB buffer instead of faulting in a
+/// fresh one each time. The HF layout is written on the host straight from burn's gradient
+/// buffers: weights are transposed tile by tile in parallel, with no device-side copy.
+pub fn flat_gradient_into(
+    lm: &LanguageModel,
+    chat: &ChatTokens,
+    flat: &mut Vec<f32>,
+) -> Result<f32, FeatureError> {
     let (ids, mask) = lm.loss_batch(std::slice::from_ref(chat));
     let loss = lm.model.masked_loss(ids, mask);
     let grads = loss.clone().sum().backward();
@@ -195,24 +215,87 @@ pub fn flat_gradient(
     };
     let blocks = lm.model.block_gradients(&grads).ok_or_else(missing)?;
     let norms = lm.model.norm_gradients(&grads).ok_or_else(missing)?;
-    // One allocation of the full length (≈ 0.5 GB for SmolLM2-135M), not repeated doubling.
-    let total: usize = blocks
+    drop(grads);
+    let total: usize = lm
+        .model
+        .grad_blocks()
         .iter()
-        .map(|b| b.dims().iter().product::<usize>())
+        .map(|b| b.rows * b.cols)
         .sum::<usize>()
-        + norms
-            .iter()
-            .map(|n| n.dims().iter().product::<usize>())
-            .sum::<usize>();
-    let mut flat = Vec::with_capacity(total);
-    for b in blocks {
-        let [r, c] = b.dims();
-        flat.extend(to_vec(b.reshape([r * c]))?);
+        + norms.iter().map(|n| n.dims()[0]).sum::<usize>();
+    flat.resize(total, 0.0);
+    let mut rest = flat.as_mut_slice();
+    for block in blocks {
+        let n = match &block {
+            BlockGradient::Table(t) => t.dims()[0] * t.dims()[1],
+            BlockGradient::Linear { weight, bias } => {
+                weight.dims()[1] * (weight.dims()[0] + usize::from(bias.is_some()))
+            }
+        };
+        let (out, tail) = rest.split_at_mut(n);
+        write_hf_layout(block, out)?;
+        rest = tail;
     }
     for n in norms {
-        flat.extend(to_vec(n)?);
+        let (out, tail) = rest.split_at_mut(n.dims()[0]);
+        out.copy_from_slice(&to_vec(n)?);
+        rest = tail;
     }
-    Ok((flat, to_vec(loss.inner())?[0]))
+    Ok(to_vec(loss.inner())?[0])
+}
+
+/// Side of the square tiles of the host transpose (a tile of both sides stays in L1).
+const TILE: usize = 32;
+
+/// Writes one block's gradient into `out` in the flat (HF) layout of [`BlockGradient`].
+fn write_hf_layout(block: BlockGradient, out: &mut [f32]) -> Result<(), FeatureError> {
+    match block {
+        BlockGradient::Table(t) => {
+            let data = t.into_data();
+            out.copy_from_slice(slice_of(&data)?);
+        }
+        BlockGradient::Linear { weight, bias } => {
+            let [d_in, d_out] = weight.dims();
+            let width = d_in + usize::from(bias.is_some());
+            let weight = weight.into_data();
+            let w = slice_of(&weight)?;
+            let bias = bias.map(to_vec).transpose()?;
+            // Output row o = (w[·, o], bias[o]); TILE output rows per task.
+            out.par_chunks_mut(TILE * width)
+                .enumerate()
+                .for_each(|(task, rows)| {
+                    let o0 = task * TILE;
+                    let n_rows = rows.len() / width;
+                    for i0 in (0..d_in).step_by(TILE) {
+                        for i in i0..(i0 + TILE).min(d_in) {
+                            let src = &w[i * d_out + o0..i * d_out + o0 + n_rows];
+                            for (r, &v) in src.iter().enumerate() {
+                                rows[r * width + i] = v;
+                            }
+                        }
+                    }
+                    if let Some(b) = &bias {
+                        for r in 0..n_rows {
+                            rows[r * width + d_in] = b[o0 + r];
+                        }
+                    }
+                });
+        }
+    }
+    Ok(())
+}
+
+/// The `f32` contents of host tensor data, without a copy.
+fn slice_of(data: &TensorData) -> Result<&[f32], FeatureError> {
+    data.as_slice::<f32>()
+        .map_err(|e| FeatureError::Invalid(format!("reading a gradient: {e:?}")))
+}
+
+thread_local! {
+    /// The dense mode's flat-gradient buffers (one per example of a batch, 0.5 GB each for
+    /// SmolLM2-135M), kept between batches: refilling memory already faulted in is several
+    /// times cheaper than a fresh allocation of that size.
+    static FLAT_BUFFERS: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The dense (paper-exact) mode.
@@ -244,21 +327,27 @@ impl GradientProjection for DenseFeatures {
         lm: &LanguageModel,
         batch: &[ChatTokens],
     ) -> Result<Vec<ExampleGradient>, FeatureError> {
-        let flats: Vec<(Vec<f32>, f32)> = batch
-            .iter()
-            .map(|c| flat_gradient(lm, c))
-            .collect::<Result<_, _>>()?;
-        let refs: Vec<&[f32]> = flats.iter().map(|(g, _)| g.as_slice()).collect();
-        let projected = self.projector.project(&refs);
-        Ok(projected
-            .into_iter()
-            .zip(&flats)
-            .map(|(projected, (g, loss))| ExampleGradient {
-                projected,
-                loss: *loss,
-                grad_norm: norm(g),
-            })
-            .collect())
+        FLAT_BUFFERS.with_borrow_mut(|buffers| {
+            if buffers.len() < batch.len() {
+                buffers.resize_with(batch.len(), Vec::new);
+            }
+            let losses = batch
+                .iter()
+                .zip(buffers.iter_mut())
+                .map(|(c, flat)| flat_gradient_into(lm, c, flat))
+                .collect::<Result<Vec<f32>, _>>()?;
+            let refs: Vec<&[f32]> = buffers[..batch.len()].iter().map(Vec::as_slice).collect();
+            let projected = self.projector.project(&refs);
+            Ok(projected
+                .into_iter()
+                .zip(losses.into_iter().zip(&refs))
+                .map(|(projected, (loss, g))| ExampleGradient {
+                    projected,
+                    loss,
+                    grad_norm: norm(g),
+                })
+                .collect())
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 //! HF `BertModel`, so a checkpoint's outputs are reproduced to float precision (checked
 //! against a numpy forward pass in `tests/reference/`).
 
+use crate::dropout::MaskStream;
 use crate::error::ModelError;
 use crate::weights::WeightSource;
 use burn::module::Param;
@@ -112,6 +113,9 @@ pub struct BertLayer {
 pub struct Bert {
     embeddings: BertEmbeddings,
     layers: Vec<BertLayer>,
+    /// Where the training-time dropout masks come from (seeded by the trainer).
+    #[module(skip)]
+    masks: MaskStream,
 }
 
 /// A tokenised batch ready for the encoder: `[batch, len]` ids, token types and a 0/1 mask.
@@ -239,7 +243,16 @@ impl Bert {
                 })
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
-        Ok(Self { embeddings, layers })
+        Ok(Self {
+            embeddings,
+            layers,
+            masks: MaskStream::default(),
+        })
+    }
+
+    /// The dropout masks' source, shared with a head on top (reseed it for a run).
+    pub fn dropout_masks(&self) -> &MaskStream {
+        &self.masks
     }
 
     /// Number of transformer blocks.
@@ -258,13 +271,13 @@ impl Bert {
         let x = e.word.forward(batch.input_ids.clone())
             + e.position.forward(positions)
             + e.token_type.forward(batch.token_type_ids.clone());
-        let mut x = e.dropout.forward(e.norm.forward(x));
+        let mut x = self.masks.apply(&e.dropout, e.norm.forward(x));
         // Additive mask: 0 where a key is a real token, a large negative number on padding.
         let bias = (batch.attention_mask.clone() - 1.0)
             .mul_scalar(1e30)
             .reshape([b, 1, 1, len]);
         for layer in &self.layers {
-            x = layer.forward(x, bias.clone());
+            x = layer.forward(x, bias.clone(), &self.masks);
         }
         x
     }
@@ -280,12 +293,16 @@ impl Bert {
             .enumerate()
             .map(|(i, layer)| if i + k < n { layer.freeze() } else { layer })
             .collect();
-        Self { embeddings, layers }
+        Self {
+            embeddings,
+            layers,
+            ..self
+        }
     }
 }
 
 impl BertAttention {
-    fn forward(&self, x: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, bias: Tensor<4>, masks: &MaskStream) -> Tensor<3> {
         let [b, len, h] = x.dims();
         let dh = h / self.heads;
         let split = |t: Tensor<3>| t.reshape([b, len, self.heads, dh]).swap_dims(1, 2);
@@ -296,18 +313,18 @@ impl BertAttention {
             .matmul(k.swap_dims(2, 3))
             .mul_scalar(1.0 / (dh as f64).sqrt())
             + bias;
-        let probs = self.probs_dropout.forward(softmax(scores, 3));
+        let probs = masks.apply(&self.probs_dropout, softmax(scores, 3));
         let context = probs.matmul(v).swap_dims(1, 2).reshape([b, len, h]);
-        let out = self.dropout.forward(self.output.forward(context));
+        let out = masks.apply(&self.dropout, self.output.forward(context));
         self.norm.forward(out + x)
     }
 }
 
 impl BertLayer {
-    fn forward(&self, x: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
-        let attended = self.attention.forward(x, bias);
+    fn forward(&self, x: Tensor<3>, bias: Tensor<4>, masks: &MaskStream) -> Tensor<3> {
+        let attended = self.attention.forward(x, bias, masks);
         let hidden = gelu(self.intermediate.forward(attended.clone()));
-        let out = self.dropout.forward(self.output.forward(hidden));
+        let out = masks.apply(&self.dropout, self.output.forward(hidden));
         self.norm.forward(out + attended)
     }
 }

@@ -274,6 +274,24 @@ pub struct GradBlock {
     pub cols: usize,
 }
 
+/// One [`GradBlock`]'s gradient in burn's layout. Its flat (HF) layout is `[rows, cols]`
+/// row-major: a table as it is; a linear layer's weight transposed (burn stores `[in, out]`,
+/// HF `[out, in]`) with the bias, if any, as an extra last column.
+// A few dozen of these live per backward: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum BlockGradient {
+    /// An embedding table, `[rows, cols]` in both layouts.
+    Table(Tensor<2>),
+    /// A linear layer: weight `[in, out]` and optional bias `[out]`.
+    Linear {
+        /// The weight's gradient, burn layout `[in, out]`.
+        weight: Tensor<2>,
+        /// The bias's gradient, `[out]`.
+        bias: Option<Tensor<1>>,
+    },
+}
+
 /// One factor of a tapped outer product.
 #[derive(Debug, Clone)]
 pub enum Factor {
@@ -729,17 +747,22 @@ impl CausalLm {
         blocks
     }
 
-    /// Each [`GradBlock`]'s full gradient `[rows, cols]` (HF orientation, bias as the last
-    /// column) after one backward; `None` where a parameter took no gradient.
-    pub fn block_gradients(&self, grads: &Gradients) -> Option<Vec<Tensor<2>>> {
-        let linear = |l: &Linear| -> Option<Tensor<2>> {
-            let w = l.weight.val().grad(grads)?.transpose();
-            Some(match &l.bias {
-                Some(b) => Tensor::cat(vec![w, b.val().grad(grads)?.unsqueeze_dim::<2>(1)], 1),
-                None => w,
+    /// Each [`GradBlock`]'s gradient after one backward, as burn holds it (no copy or
+    /// transpose on the device: the caller lays it out); `None` where a parameter took no
+    /// gradient.
+    pub fn block_gradients(&self, grads: &Gradients) -> Option<Vec<BlockGradient>> {
+        let linear = |l: &Linear| -> Option<BlockGradient> {
+            Some(BlockGradient::Linear {
+                weight: l.weight.val().grad(grads)?,
+                bias: match &l.bias {
+                    Some(b) => Some(b.val().grad(grads)?),
+                    None => None,
+                },
             })
         };
-        let mut out = vec![self.decoder.embed_tokens.weight.val().grad(grads)?];
+        let mut out = vec![BlockGradient::Table(
+            self.decoder.embed_tokens.weight.val().grad(grads)?,
+        )];
         for layer in &self.decoder.layers {
             let (a, m) = (&layer.attention, &layer.mlp);
             for l in [

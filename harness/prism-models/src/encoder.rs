@@ -146,7 +146,8 @@ impl Classifier {
     /// Class logits, `[batch, labels]`.
     pub fn forward(&self, batch: &EncoderBatch) -> Tensor<2> {
         let pooled = mean_pool(self.encoder.forward(batch), batch.attention_mask.clone());
-        self.head.forward(self.dropout.forward(pooled))
+        let pooled = self.encoder.dropout_masks().apply(&self.dropout, pooled);
+        self.head.forward(pooled)
     }
 
     /// Freezes the encoder except its last `k` blocks; the head always trains.
@@ -155,6 +156,11 @@ impl Classifier {
             encoder: self.encoder.freeze_all_but_last(k),
             ..self
         }
+    }
+
+    /// Restarts the dropout masks from `seed`, so that a run's masks follow from its seed.
+    pub fn seed_dropout(&self, seed: u64) {
+        self.encoder.dropout_masks().reseed(seed);
     }
 
     /// Number of encoder blocks.

@@ -7,9 +7,11 @@
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
+pub mod allocator;
 pub mod bert;
 pub mod causal_lm;
 pub mod device;
+pub mod dropout;
 pub mod encoder;
 pub mod error;
 pub mod eval;

@@ -125,6 +125,11 @@ fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm:
     total
 }
 
+/// Bumped whenever the same config and data would train a different student (version 2:
+/// dropout masks from the host stream of [`crate::dropout`]), so that cached results of an
+/// older trainer are not reused.
+pub const TRAINER_VERSION: u32 = 2;
+
 /// Fine-tunes `model` (on an autodiff device) on `data`, calling `on_step` after every step.
 /// A NaN or infinite loss stops the run with [`ModelError::NonFiniteLoss`].
 pub fn fine_tune(
@@ -164,6 +169,7 @@ pub fn fine_tune(
         .init();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    model.seed_dropout(config.seed);
     let steps_per_epoch = data.len().div_ceil(config.batch_size);
     let total = steps_per_epoch * config.epochs;
     let mut losses = Vec::with_capacity(total);

@@ -296,7 +296,7 @@ impl<'a> NliSweep<'a> {
         let key = serde_json::json!({
             "examples": examples, "two_way": self.two_way, "data": cfg.data,
             "student": cfg.student, "train": cfg.train, "eval_limit": cfg.sweep.eval_limit,
-            "inputs": self.inputs,
+            "inputs": self.inputs, "trainer": prism_models::train::TRAINER_VERSION,
         });
         let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());
         self.session
