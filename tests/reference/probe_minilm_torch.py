@@ -19,12 +19,9 @@ import sys
 import numpy as np
 import pyarrow.parquet as pq
 import torch
-from tokenizers import Tokenizer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_minilm_torch import Student  # noqa: E402
-from train_minilm_torch import LABELS, batches, load_weights  # noqa: E402
-import safetensors_numpy  # noqa: E402
+from train_minilm_torch import LABELS, batches, load_student  # noqa: E402
 
 
 def pooled(model, encodings):
@@ -57,15 +54,8 @@ def main():
     cache, ids_file = sys.argv[1], sys.argv[2]
     limit = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
     torch.manual_seed(0)
-    mdir = os.path.join(cache, "models/all-minilm-l6-v2")
-    cfg = json.load(open(os.path.join(mdir, "config.json")))
-    w = safetensors_numpy.load(os.path.join(mdir, "model.safetensors"))
-    model = Student(cfg, w)
-    load_weights(model, w)
+    model, tok = load_student(cache)
     model.eval()
-    tok = Tokenizer.from_file(os.path.join(mdir, "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(128)
     by_id = {e["id"]: e for e in pq.read_table(os.path.join(cache, "data/vitaminc.parquet")).to_pylist()}
     train = [by_id[line.strip()] for line in open(ids_file) if line.strip()]
     test = pq.read_table(os.path.join(cache, "data/vitaminc_id_test.parquet")).to_pylist()

@@ -41,6 +41,20 @@ def load_weights(model, w):
     assert set(missing.missing_keys) <= {"word.weight", "pos.weight", "typ.weight", "head.weight", "head.bias"}, missing
 
 
+def load_student(cache):
+    """The MiniLM student (all weights from the checkpoint, head at torch's init) and its
+    tokenizer (no padding, truncation at 128), from prism's cache."""
+    mdir = os.path.join(cache, "models/all-minilm-l6-v2")
+    cfg = json.load(open(os.path.join(mdir, "config.json")))
+    w = safetensors_numpy.load(os.path.join(mdir, "model.safetensors"))
+    model = Student(cfg, w)
+    load_weights(model, w)
+    tok = Tokenizer.from_file(os.path.join(mdir, "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(128)
+    return model, tok
+
+
 def batches(enc, idx, bs, device="cpu"):
     n = max(len(enc[i].ids) for i in idx)
     ids = torch.zeros(len(idx), n, dtype=torch.long)
@@ -60,14 +74,7 @@ def main():
     bs = int(sys.argv[6]) if len(sys.argv) > 6 else 32
     torch.manual_seed(0)
     random.seed(0)
-    mdir = os.path.join(cache, "models/all-minilm-l6-v2")
-    cfg = json.load(open(os.path.join(mdir, "config.json")))
-    w = safetensors_numpy.load(os.path.join(mdir, "model.safetensors"))
-    model = Student(cfg, w)
-    load_weights(model, w)
-    tok = Tokenizer.from_file(os.path.join(mdir, "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(128)
+    model, tok = load_student(cache)
     pool = pq.read_table(os.path.join(cache, "data/vitaminc.parquet")).to_pylist()
     by_id = {e["id"]: e for e in pool}
     train = [by_id[l.strip()] for l in open(ids_file) if l.strip()]
