@@ -61,86 +61,75 @@ fn finish(totals: &[f32; 64], negatives: &[f32; 64]) -> f32 {
 }
 
 /// `acc[b·d + r] += Σ_c P[r, start + c] · a[b·width + c]` for every row r < d and example b,
-/// `width` a multiple of 64 (the caller zero-pads). Portable version: partial sum c takes
-/// column c of every word whose bit c is set, as the vector kernels do.
-fn accumulate_portable(
+/// `width` a multiple of 64 (the caller zero-pads), one row and example at a time:
+/// `negatives(bits, row)` gives the 64 partial sums `n_c` of the row's −1 columns (partial sum
+/// c takes column c of every word whose bit c is set). The portable and AVX2 kernels share it.
+fn accumulate_by_row(
     signs: &SignMatrix,
     a: &[f32],
     width: usize,
     start: usize,
     d: usize,
     acc: &mut [f32],
+    negatives: impl Fn(&[u64], &[f32]) -> [f32; 64],
 ) {
-    let m = a.len() / width;
     let totals: Vec<[f32; 64]> = a.chunks_exact(width).map(word_totals).collect();
     let mut bits = vec![0u64; width / 64];
     for r in 0..d {
         row_bits(signs, r, start, &mut bits);
-        for b in 0..m {
-            let row = &a[b * width..(b + 1) * width];
-            let mut neg = [0f32; 64];
-            for (w, &word) in bits.iter().enumerate() {
-                for (c, n) in neg.iter_mut().enumerate() {
-                    if (word >> c) & 1 == 1 {
-                        *n += row[64 * w + c];
-                    }
-                }
-            }
-            acc[b * d + r] += finish(&totals[b], &neg);
+        for (b, row) in a.chunks_exact(width).enumerate() {
+            acc[b * d + r] += finish(&totals[b], &negatives(&bits, row));
         }
     }
 }
 
-/// [`accumulate_portable`] with AVX2: per 64 columns and example, eight (load, AND with the
-/// byte's lane mask, add) steps.
+/// The portable kernel's partial sums of the −1 columns: bit by bit.
+fn negatives_portable(bits: &[u64], row: &[f32]) -> [f32; 64] {
+    let mut neg = [0f32; 64];
+    for (w, &word) in bits.iter().enumerate() {
+        for (c, n) in neg.iter_mut().enumerate() {
+            if (word >> c) & 1 == 1 {
+                *n += row[64 * w + c];
+            }
+        }
+    }
+    neg
+}
+
+/// [`negatives_portable`] with AVX2: per 64 columns, eight (load, AND with the byte's lane
+/// mask, add) steps.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn accumulate_avx2(
-    signs: &SignMatrix,
-    a: &[f32],
-    width: usize,
-    start: usize,
-    d: usize,
-    acc: &mut [f32],
-) {
+unsafe fn negatives_avx2(bits: &[u64], row: &[f32]) -> [f32; 64] {
     use std::arch::x86_64::*;
-    let m = a.len() / width;
-    let totals: Vec<[f32; 64]> = a.chunks_exact(width).map(word_totals).collect();
-    let mut bits = vec![0u64; width / 64];
-    for r in 0..d {
-        row_bits(signs, r, start, &mut bits);
-        for b in 0..m {
-            let row = &a[b * width..(b + 1) * width];
-            let mut sums = [_mm256_setzero_ps(); 8];
-            for (w, &word) in bits.iter().enumerate() {
-                let block = &row[64 * w..64 * w + 64];
-                for (j, sum) in sums.iter_mut().enumerate() {
-                    let mask = &BIT_MASKS[((word >> (8 * j)) & 0xff) as usize];
-                    // SAFETY: `block` has 64 floats and `mask` 8 u32, so both 8-wide
-                    // unaligned loads are in bounds.
-                    let (x, keep) = unsafe {
-                        (
-                            _mm256_loadu_ps(block.as_ptr().add(8 * j)),
-                            _mm256_loadu_ps(mask.as_ptr().cast::<f32>()),
-                        )
-                    };
-                    *sum = _mm256_add_ps(*sum, _mm256_and_ps(x, keep));
-                }
-            }
-            let mut neg = [0f32; 64];
-            for (j, sum) in sums.iter().enumerate() {
-                // SAFETY: `neg` holds 64 floats; j < 8.
-                unsafe { _mm256_storeu_ps(neg.as_mut_ptr().add(8 * j), *sum) };
-            }
-            acc[b * d + r] += finish(&totals[b], &neg);
+    let mut sums = [_mm256_setzero_ps(); 8];
+    for (w, &word) in bits.iter().enumerate() {
+        let block = &row[64 * w..64 * w + 64];
+        for (j, sum) in sums.iter_mut().enumerate() {
+            let mask = &BIT_MASKS[((word >> (8 * j)) & 0xff) as usize];
+            // SAFETY: `block` has 64 floats and `mask` 8 u32, so both 8-wide unaligned loads
+            // are in bounds.
+            let (x, keep) = unsafe {
+                (
+                    _mm256_loadu_ps(block.as_ptr().add(8 * j)),
+                    _mm256_loadu_ps(mask.as_ptr().cast::<f32>()),
+                )
+            };
+            *sum = _mm256_add_ps(*sum, _mm256_and_ps(x, keep));
         }
     }
+    let mut neg = [0f32; 64];
+    for (j, sum) in sums.iter().enumerate() {
+        // SAFETY: `neg` holds 64 floats; j < 8.
+        unsafe { _mm256_storeu_ps(neg.as_mut_ptr().add(8 * j), *sum) };
+    }
+    neg
 }
 
-/// [`accumulate_portable`] with AVX-512: the sign bits go straight into mask registers (one
+/// [`accumulate_by_row`] with AVX-512: the sign bits go straight into mask registers (one
 /// masked add per 16 columns and example), and two examples share each word's masks, so
 /// eight independent accumulators hide the add latency.
 ///
@@ -245,10 +234,12 @@ fn accumulate(
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the feature was just detected.
-            return unsafe { accumulate_avx2(signs, a, width, start, d, acc) };
+            return accumulate_by_row(signs, a, width, start, d, acc, |bits, row| unsafe {
+                negatives_avx2(bits, row)
+            });
         }
     }
-    accumulate_portable(signs, a, width, start, d, acc)
+    accumulate_by_row(signs, a, width, start, d, acc, negatives_portable)
 }
 
 impl DenseProjector {
@@ -328,7 +319,7 @@ mod tests {
             .collect();
         let signs = SignMatrix::new(3, DENSE_STREAM);
         let mut want = vec![0f32; m * d];
-        accumulate_portable(&signs, &a, width, 128, d, &mut want);
+        accumulate_by_row(&signs, &a, width, 128, d, &mut want, negatives_portable);
         let mut got = vec![0f32; m * d];
         accumulate(&signs, &a, width, 128, d, &mut got);
         assert_eq!(got, want);
@@ -336,7 +327,9 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx2") {
             let mut avx2 = vec![0f32; m * d];
             // SAFETY: detected above.
-            unsafe { accumulate_avx2(&signs, &a, width, 128, d, &mut avx2) };
+            accumulate_by_row(&signs, &a, width, 128, d, &mut avx2, |bits, row| unsafe {
+                negatives_avx2(bits, row)
+            });
             assert_eq!(avx2, want);
         }
     }

@@ -216,23 +216,18 @@ pub fn flat_gradient_into(
     let blocks = lm.model.block_gradients(&grads).ok_or_else(missing)?;
     let norms = lm.model.norm_gradients(&grads).ok_or_else(missing)?;
     drop(grads);
-    let total: usize = lm
+    // `grad_blocks` gives each block's flat size, in the order `block_gradients` returns them.
+    let sizes: Vec<usize> = lm
         .model
         .grad_blocks()
         .iter()
         .map(|b| b.rows * b.cols)
-        .sum::<usize>()
-        + norms.iter().map(|n| n.dims()[0]).sum::<usize>();
+        .collect();
+    let total = sizes.iter().sum::<usize>() + norms.iter().map(|n| n.dims()[0]).sum::<usize>();
     flat.resize(total, 0.0);
     let mut rest = flat.as_mut_slice();
-    for block in blocks {
-        let n = match &block {
-            BlockGradient::Table(t) => t.dims()[0] * t.dims()[1],
-            BlockGradient::Linear { weight, bias } => {
-                weight.dims()[1] * (weight.dims()[0] + usize::from(bias.is_some()))
-            }
-        };
-        let (out, tail) = rest.split_at_mut(n);
+    for (block, size) in blocks.into_iter().zip(sizes) {
+        let (out, tail) = rest.split_at_mut(size);
         write_hf_layout(block, out)?;
         rest = tail;
     }
@@ -257,6 +252,7 @@ fn write_hf_layout(block: BlockGradient, out: &mut [f32]) -> Result<(), FeatureE
         BlockGradient::Linear { weight, bias } => {
             let [d_in, d_out] = weight.dims();
             let width = d_in + usize::from(bias.is_some());
+            assert_eq!(out.len(), d_out * width, "a gradient block's size changed");
             let weight = weight.into_data();
             let w = slice_of(&weight)?;
             let bias = bias.map(to_vec).transpose()?;
