@@ -109,8 +109,9 @@ report-demo:
     mkdir -p results/report-demo && cp tests/reference/runs_fixture.csv results/report-demo/runs.csv
     {{prism}} report results/report-demo
 
-# G-Vendi agreement: dense vs factored on 20 subsets of 100 pool examples (Spearman), and 16
-# examples against the exact gradient kernel (about 30 minutes on 2 cores: dense is slow).
+# G-Vendi agreement: dense vs factored on 20 subsets of 200 pool examples (Spearman), a second
+# projection seed as a noise control, and 16 examples against the exact gradient kernel (about
+# an hour on 2 cores from a cold store: dense is slow).
 check-gvendi: fetch
     tests/scripts/gvendi_agreement.sh
 

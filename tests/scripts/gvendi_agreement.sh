@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `just check-gvendi`: G-Vendi from dense (paper-exact) and factored features on the same 20
 # subsets of the experiment's size (Spearman ρ, goal ≥ 0.95), and on 16 mixed examples against
-# the exact gradient kernel (relative error). Writes results/bench/gvendi-agreement.json.
+# the exact gradient kernel (relative error). A control measures the ceiling that projection
+# noise alone puts on ρ: factored features under a second projection seed (seed 1) against seed
+# 0, on the same subsets. Writes results/bench/gvendi-agreement.json.
 set -euo pipefail
 prism=${PRISM:-"cargo run --quiet --release -p prism-cli --"}
 exp=gvendi-agreement
@@ -11,16 +13,21 @@ $prism subsets $exp --out "$work/subsets" > /dev/null || true  # a few strategie
 cat "$work"/subsets/*.ids | sort -u > "$work/union.ids"
 echo "union of the subsets: $(wc -l < "$work/union.ids") examples"
 stores=$work/stores
-for mode in factored dense; do
-    /usr/bin/time -f "$mode featurisation: %e s" $prism features grad $exp --mode $mode --ids "$work/union.ids" --out "$stores"
-done
-store_of() { grep -lE "\"mode\": ?\"$1\"" "$stores"/*/store.json | xargs dirname; }
-factored=$(store_of factored); dense=$(store_of dense)
+# Featurise the union with the given options; print the store's path (the last line prism writes).
+featurise() {
+    local label=$1; shift
+    /usr/bin/time -f "$label featurisation: %e s" $prism features grad $exp --ids "$work/union.ids" --out "$stores" "$@" \
+        | tee /dev/stderr | sed -n 's/.* featurised into \([^ ]*\) (.*/\1/p'
+}
+factored=$(featurise factored --mode factored)
+dense=$(featurise dense --mode dense)
+factored1=$(featurise "factored, projection seed 1" --mode factored --set gvendi.seed=1)
 : > "$work/vendi.tsv"
 for ids in "$work"/subsets/*.ids; do
     f=$($prism vendi "$factored" --ids "$ids" --json)
     d=$($prism vendi "$dense" --ids "$ids" --json)
-    echo -e "$(basename "$ids" .ids)\t$f\t$d" >> "$work/vendi.tsv"
+    f1=$($prism vendi "$factored1" --ids "$ids" --json)
+    echo -e "$(basename "$ids" .ids)\t$f\t$d\t$f1" >> "$work/vendi.tsv"
 done
 # 16 mixed examples spread over the union.
 step=$(( $(wc -l < "$work/union.ids") / 16 ))
@@ -28,13 +35,15 @@ awk -v s="$step" 'NR % s == 1' "$work/union.ids" | head -16 > "$work/exact16.ids
 /usr/bin/time -f "exact kernel of 16: %e s" $prism features grad $exp --mode exact --ids "$work/exact16.ids" --out "$work/exact16.json" > /dev/null
 f16=$($prism vendi "$factored" --ids "$work/exact16.ids" --json)
 d16=$($prism vendi "$dense" --ids "$work/exact16.ids" --json)
-python3 - "$work" "$f16" "$d16" <<'PY'
+f16s1=$($prism vendi "$factored1" --ids "$work/exact16.ids" --json)
+python3 - "$work" "$f16" "$d16" "$f16s1" <<'PY'
 import json, sys
-work, f16, d16 = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+work, f16, d16, f16s1 = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
 rows = [l.rstrip("\n").split("\t") for l in open(f"{work}/vendi.tsv")]
 names = [r[0] for r in rows]
 fac = [json.loads(r[1])["vendi"] for r in rows]
 den = [json.loads(r[2])["vendi"] for r in rows]
+fac1 = [json.loads(r[3])["vendi"] for r in rows]
 def ranks(v):
     order = sorted(range(len(v)), key=lambda i: v[i])
     r = [0.0] * len(v)
@@ -54,16 +63,28 @@ def spearman(a, b):
     den_ = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
     return num / den_
 rho = spearman(den, fac)
-for n, d, f in zip(names, den, fac):
-    print(f"{n:<36} dense {d:9.4f}  factored {f:9.4f}")
+rho_seeds = spearman(fac, fac1)
+rho_dense_seed1 = spearman(den, fac1)
+for n, d, f, f1 in zip(names, den, fac, fac1):
+    print(f"{n:<36} dense {d:9.4f}  factored {f:9.4f}  factored seed 1 {f1:9.4f}")
 size = sum(1 for _ in open(f"{work}/subsets/{names[0]}.ids"))
 print(f"Spearman rho(dense, factored) over {len(rows)} subsets of {size}: {rho:.4f} (goal >= 0.95)")
+print(f"control, projection noise alone: rho(factored seed 0, factored seed 1) {rho_seeds:.4f}; "
+      f"rho(dense, factored seed 1) {rho_dense_seed1:.4f}")
 exact = json.load(open(f"{work}/exact16.json"))["vendi"]
 rel = lambda x: abs(x - exact) / exact
-print(f"16 examples: exact {exact:.4f}, dense {d16['vendi']:.4f} ({100*rel(d16['vendi']):.2f}%), factored {f16['vendi']:.4f} ({100*rel(f16['vendi']):.2f}%)")
-out = {"subset_size": size, "subsets": [{"name": n, "dense": d, "factored": f} for n, d, f in zip(names, den, fac)],
+print(f"16 examples: exact {exact:.4f}, dense {d16['vendi']:.4f} ({100*rel(d16['vendi']):.2f}%), "
+      f"factored {f16['vendi']:.4f} ({100*rel(f16['vendi']):.2f}%), "
+      f"factored seed 1 {f16s1['vendi']:.4f} ({100*rel(f16s1['vendi']):.2f}%)")
+out = {"subset_size": size,
+       "subsets": [{"name": n, "dense": d, "factored": f, "factored_seed1": f1}
+                   for n, d, f, f1 in zip(names, den, fac, fac1)],
        "spearman_dense_factored": rho,
+       "spearman_factored_seed0_seed1": rho_seeds,
+       "spearman_dense_factored_seed1": rho_dense_seed1,
        "exact16": {"exact": exact, "dense": d16["vendi"], "factored": f16["vendi"],
-                   "dense_rel_err": rel(d16["vendi"]), "factored_rel_err": rel(f16["vendi"])}}
+                   "factored_seed1": f16s1["vendi"],
+                   "dense_rel_err": rel(d16["vendi"]), "factored_rel_err": rel(f16["vendi"]),
+                   "factored_seed1_rel_err": rel(f16s1["vendi"])}}
 json.dump(out, open("results/bench/gvendi-agreement.json", "w"), indent=2)
 PY
