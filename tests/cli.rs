@@ -276,6 +276,47 @@ fn vendi_of_orthonormal_rows_is_n() {
 }
 
 #[test]
+fn vendi_reads_exact_kernels_and_simulates_projection_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4;
+    let identity: Vec<f64> = (0..n * n)
+        .map(|k| if k / n == k % n { 1.0 } else { 0.0 })
+        .collect();
+    let kernel = serde_json::json!({ "kernel": identity, "vendi": 4.0 });
+    std::fs::write(dir.path().join("k.json"), kernel.to_string()).unwrap();
+    let plain = prism(dir.path(), &["vendi", "k.json", "--json"], &[]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!((v["vendi"].as_f64().unwrap() - 4.0).abs() < 1e-9);
+
+    // The same orthonormal vectors as rows of a matrix: the same simulation, seed for seed.
+    let mut rows = vec![0f32; n * n];
+    for i in 0..n {
+        rows[i * n + i] = 3.0;
+    }
+    let f = prism_vendi::Features::new(rows, n, n);
+    std::fs::write(dir.path().join("x.npy"), prism_vendi::npy::to_npy_f32(&f)).unwrap();
+    let args = ["--projection-noise", "8", "--trials", "200", "--json"];
+    let from_kernel = prism(dir.path(), &[&["vendi", "k.json"][..], &args].concat(), &[]);
+    let from_rows = prism(dir.path(), &[&["vendi", "x.npy"][..], &args].concat(), &[]);
+    assert!(from_kernel.status.success(), "{}", stderr(&from_kernel));
+    assert_eq!(from_kernel.stdout, from_rows.stdout);
+    let noise: serde_json::Value = serde_json::from_slice(&from_kernel.stdout).unwrap();
+    assert!((noise["exact"].as_f64().unwrap() - 4.0).abs() < 1e-9);
+    // Four random directions in 8 dimensions are never orthogonal: diversity only drops.
+    let (lo, hi) = (
+        noise["interval"][0].as_f64().unwrap(),
+        noise["interval"][1].as_f64().unwrap(),
+    );
+    assert!(lo < hi && hi < 4.0, "{noise}");
+
+    std::fs::write(dir.path().join("bad.json"), r#"{"kernel": [1, 0, 0, 1, 0]}"#).unwrap();
+    let bad = prism(dir.path(), &["vendi", "bad.json"], &[]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("bad.json") && stderr(&bad).contains("kernel"));
+}
+
+#[test]
 fn status_of_an_unknown_sweep_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = prism(dir.path(), &["status", "x"], &[]);

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `just check-gvendi`: G-Vendi from dense (paper-exact) and factored features on the same 20
 # subsets of the experiment's size (Spearman ρ, goal ≥ 0.95), and on 16 mixed examples against
-# the exact gradient kernel (relative error). A control measures the ceiling that projection
-# noise alone puts on ρ: factored features under a second projection seed (seed 1) against seed
-# 0, on the same subsets. Writes results/bench/gvendi-agreement.json.
+# the exact gradient kernel (relative error). Controls: (1) the ceiling that projection noise
+# alone puts on ρ: factored features under a second projection seed (seed 1) against seed 0, on
+# the same subsets; (2) the Johnson–Lindenstrauss noise that a dense error on the 16 should be
+# judged against: simulated projections of the exact kernel (`prism vendi --projection-noise`)
+# and dense features of the 16 under projection seeds 1–3. Writes
+# results/bench/gvendi-agreement.json.
 set -euo pipefail
 prism=${PRISM:-"cargo run --quiet --release -p prism-cli --"}
 exp=gvendi-agreement
@@ -13,15 +16,16 @@ $prism subsets $exp --out "$work/subsets" > /dev/null || true  # a few strategie
 cat "$work"/subsets/*.ids | sort -u > "$work/union.ids"
 echo "union of the subsets: $(wc -l < "$work/union.ids") examples"
 stores=$work/stores
-# Featurise the union with the given options; print the store's path (the last line prism writes).
+# Featurise the examples of an ids file with the given options; print the store's path (the last
+# line prism writes).
 featurise() {
-    local label=$1; shift
-    /usr/bin/time -f "$label featurisation: %e s" $prism features grad $exp --ids "$work/union.ids" --out "$stores" "$@" \
+    local label=$1 ids=$2; shift 2
+    /usr/bin/time -f "$label featurisation: %e s" $prism features grad $exp --ids "$ids" --out "$stores" "$@" \
         | tee /dev/stderr | sed -n 's/.* featurised into \([^ ]*\) (.*/\1/p'
 }
-factored=$(featurise factored --mode factored)
-dense=$(featurise dense --mode dense)
-factored1=$(featurise "factored, projection seed 1" --mode factored --set gvendi.seed=1)
+factored=$(featurise factored "$work/union.ids" --mode factored)
+dense=$(featurise dense "$work/union.ids" --mode dense)
+factored1=$(featurise "factored, projection seed 1" "$work/union.ids" --mode factored --set gvendi.seed=1)
 : > "$work/vendi.tsv"
 for ids in "$work"/subsets/*.ids; do
     f=$($prism vendi "$factored" --ids "$ids" --json)
@@ -36,9 +40,17 @@ awk -v s="$step" 'NR % s == 1' "$work/union.ids" | head -16 > "$work/exact16.ids
 f16=$($prism vendi "$factored" --ids "$work/exact16.ids" --json)
 d16=$($prism vendi "$dense" --ids "$work/exact16.ids" --json)
 f16s1=$($prism vendi "$factored1" --ids "$work/exact16.ids" --json)
-python3 - "$work" "$f16" "$d16" "$f16s1" <<'PY'
+noise=$($prism vendi "$work/exact16.json" --projection-noise 1024 --json)
+dense_seeds="[]"
+for seed in 1 2 3; do
+    store=$(featurise "dense of the 16, projection seed $seed" "$work/exact16.ids" --mode dense --set gvendi.seed=$seed)
+    dense_seeds=$(python3 -c 'import json,sys; l=json.loads(sys.argv[1]); l.append(json.loads(sys.argv[2])["vendi"]); print(json.dumps(l))' \
+        "$dense_seeds" "$($prism vendi "$store" --ids "$work/exact16.ids" --json)")
+done
+python3 - "$work" "$f16" "$d16" "$f16s1" "$noise" "$dense_seeds" <<'PY'
 import json, sys
 work, f16, d16, f16s1 = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
+noise, dense_seeds = json.loads(sys.argv[5]), json.loads(sys.argv[6])
 rows = [l.rstrip("\n").split("\t") for l in open(f"{work}/vendi.tsv")]
 names = [r[0] for r in rows]
 fac = [json.loads(r[1])["vendi"] for r in rows]
@@ -76,6 +88,13 @@ rel = lambda x: abs(x - exact) / exact
 print(f"16 examples: exact {exact:.4f}, dense {d16['vendi']:.4f} ({100*rel(d16['vendi']):.2f}%), "
       f"factored {f16['vendi']:.4f} ({100*rel(f16['vendi']):.2f}%), "
       f"factored seed 1 {f16s1['vendi']:.4f} ({100*rel(f16s1['vendi']):.2f}%)")
+signed = lambda x: 100 * (x - exact) / exact
+lo, hi = noise["interval"]
+print(f"JL noise at d = 1024 ({noise['trials']} simulated projections of the exact kernel): "
+      f"sd {100*noise['sd']/exact:.2f}%, mean |error| {100*noise['mean_abs_rel_err']:.2f}%, "
+      f"95% within [{signed(lo):+.2f}%, {signed(hi):+.2f}%]")
+print("dense of the 16 under projection seeds 0-3: "
+      + ", ".join(f"{signed(v):+.2f}%" for v in [d16["vendi"]] + dense_seeds))
 out = {"subset_size": size,
        "subsets": [{"name": n, "dense": d, "factored": f, "factored_seed1": f1}
                    for n, d, f, f1 in zip(names, den, fac, fac1)],
@@ -85,6 +104,8 @@ out = {"subset_size": size,
        "exact16": {"exact": exact, "dense": d16["vendi"], "factored": f16["vendi"],
                    "factored_seed1": f16s1["vendi"],
                    "dense_rel_err": rel(d16["vendi"]), "factored_rel_err": rel(f16["vendi"]),
-                   "factored_seed1_rel_err": rel(f16s1["vendi"])}}
+                   "factored_seed1_rel_err": rel(f16s1["vendi"]),
+                   "dense_seeds_1_to_3": dense_seeds,
+                   "jl_noise_d1024": noise}}
 json.dump(out, open("results/bench/gvendi-agreement.json", "w"), indent=2)
 PY

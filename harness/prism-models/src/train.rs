@@ -47,7 +47,7 @@ pub struct StepReport {
 pub struct TrainSummary {
     /// Optimiser steps taken.
     pub steps: usize,
-    /// Examples seen (epochs × training-set size).
+    /// Examples seen (epochs × training-set size; `TrainConfig::epochs_for` gives the epochs).
     pub examples: usize,
     /// Mean loss over the first 10% of steps.
     pub first_loss: f32,
@@ -170,11 +170,12 @@ pub fn fine_tune(
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     model.seed_dropout(config.seed);
+    let epochs = config.epochs_for(data.len());
     let steps_per_epoch = data.len().div_ceil(config.batch_size);
-    let total = steps_per_epoch * config.epochs;
+    let total = steps_per_epoch * epochs;
     let mut losses = Vec::with_capacity(total);
     let mut step = 0;
-    for _ in 0..config.epochs {
+    for _ in 0..epochs {
         for batch_idx in bucketed_batches(&lengths, config.batch_size, &mut rng) {
             let batch = tokenizer.batch(&encoded, &batch_idx, device);
             let targets: Vec<i64> = batch_idx.iter().map(|&i| data[i].label as i64).collect();
@@ -208,7 +209,7 @@ pub fn fine_tune(
     let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
     let summary = TrainSummary {
         steps: step,
-        examples: data.len() * config.epochs,
+        examples: data.len() * epochs,
         first_loss: mean(&losses[..tenth]),
         last_loss: mean(&losses[losses.len() - tenth..]),
     };

@@ -133,3 +133,24 @@ fn a_diverging_run_stops_with_a_typed_error() {
         other => panic!("expected NonFiniteLoss, got {:?}", other.map(|(l, _)| l)),
     }
 }
+
+#[test]
+fn min_example_passes_trains_like_the_equivalent_epochs() {
+    let n = toy_pairs().len();
+    let short = TrainConfig {
+        epochs: 1,
+        min_example_passes: 2 * n - 1,
+        learning_rate: 1e-4,
+        ..small_config()
+    };
+    let (raised, _) = run(&short).unwrap();
+    assert_eq!(raised.len(), 2 * n.div_ceil(short.batch_size));
+    if common::backend() == prism_models::Backend::Flex {
+        let two_epochs = TrainConfig {
+            epochs: 2,
+            min_example_passes: 0,
+            ..short.clone()
+        };
+        assert_eq!(raised, run(&two_epochs).unwrap().0);
+    }
+}

@@ -7,8 +7,10 @@ pub mod bench;
 pub mod kmeans;
 pub mod matrix;
 pub mod npy;
+pub mod projection_noise;
 pub mod vendi;
 
 pub use kmeans::{KMeans, cosine_kmeans};
 pub use matrix::Features;
+pub use projection_noise::{ProjectionNoise, projection_noise};
 pub use vendi::{Order, VendiError, VendiScore, vendi_of_centroids, vendi_of_kernel, vendi_score};

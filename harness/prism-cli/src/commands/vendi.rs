@@ -11,7 +11,8 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct VendiArgs {
     /// A 2-D matrix, one row per example: `.npy` (f16/f32/f64), `.safetensors` holding one
-    /// 2-D tensor, or a feature store folder (from `prism features grad`).
+    /// 2-D tensor, or a feature store folder (from `prism features grad`); or the `.json` kernel
+    /// that `prism features grad --mode exact` writes.
     file: PathBuf,
     /// Only these rows of a feature store (one example id per line).
     #[arg(long)]
@@ -27,9 +28,18 @@ pub struct VendiArgs {
     /// rows: the "centroids" reading of the released G-Vendi scorer.
     #[arg(long)]
     centroids: bool,
-    /// Seed of the k-means for --centroids.
+    /// Seed of the k-means for --centroids, and of the simulated projections for
+    /// --projection-noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Instead of the score, simulate random projections of these vectors to DIM dimensions
+    /// and print how far the score moves (the Johnson–Lindenstrauss noise of `dense` G-Vendi
+    /// at d = DIM, when FILE is an exact kernel). Needs n ≤ 4096.
+    #[arg(long, value_name = "DIM")]
+    projection_noise: Option<usize>,
+    /// Simulated projections for --projection-noise.
+    #[arg(long, default_value_t = 2000)]
+    trials: usize,
     /// Print `{"vendi": x, "n": n, "d": d, "q": q}`.
     #[arg(long)]
     json: bool,
@@ -37,6 +47,21 @@ pub struct VendiArgs {
 
 pub fn run(args: VendiArgs) -> Result<ExitCode> {
     let q = Order::parse(&args.q)?;
+    if args.ids.is_some() && !FeatureStore::is_store(&args.file) {
+        return Err(
+            UsageError("--ids selects rows of a feature store; FILE is not one".into()).into(),
+        );
+    }
+    if args.centroids && (args.no_normalize || args.projection_noise.is_some()) {
+        return Err(UsageError(
+            "--centroids cannot be combined with --no-normalize or --projection-noise".into(),
+        )
+        .into());
+    }
+    if is_kernel_file(&args.file) {
+        let (kernel, n) = read_kernel(&args.file)?;
+        return print_kernel_result(&args, &kernel, n, q);
+    }
     let features = if FeatureStore::is_store(&args.file) {
         let store = FeatureStore::open_existing(&args.file)?;
         let index = store.index()?;
@@ -50,18 +75,12 @@ pub fn run(args: VendiArgs) -> Result<ExitCode> {
             None => index.into_iter().map(|r| r.content_hash).collect(),
         };
         store.load(&hashes)?.0
-    } else if args.ids.is_some() {
-        return Err(
-            UsageError("--ids selects rows of a feature store; FILE is not one".into()).into(),
-        );
     } else {
         read_matrix(&args.file)?
     };
-    if args.centroids && args.no_normalize {
-        return Err(UsageError(
-            "--centroids clusters unit vectors; it cannot be combined with --no-normalize".into(),
-        )
-        .into());
+    if args.projection_noise.is_some() {
+        let (kernel, n) = kernel_of_rows(&features, !args.no_normalize, &args.file)?;
+        return print_kernel_result(&args, &kernel, n, q);
     }
     let score = if args.centroids {
         prism_vendi::vendi_of_centroids(&features, q, args.seed)
@@ -70,13 +89,9 @@ pub fn run(args: VendiArgs) -> Result<ExitCode> {
     }
     .with_context(|| format!("Vendi score of `{}`", args.file.display()))?;
     if args.json {
-        let q_json = match q {
-            Order::Infinity => serde_json::json!("inf"),
-            Order::Finite(v) => serde_json::json!(v),
-        };
         println!(
             "{}",
-            serde_json::json!({"vendi": score.vendi, "n": score.n, "d": score.d, "q": q_json})
+            serde_json::json!({"vendi": score.vendi, "n": score.n, "d": score.d, "q": q_json(q)})
         );
     } else {
         println!(
@@ -85,6 +100,121 @@ pub fn run(args: VendiArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON that `prism features grad --mode exact` writes (`kernel`: n × n, row-major).
+fn is_kernel_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
+}
+
+fn read_kernel(path: &Path) -> Result<(Vec<f64>, usize)> {
+    #[derive(serde::Deserialize)]
+    struct KernelFile {
+        kernel: Vec<f64>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let file: KernelFile = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "`{}`: expected the JSON of `prism features grad --mode exact` (a `kernel` field)",
+            path.display()
+        )
+    })?;
+    let n = (file.kernel.len() as f64).sqrt().round() as usize;
+    if n == 0 || n * n != file.kernel.len() {
+        return Err(UsageError(format!(
+            "`{}`: field `kernel` has {} values, not n × n for any n ≥ 1",
+            path.display(),
+            file.kernel.len()
+        ))
+        .into());
+    }
+    Ok((file.kernel, n))
+}
+
+/// Rows kept in memory as an n × n kernel for --projection-noise.
+const MAX_NOISE_ROWS: usize = 4096;
+
+/// The n × n kernel of the rows (cosine unless `normalize` is false).
+fn kernel_of_rows(features: &Features, normalize: bool, path: &Path) -> Result<(Vec<f64>, usize)> {
+    let n = features.n();
+    if n > MAX_NOISE_ROWS {
+        return Err(UsageError(format!(
+            "`{}`: --projection-noise needs n ≤ {MAX_NOISE_ROWS} rows (an n × n kernel), has {n}; select fewer with --ids",
+            path.display()
+        ))
+        .into());
+    }
+    let mut rows = features.clone();
+    if normalize {
+        rows.l2_normalize();
+    }
+    let mut kernel = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let v = prism_vendi::matrix::dot(rows.row(i), rows.row(j));
+            kernel[i * n + j] = v;
+            kernel[j * n + i] = v;
+        }
+    }
+    Ok((kernel, n))
+}
+
+/// The Vendi score of a kernel, or with --projection-noise the distribution of its projections.
+fn print_kernel_result(args: &VendiArgs, kernel: &[f64], n: usize, q: Order) -> Result<ExitCode> {
+    let context = || format!("Vendi score of `{}`", args.file.display());
+    let Some(dim) = args.projection_noise else {
+        let vendi = prism_vendi::vendi_of_kernel(kernel, n, q).with_context(context)?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"vendi": vendi, "n": n, "d": n, "q": q_json(q)})
+            );
+        } else {
+            println!("{vendi:.6}  (n = {n}, from the kernel, q = {})", args.q);
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let noise = prism_vendi::projection_noise(kernel, n, dim, args.trials, args.seed, q)
+        .with_context(context)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "exact": noise.exact, "n": n, "dim": dim, "trials": noise.trials, "q": q_json(q),
+                "mean": noise.mean, "sd": noise.sd,
+                "interval": [noise.interval.0, noise.interval.1],
+                "mean_abs_rel_err": noise.mean_abs_rel_err,
+            })
+        );
+    } else {
+        let pct = |v: f64| 100.0 * noise.rel_err(v);
+        println!(
+            "unprojected {:.6} (n = {n}, q = {}); after a random projection to d = {dim} \
+             ({} simulated): mean {:.6} ({:+.2}%), sd {:.6} ({:.2}%), 95% within [{:.6}, {:.6}] \
+             ({:+.2}%, {:+.2}%), mean |relative error| {:.2}%",
+            noise.exact,
+            args.q,
+            noise.trials,
+            noise.mean,
+            pct(noise.mean),
+            noise.sd,
+            100.0 * noise.sd / noise.exact,
+            noise.interval.0,
+            noise.interval.1,
+            pct(noise.interval.0),
+            pct(noise.interval.1),
+            100.0 * noise.mean_abs_rel_err
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn q_json(q: Order) -> serde_json::Value {
+    match q {
+        Order::Infinity => serde_json::json!("inf"),
+        Order::Finite(v) => serde_json::json!(v),
+    }
 }
 
 fn read_matrix(path: &Path) -> Result<Features> {
@@ -113,7 +243,7 @@ fn read_matrix(path: &Path) -> Result<Features> {
             Ok(Features::new(t.data, n, d))
         }
         _ => Err(UsageError(format!(
-            "`{}`: expected a .npy or .safetensors file, or a feature store folder",
+            "`{}`: expected a .npy, .safetensors or exact-kernel .json file, or a feature store folder",
             path.display()
         ))
         .into()),

@@ -193,6 +193,13 @@ pub enum TrainLayers {
 pub struct TrainConfig {
     /// Passes over the training set.
     pub epochs: usize,
+    /// At least this many example passes (0 = off): a subset of n examples is trained for
+    /// ⌈min_example_passes / n⌉ epochs when that exceeds `epochs`, so that the small scales of
+    /// a sweep get the optimiser steps the student needs to learn at all (MiniLM needs about
+    /// 10,000 on VitaminC; README, Models). The learning-rate schedule spans the actual steps.
+    /// Left out of the serialised config at 0, so caches keyed before it existed stay valid.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub min_example_passes: usize,
     /// Examples per optimiser step.
     pub batch_size: usize,
     /// Peak learning rate.
@@ -217,6 +224,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             epochs: 1,
+            min_example_passes: 0,
             batch_size: 32,
             learning_rate: 5e-5,
             weight_decay: 0.01,
@@ -230,7 +238,17 @@ impl Default for TrainConfig {
     }
 }
 
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+
 impl TrainConfig {
+    /// Epochs for a training set of `n` examples: `epochs`, raised to
+    /// ⌈min_example_passes / n⌉ when that is more.
+    pub fn epochs_for(&self, n: usize) -> usize {
+        self.epochs.max(self.min_example_passes.div_ceil(n.max(1)))
+    }
+
     /// Checks ranges; returns the offending key (under `train.`) and why.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let bad = |key: &str, msg: &str| Err((format!("train.{key}"), msg.to_string()));
