@@ -310,7 +310,11 @@ fn vendi_reads_exact_kernels_and_simulates_projection_noise() {
     );
     assert!(lo < hi && hi < 4.0, "{noise}");
 
-    std::fs::write(dir.path().join("bad.json"), r#"{"kernel": [1, 0, 0, 1, 0]}"#).unwrap();
+    std::fs::write(
+        dir.path().join("bad.json"),
+        r#"{"kernel": [1, 0, 0, 1, 0]}"#,
+    )
+    .unwrap();
     let bad = prism(dir.path(), &["vendi", "bad.json"], &[]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("bad.json") && stderr(&bad).contains("kernel"));

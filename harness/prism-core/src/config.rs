@@ -359,7 +359,10 @@ mod tests {
     #[test]
     fn min_example_passes_raises_epochs_of_small_sets_only() {
         let dir = tempfile::tempdir().unwrap();
-        let l = layers(dir.path(), "[train]\nepochs = 2\nmin_example_passes = 10000\n");
+        let l = layers(
+            dir.path(),
+            "[train]\nepochs = 2\nmin_example_passes = 10000\n",
+        );
         let train = l.resolve::<ExperimentConfig>().unwrap().value.train;
         assert_eq!(train.epochs_for(2000), 5);
         assert_eq!(train.epochs_for(3000), 4); // ⌈10000 / 3000⌉
@@ -370,7 +373,11 @@ mod tests {
         assert_eq!(default.epochs_for(64), 1);
         let json = serde_json::to_string(&default).unwrap();
         assert!(!json.contains("min_example_passes"), "{json}");
-        assert!(serde_json::to_string(&train).unwrap().contains("\"min_example_passes\":10000"));
+        assert!(
+            serde_json::to_string(&train)
+                .unwrap()
+                .contains("\"min_example_passes\":10000")
+        );
     }
 
     #[test]

@@ -41,13 +41,17 @@ pub struct FactoredProjector {
     last: Tensor<2>,
 }
 
-/// `rows × k` ±1 matrix of `stream` (generated as `k × rows`, then transposed).
+/// `rows × k` ±1 matrix of `stream`: the transpose of the `k × rows` sign matrix, written one
+/// generated row at a time, so only one copy of the matrix (0.9 GB for the final one at k = 32)
+/// is ever held.
 fn side_matrix(seed: u64, stream: u64, rows: usize, k: usize) -> Vec<f32> {
-    let t = SignMatrix::new(seed, stream).dense(k, rows);
+    let signs = SignMatrix::new(seed, stream);
     let mut out = vec![0f32; rows * k];
+    let mut generated = vec![0f32; rows];
     for a in 0..k {
-        for r in 0..rows {
-            out[r * k + a] = t[a * rows + r];
+        signs.fill_row(a as u64, 0, &mut generated);
+        for (r, v) in generated.iter().enumerate() {
+            out[r * k + a] = *v;
         }
     }
     out
@@ -166,5 +170,22 @@ impl FactoredProjector {
         let z = Tensor::cat(parts, 1).mul_scalar(1.0 / k as f64);
         Ok(z.matmul(self.last.clone())
             .mul_scalar(1.0 / (self.dim as f64).sqrt()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_matrix_is_the_transposed_sign_matrix() {
+        let (rows, k) = (150, 5);
+        let m = side_matrix(4, 9, rows, k);
+        let signs = SignMatrix::new(4, 9);
+        for r in 0..rows {
+            for a in 0..k {
+                assert_eq!(m[r * k + a], signs.entry(a as u64, r as u64), "({r}, {a})");
+            }
+        }
     }
 }

@@ -88,13 +88,20 @@ impl SignMatrix {
         debug_assert_eq!(start % 64, 0);
         let cols = out.len() / rows.max(1);
         for (r, dst) in out.chunks_exact_mut(cols).enumerate() {
-            let key = self.row_key(r as u64);
-            for (w, chunk) in dst.chunks_mut(64).enumerate() {
-                let bits = Self::word(key, (start / 64 + w) as u64);
-                for (byte, eight) in chunk.chunks_mut(8).enumerate() {
-                    let signs = &SIGN_TABLE[((bits >> (8 * byte)) & 0xff) as usize];
-                    eight.copy_from_slice(&signs[..eight.len()]);
-                }
+            self.fill_row(r as u64, start, dst);
+        }
+    }
+
+    /// Writes row `row`, columns `start..start + out.len()`, as ±1 into `out`. `start` must be
+    /// a multiple of 64.
+    pub fn fill_row(&self, row: u64, start: usize, out: &mut [f32]) {
+        debug_assert_eq!(start % 64, 0);
+        let key = self.row_key(row);
+        for (w, chunk) in out.chunks_mut(64).enumerate() {
+            let bits = Self::word(key, (start / 64 + w) as u64);
+            for (byte, eight) in chunk.chunks_mut(8).enumerate() {
+                let signs = &SIGN_TABLE[((bits >> (8 * byte)) & 0xff) as usize];
+                eight.copy_from_slice(&signs[..eight.len()]);
             }
         }
     }

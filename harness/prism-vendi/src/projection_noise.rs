@@ -81,11 +81,13 @@ pub fn projection_noise(
         scores.push(vendi_of_kernel(&cosine, n, q)?);
     }
     let mean = scores.iter().sum::<f64>() / trials as f64;
-    let sd = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>()
-        / (trials.max(2) - 1) as f64)
+    let sd = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (trials.max(2) - 1) as f64)
         .sqrt();
-    let mean_abs_rel_err =
-        scores.iter().map(|s| (s - exact).abs() / exact).sum::<f64>() / trials as f64;
+    let mean_abs_rel_err = scores
+        .iter()
+        .map(|s| (s - exact).abs() / exact)
+        .sum::<f64>()
+        / trials as f64;
     scores.sort_by(f64::total_cmp);
     let quantile = |p: f64| scores[((p * (trials - 1) as f64).round() as usize).min(trials - 1)];
     Ok(ProjectionNoise {
@@ -106,11 +108,11 @@ fn psd_factor(kernel: &[f64], n: usize) -> Result<Mat<f64>, VendiError> {
         return Err(VendiError::Empty);
     }
     let k = Mat::<f64>::from_fn(n, n, |i, j| kernel[i * n + j]);
-    let eig = k.self_adjoint_eigen(Side::Lower).map_err(|_| VendiError::Eigen)?;
+    let eig = k
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|_| VendiError::Eigen)?;
     let (u, s) = (eig.U(), eig.S());
-    Ok(Mat::from_fn(n, n, |i, j| {
-        u[(i, j)] * s[j].max(0.0).sqrt()
-    }))
+    Ok(Mat::from_fn(n, n, |i, j| u[(i, j)] * s[j].max(0.0).sqrt()))
 }
 
 /// Standard normal entries by the Box–Muller transform (two per pair of uniforms).
@@ -142,7 +144,13 @@ mod tests {
     /// Cosine kernel of the rows of `x` (n × dim, row-major).
     fn cosine_kernel(x: &[f64], n: usize, dim: usize) -> Vec<f64> {
         let norm: Vec<f64> = (0..n)
-            .map(|i| x[i * dim..(i + 1) * dim].iter().map(|v| v * v).sum::<f64>().sqrt())
+            .map(|i| {
+                x[i * dim..(i + 1) * dim]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f64>()
+                    .sqrt()
+            })
             .collect();
         let mut k = vec![0.0; n * n];
         for i in 0..n {
@@ -158,7 +166,10 @@ mod tests {
     fn correlated_vectors(n: usize, big_d: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
         let shared: Vec<f64> = (0..big_d).map(|_| rng.random_range(-1.0..1.0)).collect();
         (0..n * big_d)
-            .map(|k| 0.8 * shared[k % big_d] + rng.random_range(-1.0..1.0) * (1 + k / big_d) as f64 / n as f64)
+            .map(|k| {
+                0.8 * shared[k % big_d]
+                    + rng.random_range(-1.0..1.0) * (1 + k / big_d) as f64 / n as f64
+            })
             .collect()
     }
 
@@ -182,7 +193,11 @@ mod tests {
                     if c % 64 == 0 {
                         bits = rng.random::<u64>();
                     }
-                    let sign = if (bits >> (c % 64)) & 1 == 1 { 1.0 } else { -1.0 };
+                    let sign = if (bits >> (c % 64)) & 1 == 1 {
+                        1.0
+                    } else {
+                        -1.0
+                    };
                     for i in 0..n {
                         projected[i * dim + r] += sign * x[i * big_d + c];
                     }
@@ -192,8 +207,8 @@ mod tests {
             explicit.push(vendi_of_kernel(&k, n, Order::Finite(1.0)).unwrap());
         }
         let mean = explicit.iter().sum::<f64>() / trials as f64;
-        let sd = (explicit.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (trials - 1) as f64)
-            .sqrt();
+        let sd =
+            (explicit.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (trials - 1) as f64).sqrt();
         // Standard errors: sd/√300 ≈ 6% of sd for the mean, ≈ 4% of sd for the sd.
         assert!(
             (mean - simulated.mean).abs() < 0.25 * sd,

@@ -4,10 +4,9 @@ use crate::context::{ConfigArgs, Session};
 use anyhow::{Context, Result};
 use prism_core::atomic::{write_atomic, write_json_atomic};
 use prism_core::hash::{sha256_file, sha256_hex};
-use prism_data::subset::{Pool, build, strategies::Context as SubsetContext};
+use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
 pub struct SubsetsArgs {
@@ -38,49 +37,57 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| session.results().join("subsets"));
     let ctx = SubsetContext::default();
 
+    let requests: Vec<_> = cfg
+        .subsets
+        .strategies
+        .iter()
+        .flat_map(|spec| {
+            cfg.subsets.sizes.iter().flat_map(move |&size| {
+                cfg.subsets
+                    .seeds
+                    .iter()
+                    .map(move |&seed| (spec, size, seed))
+            })
+        })
+        .collect();
     let mut manifests = Vec::new();
     let mut failures = Vec::new();
-    for spec in &cfg.subsets.strategies {
-        for &size in &cfg.subsets.sizes {
-            for &seed in &cfg.subsets.seeds {
-                let start = Instant::now();
-                let subset = match build(&pool, spec, size, seed, &ctx) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("  failed: {e}");
-                        failures.push(e.to_string());
-                        continue;
-                    }
-                };
-                let mut ids = subset.ids.join("\n");
-                ids.push('\n');
-                let ids_path = out.join(format!("{}.ids", subset.name));
-                write_atomic(&ids_path, ids.as_bytes())
-                    .with_context(|| format!("writing `{}`", ids_path.display()))?;
-                let manifest = serde_json::json!({
-                    "name": subset.name,
-                    "strategy": subset.strategy,
-                    "size": subset.size,
-                    "seed": subset.seed,
-                    "pool": {
-                        "dataset": cfg.data.pool,
-                        "path": pool_path,
-                        "sha256": pool_sha,
-                        "examples": pool.len(),
-                        "duplicates_removed": pool.duplicates_removed,
-                    },
-                    "ids_file": ids_path.file_name().map(|f| f.to_string_lossy().into_owned()),
-                    "ids_sha256": sha256_hex(ids.as_bytes()),
-                    "seconds": start.elapsed().as_secs_f64(),
-                    "details": subset.details,
-                    "controls": subset.controls,
-                });
-                let json_path = out.join(format!("{}.json", subset.name));
-                write_json_atomic(&json_path, &manifest)
-                    .with_context(|| format!("writing `{}`", json_path.display()))?;
-                manifests.push(manifest);
+    for (built, seconds) in build_many(&pool, &requests, &ctx) {
+        let subset = match built {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("  failed: {e}");
+                failures.push(e.to_string());
+                continue;
             }
-        }
+        };
+        let mut ids = subset.ids.join("\n");
+        ids.push('\n');
+        let ids_path = out.join(format!("{}.ids", subset.name));
+        write_atomic(&ids_path, ids.as_bytes())
+            .with_context(|| format!("writing `{}`", ids_path.display()))?;
+        let manifest = serde_json::json!({
+            "name": subset.name,
+            "strategy": subset.strategy,
+            "size": subset.size,
+            "seed": subset.seed,
+            "pool": {
+                "dataset": cfg.data.pool,
+                "path": pool_path,
+                "sha256": pool_sha,
+                "examples": pool.len(),
+                "duplicates_removed": pool.duplicates_removed,
+            },
+            "ids_file": ids_path.file_name().map(|f| f.to_string_lossy().into_owned()),
+            "ids_sha256": sha256_hex(ids.as_bytes()),
+            "seconds": seconds,
+            "details": subset.details,
+            "controls": subset.controls,
+        });
+        let json_path = out.join(format!("{}.json", subset.name));
+        write_json_atomic(&json_path, &manifest)
+            .with_context(|| format!("writing `{}`", json_path.display()))?;
+        manifests.push(manifest);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&manifests)?);

@@ -170,7 +170,10 @@ pub fn train_and_evaluate(
         EncoderFiles::in_dir(&dir)?.load(cfg.train.max_len, &device)?;
     let model = Classifier::new(bert, &bert_config, classes, &device);
 
-    let bar = progress_bar((pairs.len() * cfg.train.epochs_for(pairs.len())) as u64, "train");
+    let bar = progress_bar(
+        (pairs.len() * cfg.train.epochs_for(pairs.len())) as u64,
+        "train",
+    );
     let start = Instant::now();
     let (model, summary) = fine_tune(model, &tokenizer, pairs, &cfg.train, &device, &mut |s| {
         bar.inc(cfg.train.batch_size.min(pairs.len()) as u64);

@@ -288,6 +288,29 @@ pub fn build(
     })
 }
 
+/// One subset to build: strategy, size and seed.
+pub type SubsetRequest<'a> = (&'a StrategySpec, usize, u64);
+
+/// Builds many subsets of `pool` in parallel (rayon), sharing `ctx`'s caches; results come
+/// back in the order of `requests`, each with its build time in seconds, and every subset is
+/// identical to what `build` gives alone (its random stream depends only on its request).
+pub fn build_many(
+    pool: &Pool,
+    requests: &[SubsetRequest<'_>],
+    ctx: &strategies::Context,
+) -> Vec<(Result<Subset, DataError>, f64)> {
+    use rayon::prelude::*;
+    requests
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(spec, n, seed)| {
+            let start = std::time::Instant::now();
+            let subset = build(pool, spec, n, seed, ctx);
+            (subset, start.elapsed().as_secs_f64())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -9,9 +9,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// What a strategy chose.
 #[derive(Debug, Clone, Default)]
@@ -73,36 +72,39 @@ pub fn strategy_for(spec: &StrategySpec) -> Box<dyn SubsetStrategy> {
 }
 
 /// Per-pool caches shared by all subsets of one `prism subsets` call: features and clusterings
-/// are computed once per pool, not once per subset.
+/// are computed once per pool, not once per subset. Shared across the threads that build
+/// subsets in parallel; a cache entry is computed under its lock, so never twice.
 #[derive(Default)]
 pub struct Context {
-    features: RefCell<HashMap<String, Rc<Features>>>,
-    clusterings: RefCell<HashMap<(String, usize), Rc<KMeans>>>,
+    features: Mutex<HashMap<String, Arc<Features>>>,
+    clusterings: Mutex<HashMap<(String, usize), Arc<KMeans>>>,
 }
 
 impl Context {
-    fn features(&self, pool: &Pool, spec: &FeatureSpec) -> Result<Rc<Features>, String> {
+    fn features(&self, pool: &Pool, spec: &FeatureSpec) -> Result<Arc<Features>, String> {
+        let mut cache = self.features.lock().unwrap_or_else(|e| e.into_inner());
         let key = format!("{spec:?}");
-        if let Some(f) = self.features.borrow().get(&key) {
+        if let Some(f) = cache.get(&key) {
             return Ok(f.clone());
         }
-        let f = Rc::new(features::load(pool, spec)?);
-        self.features.borrow_mut().insert(key, f.clone());
+        let f = Arc::new(features::load(pool, spec)?);
+        cache.insert(key, f.clone());
         Ok(f)
     }
 
-    fn clustering(&self, pool: &Pool, spec: &FeatureSpec, k: usize) -> Result<Rc<KMeans>, String> {
+    fn clustering(&self, pool: &Pool, spec: &FeatureSpec, k: usize) -> Result<Arc<KMeans>, String> {
+        let mut cache = self.clusterings.lock().unwrap_or_else(|e| e.into_inner());
         let key = (format!("{spec:?}"), k);
-        if let Some(c) = self.clusterings.borrow().get(&key) {
+        if let Some(c) = cache.get(&key) {
             return Ok(c.clone());
         }
         let f = self.features(pool, spec)?;
         // The partition is a property of the pool, fixed across subset seeds (seed 0); the
         // subset seed only decides which clusters are drawn.
-        let c = Rc::new(prism_vendi::kmeans::cosine_kmeans_sampled(
+        let c = Arc::new(prism_vendi::kmeans::cosine_kmeans_sampled(
             &f, k, 0, 25, 10_000,
         ));
-        self.clusterings.borrow_mut().insert(key, c.clone());
+        cache.insert(key, c.clone());
         Ok(c)
     }
 }
@@ -504,6 +506,24 @@ mod tests {
                 let c = build(&pool, &spec, n, 4, &ctx).unwrap();
                 assert_ne!(a.ids, c.ids, "{}: seed has no effect", a.name);
             }
+        }
+    }
+
+    #[test]
+    fn building_in_parallel_gives_what_building_alone_gives() {
+        let pool = toy_pool();
+        let specs = specs();
+        let requests: Vec<_> = specs
+            .iter()
+            .flat_map(|s| [(s, 60, 0), (s, 150, 1), (s, 60, 2)])
+            .collect();
+        let many = super::super::build_many(&pool, &requests, &Context::default());
+        assert_eq!(many.len(), requests.len());
+        for ((spec, n, seed), (built, seconds)) in requests.iter().zip(many) {
+            let built = built.unwrap_or_else(|e| panic!("{e}"));
+            let alone = build(&pool, spec, *n, *seed, &Context::default()).unwrap();
+            assert_eq!((&built.name, &built.ids), (&alone.name, &alone.ids));
+            assert!(seconds >= 0.0);
         }
     }
 

@@ -21,7 +21,7 @@ use prism_core::atomic::{write_atomic, write_json_atomic};
 use prism_core::hash::sha256_file;
 use prism_data::Table;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
-use prism_data::subset::{Pool, build, strategies::Context as SubsetContext};
+use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
 use prism_models::LabeledPair;
 use prism_vendi::Features;
@@ -92,8 +92,9 @@ impl<'a> NliSweep<'a> {
         let pool = Pool::new(&table, cfg.subsets.length_bins);
         let ctx = SubsetContext::default();
         let mut subsets = HashMap::new();
-        for run in pending {
-            match build(&pool, &run.spec, run.size, run.seed, &ctx) {
+        let requests: Vec<_> = pending.iter().map(|r| (&r.spec, r.size, r.seed)).collect();
+        for (run, (built, _)) in pending.iter().zip(build_many(&pool, &requests, &ctx)) {
+            match built {
                 Ok(s) => {
                     let manifest = serde_json::json!({
                         "name": s.name, "strategy": s.strategy, "size": s.size, "seed": s.seed,
