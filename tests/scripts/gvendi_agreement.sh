@@ -41,16 +41,16 @@ f16=$($prism vendi "$factored" --ids "$work/exact16.ids" --json)
 d16=$($prism vendi "$dense" --ids "$work/exact16.ids" --json)
 f16s1=$($prism vendi "$factored1" --ids "$work/exact16.ids" --json)
 noise=$($prism vendi "$work/exact16.json" --projection-noise 1024 --json)
-dense_seeds="[]"
+dense_seeds=()
 for seed in 1 2 3; do
     store=$(featurise "dense of the 16, projection seed $seed" "$work/exact16.ids" --mode dense --set gvendi.seed=$seed)
-    dense_seeds=$(python3 -c 'import json,sys; l=json.loads(sys.argv[1]); l.append(json.loads(sys.argv[2])["vendi"]); print(json.dumps(l))' \
-        "$dense_seeds" "$($prism vendi "$store" --ids "$work/exact16.ids" --json)")
+    dense_seeds+=("$($prism vendi "$store" --ids "$work/exact16.ids" --json)")
 done
-python3 - "$work" "$f16" "$d16" "$f16s1" "$noise" "$dense_seeds" <<'PY'
+python3 - "$work" "$f16" "$d16" "$f16s1" "$noise" "${dense_seeds[@]}" <<'PY'
 import json, sys
 work, f16, d16, f16s1 = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
-noise, dense_seeds = json.loads(sys.argv[5]), json.loads(sys.argv[6])
+noise = json.loads(sys.argv[5])
+dense_seeds = [json.loads(a)["vendi"] for a in sys.argv[6:]]
 rows = [l.rstrip("\n").split("\t") for l in open(f"{work}/vendi.tsv")]
 names = [r[0] for r in rows]
 fac = [json.loads(r[1])["vendi"] for r in rows]

@@ -13,4 +13,6 @@ pub mod vendi;
 pub use kmeans::{KMeans, cosine_kmeans};
 pub use matrix::Features;
 pub use projection_noise::{ProjectionNoise, projection_noise};
-pub use vendi::{Order, VendiError, VendiScore, vendi_of_centroids, vendi_of_kernel, vendi_score};
+pub use vendi::{
+    Order, VendiError, VendiScore, kernel_matrix, vendi_of_centroids, vendi_of_kernel, vendi_score,
+};

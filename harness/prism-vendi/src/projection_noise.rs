@@ -15,6 +15,7 @@
 use crate::vendi::{Order, VendiError, vendi_of_kernel};
 use faer::{Mat, Side};
 use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 
 /// The distribution of the Vendi score of `n` vectors after a random projection to `dim`
 /// dimensions (and renormalisation), from `trials` simulated projections.
@@ -66,10 +67,9 @@ pub fn projection_noise(
     let exact = vendi_of_kernel(kernel, n, q)?;
     let factor = psd_factor(kernel, n)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut z = Mat::<f64>::zeros(dim, n);
     let mut scores = Vec::with_capacity(trials);
     for _ in 0..trials {
-        fill_standard_normal(&mut z, &mut rng);
+        let z = Mat::<f64>::from_fn(dim, n, |_, _| rng.sample(StandardNormal));
         let projected = &z * factor.transpose();
         let gram = projected.transpose() * &projected;
         let cosine: Vec<f64> = (0..n * n)
@@ -113,27 +113,6 @@ fn psd_factor(kernel: &[f64], n: usize) -> Result<Mat<f64>, VendiError> {
         .map_err(|_| VendiError::Eigen)?;
     let (u, s) = (eig.U(), eig.S());
     Ok(Mat::from_fn(n, n, |i, j| u[(i, j)] * s[j].max(0.0).sqrt()))
-}
-
-/// Standard normal entries by the Box–Muller transform (two per pair of uniforms).
-fn fill_standard_normal(z: &mut Mat<f64>, rng: &mut impl Rng) {
-    let (rows, cols) = (z.nrows(), z.ncols());
-    let mut spare: Option<f64> = None;
-    for j in 0..cols {
-        for i in 0..rows {
-            z[(i, j)] = match spare.take() {
-                Some(v) => v,
-                None => {
-                    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]: ln is finite
-                    let u2: f64 = rng.random::<f64>();
-                    let r = (-2.0 * u1.ln()).sqrt();
-                    let theta = std::f64::consts::TAU * u2;
-                    spare = Some(r * theta.sin());
-                    r * theta.cos()
-                }
-            };
-        }
-    }
 }
 
 #[cfg(test)]

@@ -238,6 +238,18 @@ fn covariance(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiErr
     Ok(c)
 }
 
+/// The kernel X Xᵀ of the non-zero rows of `features` (cosine if `normalize`), row-major,
+/// with the number of rows kept: the input of [`vendi_of_kernel`] and of
+/// [`crate::projection_noise`] when the vectors are at hand.
+pub fn kernel_matrix(
+    features: &Features,
+    normalize: bool,
+) -> Result<(Vec<f64>, usize), VendiError> {
+    let k = kernel(features, normalize)?;
+    let n = k.nrows();
+    Ok(((0..n * n).map(|ij| k[(ij / n, ij % n)]).collect(), n))
+}
+
 /// The n × n kernel X Xᵀ of the non-zero rows.
 fn kernel(features: &Features, normalize: bool) -> Result<Mat<f64>, VendiError> {
     let mut rows = Vec::new();

@@ -135,7 +135,8 @@ fn read_kernel(path: &Path) -> Result<(Vec<f64>, usize)> {
 /// Rows kept in memory as an n × n kernel for --projection-noise.
 const MAX_NOISE_ROWS: usize = 4096;
 
-/// The n × n kernel of the rows (cosine unless `normalize` is false).
+/// The n × n kernel of the rows (cosine unless `normalize` is false; zero rows dropped, as
+/// `vendi_score` drops them).
 fn kernel_of_rows(features: &Features, normalize: bool, path: &Path) -> Result<(Vec<f64>, usize)> {
     let n = features.n();
     if n > MAX_NOISE_ROWS {
@@ -145,19 +146,8 @@ fn kernel_of_rows(features: &Features, normalize: bool, path: &Path) -> Result<(
         ))
         .into());
     }
-    let mut rows = features.clone();
-    if normalize {
-        rows.l2_normalize();
-    }
-    let mut kernel = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let v = prism_vendi::matrix::dot(rows.row(i), rows.row(j));
-            kernel[i * n + j] = v;
-            kernel[j * n + i] = v;
-        }
-    }
-    Ok((kernel, n))
+    prism_vendi::kernel_matrix(features, normalize)
+        .with_context(|| format!("kernel of the rows of `{}`", path.display()))
 }
 
 /// The Vendi score of a kernel, or with --projection-noise the distribution of its projections.
