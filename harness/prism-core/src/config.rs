@@ -381,6 +381,29 @@ mod tests {
     }
 
     #[test]
+    fn student_pairing_parses_and_stays_out_of_keys_at_its_default() {
+        use crate::config::schema::{Pairing, StudentConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let l = layers(dir.path(), "[student]\npairing = \"siamese\"\n");
+        let student = l.resolve::<ExperimentConfig>().unwrap().value.student;
+        assert_eq!(student.pairing, Pairing::Siamese);
+        assert!(
+            serde_json::to_string(&student)
+                .unwrap()
+                .contains("\"pairing\":\"siamese\"")
+        );
+        // The default is absent from the serialised config: cross-encoder cache keys are
+        // those from before the option existed.
+        let json = serde_json::to_string(&StudentConfig::default()).unwrap();
+        assert_eq!(json, r#"{"model":"all-minilm-l6-v2","backend":"flex"}"#);
+        let err = layers(dir.path(), "[student]\npairing = \"bi\"\n")
+            .resolve::<ExperimentConfig>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("student.pairing"), "{err}");
+    }
+
+    #[test]
     fn unknown_key_names_file_and_key() {
         let dir = tempfile::tempdir().unwrap();
         let err = layers(dir.path(), "[subsets]\nsizez = [10]\n")

@@ -11,6 +11,7 @@ use burn::prelude::*;
 use prism_models::bert::{BertConfig, EncoderBatch};
 use prism_models::dropout::keep_mask;
 use prism_models::language_model::resolve_model;
+use prism_models::tokenize::PairBatch;
 use prism_models::{Backend, Classifier, EncoderFiles, LanguageModel};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,12 +89,12 @@ fn student(backend: Backend) -> (Classifier, BertConfig, Device) {
 }
 
 /// A full `[BATCH, LEN]` student batch of random ids on `device`.
-fn student_batch(device: &Device, config: &BertConfig) -> EncoderBatch {
-    EncoderBatch {
+fn student_batch(device: &Device, config: &BertConfig) -> PairBatch {
+    PairBatch::Joint(EncoderBatch {
         input_ids: token_batch(device, BATCH, LEN, config.vocab_size as i64),
         token_type_ids: Tensor::zeros([BATCH, LEN], device),
         attention_mask: Tensor::ones([BATCH, LEN], device),
-    }
+    })
 }
 
 /// Student train steps per second × batch, on `backend`.

@@ -4,10 +4,11 @@
 use crate::bert::{Bert, BertConfig, EncoderBatch, mean_pool};
 use crate::device::Backend;
 use crate::error::ModelError;
-use crate::tokenize::{Encoded, EncoderTokenizer};
+use crate::tokenize::{Encoded, EncoderTokenizer, PairBatch};
 use crate::weights::SafetensorsFile;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
+use prism_core::config::schema::Pairing;
 use prism_vendi::Features;
 use std::path::{Path, PathBuf};
 
@@ -124,30 +125,142 @@ impl SentenceEncoder {
     }
 }
 
-/// Encoder + mean pooling + dropout + linear head: the NLI student.
+/// Per-dimension standardisation of the head's input, `(x − mean) / sd`, fitted once on the
+/// training set's features under the pretrained encoder and then fixed (a reparametrisation of
+/// the head that puts the siamese features' very different scales on one footing for AdamW).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureScaler {
+    mean: Vec<f32>,
+    inv_sd: Vec<f32>,
+}
+
+impl FeatureScaler {
+    /// Column means and population standard deviations (floored at 1e-6) of the row-major
+    /// `rows × dim` matrix `values`, accumulated in f64.
+    pub fn fit(values: &[f32], dim: usize) -> Self {
+        let n = (values.len() / dim.max(1)).max(1) as f64;
+        let mut sum = vec![0f64; dim];
+        let mut sum_sq = vec![0f64; dim];
+        for row in values.chunks_exact(dim) {
+            for (j, &x) in row.iter().enumerate() {
+                sum[j] += f64::from(x);
+                sum_sq[j] += f64::from(x) * f64::from(x);
+            }
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let inv_sd = sum_sq
+            .iter()
+            .zip(&mean)
+            .map(|(s, m)| (1.0 / (s / n - m * m).max(0.0).sqrt().max(1e-6)) as f32)
+            .collect();
+        Self {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            inv_sd,
+        }
+    }
+
+    /// `(x − mean) / sd` for `x` of shape `[batch, dim]`.
+    pub fn apply(&self, x: Tensor<2>) -> Tensor<2> {
+        let device = x.device();
+        let row =
+            |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &device);
+        (x - row(&self.mean)) * row(&self.inv_sd)
+    }
+}
+
+/// Encoder + pooling + dropout + linear head: the NLI student. With [`Pairing::Cross`] the
+/// head reads the mean-pooled joint sequence; with [`Pairing::Siamese`] it reads
+/// `[u, v, |u − v|, u ⊙ v]` of the L2-normalised premise and hypothesis embeddings, through a
+/// [`FeatureScaler`].
 #[derive(Module, Debug)]
 pub struct Classifier {
     encoder: Bert,
     dropout: Dropout,
     head: Linear,
+    #[module(skip)]
+    pairing: Pairing,
+    #[module(skip)]
+    scaler: Option<FeatureScaler>,
 }
 
 impl Classifier {
-    /// A classifier over `labels` classes on top of a pretrained encoder; the head is
-    /// initialised from the device's seeded generator.
+    /// A cross-encoder classifier over `labels` classes on top of a pretrained encoder; the
+    /// head is initialised from the device's seeded generator.
     pub fn new(encoder: Bert, config: &BertConfig, labels: usize, device: &Device) -> Self {
+        Self::with_pairing(encoder, config, labels, Pairing::Cross, device)
+    }
+
+    /// A classifier that sees pairs as `pairing` says.
+    pub fn with_pairing(
+        encoder: Bert,
+        config: &BertConfig,
+        labels: usize,
+        pairing: Pairing,
+        device: &Device,
+    ) -> Self {
+        let width = match pairing {
+            Pairing::Cross => config.hidden_size,
+            Pairing::Siamese => 4 * config.hidden_size,
+        };
         Self {
             encoder,
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
-            head: LinearConfig::new(config.hidden_size, labels).init(device),
+            head: LinearConfig::new(width, labels).init(device),
+            pairing,
+            scaler: None,
         }
     }
 
+    /// How this classifier sees a pair.
+    pub fn pairing(&self) -> Pairing {
+        self.pairing
+    }
+
+    /// Fixes the standardisation of the head's input (see [`FeatureScaler`]).
+    pub fn with_scaler(self, scaler: FeatureScaler) -> Self {
+        Self {
+            scaler: Some(scaler),
+            ..self
+        }
+    }
+
+    /// What the head reads, before standardisation and dropout: `[batch, width]`.
+    pub fn features(&self, batch: &PairBatch) -> Tensor<2> {
+        let pooled =
+            |b: &EncoderBatch| mean_pool(self.encoder.forward(b), b.attention_mask.clone());
+        match batch {
+            PairBatch::Joint(joint) => pooled(joint),
+            PairBatch::Separate {
+                premises,
+                hypotheses,
+            } => {
+                let unit = |x: Tensor<2>| {
+                    let norm = x.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
+                    x / norm
+                };
+                let u = unit(pooled(premises));
+                let v = unit(pooled(hypotheses));
+                let diff = (u.clone() - v.clone()).abs();
+                let prod = u.clone() * v.clone();
+                Tensor::cat(vec![u, v, diff, prod], 1)
+            }
+        }
+    }
+
+    /// Class logits from [`features`](Self::features): standardised (when a scaler is set),
+    /// dropout, head. `[batch, labels]`.
+    pub fn classify(&self, features: Tensor<2>) -> Tensor<2> {
+        let features = match &self.scaler {
+            Some(scaler) => scaler.apply(features),
+            None => features,
+        };
+        let features = self.encoder.dropout_masks().apply(&self.dropout, features);
+        self.head.forward(features)
+    }
+
     /// Class logits, `[batch, labels]`.
-    pub fn forward(&self, batch: &EncoderBatch) -> Tensor<2> {
-        let pooled = mean_pool(self.encoder.forward(batch), batch.attention_mask.clone());
-        let pooled = self.encoder.dropout_masks().apply(&self.dropout, pooled);
-        self.head.forward(pooled)
+    pub fn forward(&self, batch: &PairBatch) -> Tensor<2> {
+        self.classify(self.features(batch))
     }
 
     /// Freezes the encoder except its last `k` blocks; the head always trains.
@@ -166,5 +279,25 @@ impl Classifier {
     /// Number of encoder blocks.
     pub fn encoder_layers(&self) -> usize {
         self.encoder.num_layers()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scaler_standardises_each_column() {
+        // Columns: (1, 3) → mean 2, sd 1; (5, 5) → mean 5, sd 0 (floored at 1e-6).
+        let scaler = FeatureScaler::fit(&[1.0, 5.0, 3.0, 5.0], 2);
+        assert_eq!(scaler.mean, vec![2.0, 5.0]);
+        assert_eq!(scaler.inv_sd, vec![1.0, 1e6]);
+        let device = Device::flex();
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 5.0, 4.0, 5.0], [2, 2]),
+            &device,
+        );
+        let y: Vec<f32> = scaler.apply(x).into_data().try_into_vec::<f32>().unwrap();
+        assert_eq!(y, vec![-1.0, 0.0, 2.0, 0.0]);
     }
 }

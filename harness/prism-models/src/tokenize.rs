@@ -5,6 +5,7 @@
 use crate::bert::EncoderBatch;
 use crate::error::ModelError;
 use burn::prelude::*;
+use prism_core::config::schema::Pairing;
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 
@@ -102,6 +103,115 @@ impl EncoderTokenizer {
             input_ids: Tensor::from_data(TensorData::new(ids, [b, len]), device),
             token_type_ids: Tensor::from_data(TensorData::new(types, [b, len]), device),
             attention_mask: Tensor::from_data(TensorData::new(mask, [b, len]), device),
+        }
+    }
+}
+
+/// Tokenised (premise, hypothesis) pairs in the form a [`Pairing`] feeds them to the encoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncodedPairs {
+    /// `[CLS] premise [SEP] hypothesis [SEP]`, one sequence per pair.
+    Joint(Vec<Encoded>),
+    /// Premise and hypothesis as two single-text sequences.
+    Separate {
+        /// `[CLS] premise [SEP]`.
+        premises: Vec<Encoded>,
+        /// `[CLS] hypothesis [SEP]`.
+        hypotheses: Vec<Encoded>,
+    },
+}
+
+/// A padded batch of pairs, on a device, in the form of its [`EncodedPairs`].
+// One batch exists per step: the variants' size difference (a few tensor handles) is moot.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum PairBatch {
+    /// One joint sequence per pair.
+    Joint(EncoderBatch),
+    /// Premises and hypotheses, row `i` of each from the same pair.
+    Separate {
+        /// The premises.
+        premises: EncoderBatch,
+        /// The hypotheses.
+        hypotheses: EncoderBatch,
+    },
+}
+
+impl EncodedPairs {
+    /// Tokenises `pairs` for `pairing`.
+    pub fn new(
+        tokenizer: &EncoderTokenizer,
+        pairs: &[(&str, &str)],
+        pairing: Pairing,
+    ) -> Result<Self, ModelError> {
+        Ok(match pairing {
+            Pairing::Cross => Self::Joint(tokenizer.encode_pairs(pairs)?),
+            Pairing::Siamese => {
+                let (premises, hypotheses): (Vec<&str>, Vec<&str>) = pairs.iter().copied().unzip();
+                Self::Separate {
+                    premises: tokenizer.encode(&premises)?,
+                    hypotheses: tokenizer.encode(&hypotheses)?,
+                }
+            }
+        })
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Joint(joint) => joint.len(),
+            Self::Separate { premises, .. } => premises.len(),
+        }
+    }
+
+    /// True when there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tokens per pair (both sequences for separate pairs): what length bucketing sorts by.
+    pub fn lengths(&self) -> Vec<usize> {
+        match self {
+            Self::Joint(joint) => joint.iter().map(|e| e.ids.len()).collect(),
+            Self::Separate {
+                premises,
+                hypotheses,
+            } => premises
+                .iter()
+                .zip(hypotheses)
+                .map(|(p, h)| p.ids.len() + h.ids.len())
+                .collect(),
+        }
+    }
+
+    /// Indices in batches of at most `batch_size`, shortest first (inference; callers put
+    /// results back by index).
+    pub fn length_sorted_batches(&self, batch_size: usize) -> Vec<Vec<usize>> {
+        let lengths = self.lengths();
+        let mut order: Vec<usize> = (0..lengths.len()).collect();
+        order.sort_by_key(|&i| (lengths[i], i));
+        order
+            .chunks(batch_size.max(1))
+            .map(<[usize]>::to_vec)
+            .collect()
+    }
+
+    /// The pairs at `indices`, padded and moved onto `device`.
+    pub fn batch(
+        &self,
+        tokenizer: &EncoderTokenizer,
+        indices: &[usize],
+        device: &Device,
+    ) -> PairBatch {
+        match self {
+            Self::Joint(joint) => PairBatch::Joint(tokenizer.batch(joint, indices, device)),
+            Self::Separate {
+                premises,
+                hypotheses,
+            } => PairBatch::Separate {
+                premises: tokenizer.batch(premises, indices, device),
+                hypotheses: tokenizer.batch(hypotheses, indices, device),
+            },
         }
     }
 }

@@ -2,9 +2,9 @@
 //! global gradient-norm clipping, length-bucketed batches with dynamic padding, and one seed
 //! for the head's initialisation, the shuffle and dropout.
 
-use crate::encoder::Classifier;
+use crate::encoder::{Classifier, FeatureScaler};
 use crate::error::ModelError;
-use crate::tokenize::EncoderTokenizer;
+use crate::tokenize::{EncodedPairs, EncoderTokenizer};
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-pub use prism_core::config::schema::{TrainConfig, TrainLayers};
+pub use prism_core::config::schema::{Pairing, TrainConfig, TrainLayers};
 
 /// A (premise, hypothesis) pair with its label index in the model's label space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,12 +126,44 @@ fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm:
 }
 
 /// Bumped whenever the same config and data would train a different student (version 2:
-/// dropout masks from the host stream of [`crate::dropout`]), so that cached results of an
+/// dropout masks from the host stream of [`crate::dropout`]; version 3: head-only runs read the
+/// frozen encoder's features, computed once without dropout), so that cached results of an
 /// older trainer are not reused.
-pub const TRAINER_VERSION: u32 = 2;
+pub const TRAINER_VERSION: u32 = 3;
+
+/// The head's input for every pair of `encoded` under the pretrained (or frozen) encoder, in
+/// evaluation mode (no dropout): row-major `pairs × width`, in input order.
+pub fn frozen_features(
+    model: &Classifier,
+    tokenizer: &EncoderTokenizer,
+    encoded: &EncodedPairs,
+    batch_size: usize,
+    device: &Device,
+) -> Result<(Vec<f32>, usize), ModelError> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let mut rows: Vec<Vec<f32>> = vec![Vec::new(); encoded.len()];
+    let mut width = 0;
+    for chunk in encoded.length_sorted_batches(batch_size) {
+        let features = model.features(&encoded.batch(tokenizer, &chunk, &device));
+        width = features.dims()[1];
+        let values: Vec<f32> = features
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| ModelError::Invalid(format!("reading features: {e:?}")))?;
+        for (row, &i) in values.chunks_exact(width).zip(&chunk) {
+            rows[i] = row.to_vec();
+        }
+    }
+    Ok((rows.concat(), width))
+}
 
 /// Fine-tunes `model` (on an autodiff device) on `data`, calling `on_step` after every step.
 /// A NaN or infinite loss stops the run with [`ModelError::NonFiniteLoss`].
+///
+/// A siamese model first gets its [`FeatureScaler`] from the training set's features under
+/// the pretrained encoder. With [`TrainLayers::HeadOnly`] the encoder never changes, so its
+/// features are computed once (no encoder dropout) and every step trains the head on them.
 pub fn fine_tune(
     model: Classifier,
     tokenizer: &EncoderTokenizer,
@@ -155,10 +187,36 @@ pub fn fine_tune(
         .iter()
         .map(|p| (p.premise.as_str(), p.hypothesis.as_str()))
         .collect();
-    let encoded = tokenizer.encode_pairs(&pairs)?;
-    let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
+    let encoded = EncodedPairs::new(tokenizer, &pairs, model.pairing())?;
+    let lengths = encoded.lengths();
 
-    let mut model = match config.layers {
+    let head_only = config.layers == TrainLayers::HeadOnly;
+    let needs_scaler = model.pairing() == Pairing::Siamese;
+    let frozen = if head_only || needs_scaler {
+        Some(frozen_features(
+            &model,
+            tokenizer,
+            &encoded,
+            config.eval_batch_size,
+            device,
+        )?)
+    } else {
+        None
+    };
+    let mut model = match (&frozen, needs_scaler) {
+        (Some((values, width)), true) => model.with_scaler(FeatureScaler::fit(values, *width)),
+        _ => model,
+    };
+    // Head-only: the frozen features, on the device once.
+    let cached = match (head_only, frozen) {
+        (true, Some((values, width))) => Some(Tensor::<2>::from_data(
+            TensorData::new(values, [data.len(), width]),
+            device,
+        )),
+        _ => None,
+    };
+
+    model = match config.layers {
         TrainLayers::All => model,
         TrainLayers::LastK { k } => model.train_last_layers(k),
         TrainLayers::HeadOnly => model.train_last_layers(0),
@@ -177,11 +235,18 @@ pub fn fine_tune(
     let mut step = 0;
     for _ in 0..epochs {
         for batch_idx in bucketed_batches(&lengths, config.batch_size, &mut rng) {
-            let batch = tokenizer.batch(&encoded, &batch_idx, device);
-            let targets: Vec<i64> = batch_idx.iter().map(|&i| data[i].label as i64).collect();
-            let targets =
-                Tensor::<1, Int>::from_data(TensorData::new(targets, [batch_idx.len()]), device);
-            let logits = model.forward(&batch);
+            let rows = |values: Vec<i64>| {
+                Tensor::<1, Int>::from_data(TensorData::new(values, [batch_idx.len()]), device)
+            };
+            let targets = rows(batch_idx.iter().map(|&i| data[i].label as i64).collect());
+            let logits = match &cached {
+                Some(features) => model.classify(
+                    features
+                        .clone()
+                        .select(0, rows(batch_idx.iter().map(|&i| i as i64).collect())),
+                ),
+                None => model.forward(&encoded.batch(tokenizer, &batch_idx, device)),
+            };
             let loss = loss_fn.forward(logits, targets);
             let loss_value = loss.clone().into_scalar::<f32>();
             if !loss_value.is_finite() {
@@ -227,20 +292,44 @@ pub fn predict(
 ) -> Result<Vec<usize>, ModelError> {
     let model = model.valid();
     let device = device.clone().without_autodiff();
-    let encoded = tokenizer.encode_pairs(pairs)?;
+    let encoded = EncodedPairs::new(tokenizer, pairs, model.pairing())?;
     let mut out = vec![0usize; encoded.len()];
-    for chunk in EncoderTokenizer::length_sorted_batches(&encoded, batch_size) {
-        let batch = tokenizer.batch(&encoded, &chunk, &device);
-        let argmax: Vec<i64> = model
-            .forward(&batch)
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .map_err(|e| ModelError::Invalid(format!("reading predictions: {e:?}")))?;
-        for (&i, &p) in chunk.iter().zip(&argmax) {
-            out[i] = p as usize;
+    for chunk in encoded.length_sorted_batches(batch_size) {
+        let batch = encoded.batch(tokenizer, &chunk, &device);
+        for (&i, p) in chunk.iter().zip(argmax(model.forward(&batch))?) {
+            out[i] = p;
         }
     }
     Ok(out)
+}
+
+/// Like [`predict`] from the head's input already computed by [`frozen_features`] (a
+/// head-only student: the encoder's features of an evaluation set are the same in every run).
+pub fn predict_from_features(
+    model: &Classifier,
+    features: &[f32],
+    width: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<usize>, ModelError> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let mut out = Vec::with_capacity(features.len() / width.max(1));
+    for chunk in features.chunks(width * batch_size.max(1)) {
+        let rows = chunk.len() / width;
+        let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, width]), &device);
+        out.extend(argmax(model.classify(x))?);
+    }
+    Ok(out)
+}
+
+/// The index of each row's largest logit.
+fn argmax(logits: Tensor<2>) -> Result<Vec<usize>, ModelError> {
+    let values: Vec<i64> = logits
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .map_err(|e| ModelError::Invalid(format!("reading predictions: {e:?}")))?;
+    Ok(values.into_iter().map(|p| p as usize).collect())
 }

@@ -3,8 +3,14 @@
 
 mod common;
 
-use prism_models::train::{StepReport, fine_tune, predict};
-use prism_models::{Classifier, EncoderFiles, LabeledPair, ModelError, TrainConfig, TrainLayers};
+use prism_models::tokenize::EncodedPairs;
+use prism_models::train::{
+    Pairing, StepReport, fine_tune, frozen_features, predict, predict_from_features,
+};
+use prism_models::{
+    Backend, Classifier, EncoderFiles, LabeledPair, ModelError, SentenceEncoder, TrainConfig,
+    TrainLayers,
+};
 
 /// Pairs whose label is whether the hypothesis repeats the premise (0) or negates it (2).
 fn toy_pairs() -> Vec<LabeledPair> {
@@ -44,12 +50,16 @@ fn toy_pairs() -> Vec<LabeledPair> {
 }
 
 fn run(config: &TrainConfig) -> Result<(Vec<f32>, Vec<usize>), ModelError> {
+    run_with(config, Pairing::Cross)
+}
+
+fn run_with(config: &TrainConfig, pairing: Pairing) -> Result<(Vec<f32>, Vec<usize>), ModelError> {
     let device = common::backend().device().unwrap().autodiff();
     device.seed(config.seed);
     let dir = common::model_dir("all-minilm-l6-v2");
     let (bert, bert_config, tokenizer) =
         EncoderFiles::in_dir(&dir)?.load(config.max_len, &device)?;
-    let model = Classifier::new(bert, &bert_config, 3, &device);
+    let model = Classifier::with_pairing(bert, &bert_config, 3, pairing, &device);
     let pairs = toy_pairs();
     let mut losses = Vec::new();
     let (model, _) = fine_tune(
@@ -65,7 +75,43 @@ fn run(config: &TrainConfig) -> Result<(Vec<f32>, Vec<usize>), ModelError> {
         .map(|p| (p.premise.as_str(), p.hypothesis.as_str()))
         .collect();
     let predicted = predict(&model, &tokenizer, &texts, 16, &device)?;
+    if config.layers == TrainLayers::HeadOnly {
+        // The sweep's shortcut for head-only students: the same predictions from features
+        // computed once.
+        let encoded = EncodedPairs::new(&tokenizer, &texts, pairing)?;
+        let (values, width) = frozen_features(&model, &tokenizer, &encoded, 5, &device)?;
+        assert_eq!(
+            predict_from_features(&model, &values, width, 7, &device)?,
+            predicted
+        );
+    }
     Ok((losses, predicted))
+}
+
+/// The mean loss of the last 3 steps is below `loss_ratio` × that of the first 3, and at least
+/// the fraction `min_accuracy` of the toy pairs is predicted right.
+fn assert_learned(losses: &[f32], predicted: &[usize], loss_ratio: f32, min_accuracy: f64) {
+    let pairs = toy_pairs();
+    let correct = predicted
+        .iter()
+        .zip(&pairs)
+        .filter(|(p, g)| **p == g.label)
+        .count();
+    let first: f32 = losses[..3].iter().sum::<f32>() / 3.0;
+    let last: f32 = losses[losses.len() - 3..].iter().sum::<f32>() / 3.0;
+    eprintln!(
+        "loss {first:.3} → {last:.3}; train accuracy {correct}/{}",
+        pairs.len()
+    );
+    assert!(
+        last < first * loss_ratio,
+        "loss did not fall: {first} → {last}"
+    );
+    assert!(
+        correct as f64 >= pairs.len() as f64 * min_accuracy,
+        "accuracy {correct}/{}",
+        pairs.len()
+    );
 }
 
 fn small_config() -> TrainConfig {
@@ -85,25 +131,8 @@ fn small_config() -> TrainConfig {
 fn fine_tuning_learns_a_small_task_and_a_seed_reproduces_it() {
     let config = small_config();
     let (losses, predicted) = run(&config).unwrap();
-    let pairs = toy_pairs();
-    let correct = predicted
-        .iter()
-        .zip(&pairs)
-        .filter(|(p, g)| **p == g.label)
-        .count();
-    let first: f32 = losses[..3].iter().sum::<f32>() / 3.0;
-    let last: f32 = losses[losses.len() - 3..].iter().sum::<f32>() / 3.0;
-    eprintln!(
-        "loss {first:.3} → {last:.3}; train accuracy {correct}/{}",
-        pairs.len()
-    );
-    assert!(last < first * 0.7, "loss did not fall: {first} → {last}");
-    assert!(
-        // Chance is 1/2; the threshold leaves room for another backend's random stream.
-        correct * 4 >= pairs.len() * 3,
-        "accuracy {correct}/{}",
-        pairs.len()
-    );
+    // Chance is 1/2; the threshold leaves room for another backend's random stream.
+    assert_learned(&losses, &predicted, 0.7, 0.75);
 
     // Bit-for-bit reproducibility is a property of the flex backend. On libtorch (burn-tch
     // 0.22) two runs with the same seed differ from the first step: its seeding does not reach
@@ -153,4 +182,58 @@ fn min_example_passes_trains_like_the_equivalent_epochs() {
         };
         assert_eq!(raised, run(&two_epochs).unwrap().0);
     }
+}
+
+#[test]
+fn a_head_only_siamese_student_learns_and_reproduces() {
+    let config = TrainConfig {
+        epochs: 30,
+        learning_rate: 1e-3,
+        layers: TrainLayers::HeadOnly,
+        ..small_config()
+    };
+    let (losses, predicted) = run_with(&config, Pairing::Siamese).unwrap();
+    assert_learned(&losses, &predicted, 0.5, 0.9);
+    if common::backend() == Backend::Flex {
+        assert_eq!(losses, run_with(&config, Pairing::Siamese).unwrap().0);
+    }
+}
+
+/// The siamese head reads `[u, v, |u − v|, u ⊙ v]` of exactly the sentence embeddings the
+/// embedding API returns (independently batched there).
+#[test]
+fn siamese_features_are_the_sentence_embeddings_combined() {
+    let device = common::backend().device().unwrap().autodiff();
+    device.seed(0);
+    let dir = common::model_dir("all-minilm-l6-v2");
+    let (bert, bert_config, tokenizer) = EncoderFiles::in_dir(&dir)
+        .unwrap()
+        .load(64, &device)
+        .unwrap();
+    let model = Classifier::with_pairing(bert, &bert_config, 3, Pairing::Siamese, &device);
+    let pairs = toy_pairs();
+    let texts: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|p| (p.premise.as_str(), p.hypothesis.as_str()))
+        .collect();
+    let encoded = EncodedPairs::new(&tokenizer, &texts, Pairing::Siamese).unwrap();
+    let (values, width) = frozen_features(&model, &tokenizer, &encoded, 8, &device).unwrap();
+    let h = bert_config.hidden_size;
+    assert_eq!(width, 4 * h);
+    let encoder = SentenceEncoder::load(&dir, common::backend(), 64)
+        .unwrap()
+        .with_batch_size(3);
+    let (premises, hypotheses): (Vec<&str>, Vec<&str>) = texts.iter().copied().unzip();
+    let u = encoder.embed(&premises).unwrap();
+    let v = encoder.embed(&hypotheses).unwrap();
+    let mut worst = 0f32;
+    for (i, row) in values.chunks_exact(width).enumerate() {
+        for j in 0..h {
+            let (a, b) = (u.row(i)[j], v.row(i)[j]);
+            for (k, want) in [a, b, (a - b).abs(), a * b].into_iter().enumerate() {
+                worst = worst.max((row[k * h + j] - want).abs());
+            }
+        }
+    }
+    assert!(worst < 1e-5, "max |difference| {worst}");
 }

@@ -8,18 +8,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 use prism_core::atomic::write_json_atomic;
 use prism_core::config::schema::ExperimentConfig;
 use prism_core::hash::sha256_file;
+use prism_core::hash::sha256_hex;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
 use prism_data::{Example, Table};
 use prism_models::eval::{Scores, map_prediction, score};
-use prism_models::train::{TrainSummary, fine_tune, predict};
-use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair};
+use prism_models::tokenize::EncodedPairs;
+use prism_models::train::{
+    TrainLayers, TrainSummary, fine_tune, frozen_features, predict, predict_from_features,
+};
+use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair, ModelError};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
@@ -140,6 +145,30 @@ pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// The frozen encoder's features of evaluation sets, by a hash of (student, max length,
+/// pairing, backend, pairs): a head-only student never changes its encoder, so every run of a
+/// sweep in this process reads the same features and only the first computes them.
+type FrozenFeatures = Arc<(Vec<f32>, usize)>;
+static FROZEN_EVAL: LazyLock<Mutex<HashMap<String, FrozenFeatures>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn frozen_eval_features(
+    key: &str,
+    compute: impl FnOnce() -> Result<(Vec<f32>, usize), ModelError>,
+) -> Result<FrozenFeatures> {
+    let key = sha256_hex(key.as_bytes());
+    if let Some(hit) = FROZEN_EVAL.lock().expect("memo lock").get(&key) {
+        return Ok(Arc::clone(hit));
+    }
+    // Computed outside the lock: two threads may both compute a set, never block each other.
+    let features = Arc::new(compute()?);
+    FROZEN_EVAL
+        .lock()
+        .expect("memo lock")
+        .insert(key, Arc::clone(&features));
+    Ok(features)
+}
+
 /// One fine-tuned and evaluated student.
 pub struct StudentRun {
     /// Loss summary.
@@ -168,7 +197,7 @@ pub fn train_and_evaluate(
     let dir = student_dir(session, cfg);
     let (bert, bert_config, tokenizer) =
         EncoderFiles::in_dir(&dir)?.load(cfg.train.max_len, &device)?;
-    let model = Classifier::new(bert, &bert_config, classes, &device);
+    let model = Classifier::with_pairing(bert, &bert_config, classes, cfg.student.pairing, &device);
 
     let bar = progress_bar(
         (pairs.len() * cfg.train.epochs_for(pairs.len())) as u64,
@@ -190,7 +219,9 @@ pub fn train_and_evaluate(
         let (table, two_way) = dataset_table(session, &name)?;
         let mut examples: Vec<_> = table.examples.iter().collect();
         if eval_limit > 0 && examples.len() > eval_limit {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.train.seed);
+            // Drawn with the data's seed, not the training seed: students trained with
+            // different seeds are scored on the same examples (both are 0 by default).
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.data.split_seed);
             examples.shuffle(&mut rng);
             examples.truncate(eval_limit);
         }
@@ -206,16 +237,35 @@ pub fn train_and_evaluate(
                     .with_context(|| format!("`{name}` example `{}` has label `{}`", e.id, e.label))
             })
             .collect::<Result<_>>()?;
-        let predicted: Vec<usize> = predict(
-            &model,
-            &tokenizer,
-            &pairs,
-            cfg.train.eval_batch_size,
-            &device,
-        )?
-        .into_iter()
-        .map(|p| map_prediction(p, classes, set_classes))
-        .collect();
+        let predicted = if cfg.train.layers == TrainLayers::HeadOnly {
+            let key = serde_json::json!({
+                "student": dir, "max_len": cfg.train.max_len, "pairing": cfg.student.pairing,
+                "backend": backend.to_string(), "pairs": pairs,
+            });
+            let (values, width) = &*frozen_eval_features(&key.to_string(), || {
+                let encoded = EncodedPairs::new(&tokenizer, &pairs, model.pairing())?;
+                frozen_features(
+                    &model,
+                    &tokenizer,
+                    &encoded,
+                    cfg.train.eval_batch_size,
+                    &device,
+                )
+            })?;
+            predict_from_features(&model, values, *width, cfg.train.eval_batch_size, &device)?
+        } else {
+            predict(
+                &model,
+                &tokenizer,
+                &pairs,
+                cfg.train.eval_batch_size,
+                &device,
+            )?
+        };
+        let predicted: Vec<usize> = predicted
+            .into_iter()
+            .map(|p| map_prediction(p, classes, set_classes))
+            .collect();
         eval.insert(name, score(&gold, &predicted, set_classes));
     }
     Ok(StudentRun {

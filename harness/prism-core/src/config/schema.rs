@@ -39,7 +39,8 @@ pub struct ExperimentConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SweepConfig {
-    /// Examples per evaluation set (a seeded sample, the same in every run); 0 = all.
+    /// Examples per evaluation set (a sample seeded by `data.split_seed`, the same in every
+    /// run); 0 = all.
     pub eval_limit: usize,
     /// Metrics computed on every subset (names from `prism metric list`); empty = all.
     pub metrics: Vec<String>,
@@ -161,6 +162,11 @@ pub struct StudentConfig {
     /// `flex` (pure-Rust CPU, default), `tch` (libtorch), `cuda`, or `auto` (the fastest
     /// compiled in).
     pub backend: String,
+    /// How a pair reaches the encoder: `cross` (default) or `siamese`. Left out of the
+    /// serialised config at its default, so the cache keys of cross-encoder runs stay as they
+    /// were before the option existed.
+    #[serde(skip_serializing_if = "Pairing::is_cross")]
+    pub pairing: Pairing,
 }
 
 impl Default for StudentConfig {
@@ -168,7 +174,32 @@ impl Default for StudentConfig {
         Self {
             model: "all-minilm-l6-v2".into(),
             backend: "flex".into(),
+            pairing: Pairing::Cross,
         }
+    }
+}
+
+/// How the student sees a (premise, hypothesis) pair.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pairing {
+    /// One sequence `[CLS] premise [SEP] hypothesis [SEP]`, mean-pooled, into the head: the
+    /// cross-encoder every fine-tuning recipe for BERT-style NLI uses.
+    #[default]
+    Cross,
+    /// Premise and hypothesis encoded separately into u and v; the head reads
+    /// `[u, v, |u − v|, u ⊙ v]`, standardised per dimension with the training set's mean and
+    /// standard deviation under the pretrained encoder (Sentence-BERT's NLI classifier). A
+    /// sentence-embedding model such as all-MiniLM-L6-v2 was pretrained on exactly these
+    /// single-text embeddings, so a frozen encoder with this head already transfers to
+    /// MNLI, while a frozen cross-encoder does not: the cheap setting for small sweeps.
+    Siamese,
+}
+
+impl Pairing {
+    /// True for the default (used to leave it out of serialised configs).
+    pub fn is_cross(&self) -> bool {
+        *self == Pairing::Cross
     }
 }
 
@@ -309,7 +340,8 @@ pub struct DataConfig {
     pub pool: String,
     /// Fraction of VitaminC examples whose pages are held out as the in-distribution test.
     pub id_test_fraction: f64,
-    /// Seed of the page-level pool / ID-test split.
+    /// Seed of the page-level pool / ID-test split, and of the evaluation sample drawn when
+    /// `sweep.eval_limit` is set (so it does not move with `train.seed`).
     pub split_seed: u64,
     /// Seed of the regenerated HANS set.
     pub hans_seed: u64,

@@ -10,7 +10,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What a strategy chose.
 #[derive(Debug, Clone, Default)]
@@ -71,41 +71,67 @@ pub fn strategy_for(spec: &StrategySpec) -> Box<dyn SubsetStrategy> {
     }
 }
 
+/// Values computed at most once per key, where computing one key never blocks another:
+/// the map's lock is held only to find a key's cell, and threads asking for the same key wait
+/// on that cell while the first computes it. Failures are kept too (they are deterministic).
+struct OnceMap<V> {
+    cells: Mutex<HashMap<String, OnceCell<V>>>,
+}
+
+/// One key's slot in a [`OnceMap`].
+type OnceCell<V> = Arc<OnceLock<Result<Arc<V>, String>>>;
+
+impl<V> Default for OnceMap<V> {
+    fn default() -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V> OnceMap<V> {
+    fn get_or_compute(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> Result<V, String>,
+    ) -> Result<Arc<V>, String> {
+        let cell = self
+            .cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        cell.get_or_init(|| compute().map(Arc::new)).clone()
+    }
+}
+
 /// Per-pool caches shared by all subsets of one `prism subsets` call: features and clusterings
 /// are computed once per pool, not once per subset. Shared across the threads that build
-/// subsets in parallel; a cache entry is computed under its lock, so never twice.
+/// subsets in parallel; each entry is computed once, and computing one never holds up a thread
+/// that needs another.
 #[derive(Default)]
 pub struct Context {
-    features: Mutex<HashMap<String, Arc<Features>>>,
-    clusterings: Mutex<HashMap<(String, usize), Arc<KMeans>>>,
+    features: OnceMap<Features>,
+    clusterings: OnceMap<KMeans>,
 }
 
 impl Context {
     fn features(&self, pool: &Pool, spec: &FeatureSpec) -> Result<Arc<Features>, String> {
-        let mut cache = self.features.lock().unwrap_or_else(|e| e.into_inner());
-        let key = format!("{spec:?}");
-        if let Some(f) = cache.get(&key) {
-            return Ok(f.clone());
-        }
-        let f = Arc::new(features::load(pool, spec)?);
-        cache.insert(key, f.clone());
-        Ok(f)
+        self.features
+            .get_or_compute(format!("{spec:?}"), || features::load(pool, spec))
     }
 
     fn clustering(&self, pool: &Pool, spec: &FeatureSpec, k: usize) -> Result<Arc<KMeans>, String> {
-        let mut cache = self.clusterings.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (format!("{spec:?}"), k);
-        if let Some(c) = cache.get(&key) {
-            return Ok(c.clone());
-        }
-        let f = self.features(pool, spec)?;
-        // The partition is a property of the pool, fixed across subset seeds (seed 0); the
-        // subset seed only decides which clusters are drawn.
-        let c = Arc::new(prism_vendi::kmeans::cosine_kmeans_sampled(
-            &f, k, 0, 25, 10_000,
-        ));
-        cache.insert(key, c.clone());
-        Ok(c)
+        self.clusterings
+            .get_or_compute(format!("{spec:?}/{k}"), || {
+                let f = self.features(pool, spec)?;
+                // The partition is a property of the pool, fixed across subset seeds (seed 0); the
+                // subset seed only decides which clusters are drawn.
+                Ok(prism_vendi::kmeans::cosine_kmeans_sampled(
+                    &f, k, 0, 25, 10_000,
+                ))
+            })
     }
 }
 
