@@ -328,6 +328,15 @@ mod tests {
         schema::DEFAULTS_TOML
     }
 
+    /// The message of the validation error the layers resolve to (they must parse).
+    fn validation_error(l: &ConfigLayers, root: &Path) -> String {
+        l.resolve::<ExperimentConfig>()
+            .unwrap()
+            .validate(root)
+            .unwrap_err()
+            .to_string()
+    }
+
     fn layers(dir: &Path, experiment: &str) -> ConfigLayers {
         ConfigLayers {
             defaults: Some(write(dir, "defaults.toml", defaults())),
@@ -384,7 +393,9 @@ mod tests {
     fn student_pairing_parses_and_stays_out_of_keys_at_its_default() {
         use crate::config::schema::{Pairing, StudentConfig};
         let dir = tempfile::tempdir().unwrap();
-        let l = layers(dir.path(), "[student]\npairing = \"siamese\"\n");
+        let siamese =
+            "[student]\npairing = \"siamese\"\n[train]\nlayers = { kind = \"head-only\" }\n";
+        let l = layers(dir.path(), siamese);
         let student = l.resolve::<ExperimentConfig>().unwrap().value.student;
         assert_eq!(student.pairing, Pairing::Siamese);
         assert!(
@@ -401,6 +412,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("student.pairing"), "{err}");
+        // A siamese student that would fine-tune its encoder is refused (not validated).
+        let err = validation_error(
+            &layers(dir.path(), "[student]\npairing = \"siamese\"\n"),
+            dir.path(),
+        );
+        assert!(
+            err.contains("student.pairing") && err.contains("head-only"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -467,12 +487,7 @@ mod tests {
         );
         let mut l2 = layers(dir.path(), "");
         l2.overrides = vec!["subsets.sizes=[]".into()];
-        let err = l2
-            .resolve::<ExperimentConfig>()
-            .unwrap()
-            .validate(dir.path())
-            .unwrap_err()
-            .to_string();
+        let err = validation_error(&l2, dir.path());
         assert!(
             err.contains("--set") && err.contains("subsets.sizes") && err.contains("empty"),
             "{err}"
