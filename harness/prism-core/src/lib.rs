@@ -9,5 +9,6 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod hash;
+pub mod once_map;
 
 pub use error::{ConfigError, ExitClass};

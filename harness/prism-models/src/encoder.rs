@@ -57,6 +57,30 @@ impl EncoderFiles {
     }
 }
 
+/// Runs `forward` (one `[batch, width]` output per batch of indices) over `batches`, which
+/// cover `0..n` in any order, and returns the row-major `n × width` outputs in input order:
+/// inference batched by length, results put back where the caller expects them.
+pub(crate) fn rows_in_input_order(
+    n: usize,
+    batches: Vec<Vec<usize>>,
+    mut forward: impl FnMut(&[usize]) -> Tensor<2>,
+) -> Result<(Vec<f32>, usize), ModelError> {
+    let mut rows: Vec<Vec<f32>> = vec![Vec::new(); n];
+    let mut width = 0;
+    for chunk in batches {
+        let out = forward(&chunk);
+        width = out.dims()[1];
+        let values: Vec<f32> = out
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| ModelError::Invalid(format!("reading model outputs: {e:?}")))?;
+        for (row, &i) in values.chunks_exact(width).zip(&chunk) {
+            rows[i] = row.to_vec();
+        }
+    }
+    Ok((rows.concat(), width))
+}
+
 /// Sentence embeddings from a pretrained encoder, for the embedding-based diversity metrics.
 pub struct SentenceEncoder {
     bert: Bert,
@@ -99,22 +123,11 @@ impl SentenceEncoder {
 
     fn embed_encoded(&self, encoded: &[Encoded]) -> Result<Features, ModelError> {
         let n = encoded.len();
-        let mut dim = 0;
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); n];
-        for chunk in EncoderTokenizer::length_sorted_batches(encoded, self.batch_size) {
-            let batch = self.tokenizer.batch(encoded, &chunk, &self.device);
-            let pooled = self.pooled(&batch);
-            let [b, d] = pooled.dims();
-            dim = d;
-            let values: Vec<f32> = pooled
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| ModelError::Invalid(format!("reading embeddings: {e:?}")))?;
-            for (row, &i) in chunk.iter().enumerate().take(b) {
-                out[i] = values[row * d..(row + 1) * d].to_vec();
-            }
-        }
-        let mut features = Features::new(out.concat(), n, dim);
+        let batches = EncoderTokenizer::length_sorted_batches(encoded, self.batch_size);
+        let (values, dim) = rows_in_input_order(n, batches, |chunk| {
+            self.pooled(&self.tokenizer.batch(encoded, chunk, &self.device))
+        })?;
+        let mut features = Features::new(values, n, dim);
         features.l2_normalize();
         Ok(features)
     }

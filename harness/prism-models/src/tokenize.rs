@@ -75,12 +75,8 @@ impl EncoderTokenizer {
     /// Indices of `encoded` in batches of at most `batch_size`, shortest first, so that
     /// inference pads little; callers put results back by index.
     pub fn length_sorted_batches(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> {
-        let mut order: Vec<usize> = (0..encoded.len()).collect();
-        order.sort_by_key(|&i| (encoded[i].ids.len(), i));
-        order
-            .chunks(batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect()
+        let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
+        batches_by_length(&lengths, batch_size)
     }
 
     /// Pads the examples of `encoded` at `indices` to their longest member and moves them onto
@@ -105,6 +101,17 @@ impl EncoderTokenizer {
             attention_mask: Tensor::from_data(TensorData::new(mask, [b, len]), device),
         }
     }
+}
+
+/// Indices `0..lengths.len()` in batches of at most `batch_size`, shortest first (ties by
+/// index).
+fn batches_by_length(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| (lengths[i], i));
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
 }
 
 /// Tokenised (premise, hypothesis) pairs in the form a [`Pairing`] feeds them to the encoder.
@@ -187,13 +194,7 @@ impl EncodedPairs {
     /// Indices in batches of at most `batch_size`, shortest first (inference; callers put
     /// results back by index).
     pub fn length_sorted_batches(&self, batch_size: usize) -> Vec<Vec<usize>> {
-        let lengths = self.lengths();
-        let mut order: Vec<usize> = (0..lengths.len()).collect();
-        order.sort_by_key(|&i| (lengths[i], i));
-        order
-            .chunks(batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect()
+        batches_by_length(&self.lengths(), batch_size)
     }
 
     /// The pairs at `indices`, padded and moved onto `device`.

@@ -2,7 +2,7 @@
 //! global gradient-norm clipping, length-bucketed batches with dynamic padding, and one seed
 //! for the head's initialisation, the shuffle and dropout.
 
-use crate::encoder::{Classifier, FeatureScaler};
+use crate::encoder::{Classifier, FeatureScaler, rows_in_input_order};
 use crate::error::ModelError;
 use crate::tokenize::{EncodedPairs, EncoderTokenizer};
 use burn::module::{ModuleVisitor, Param};
@@ -142,20 +142,11 @@ pub fn frozen_features(
 ) -> Result<(Vec<f32>, usize), ModelError> {
     let model = model.valid();
     let device = device.clone().without_autodiff();
-    let mut rows: Vec<Vec<f32>> = vec![Vec::new(); encoded.len()];
-    let mut width = 0;
-    for chunk in encoded.length_sorted_batches(batch_size) {
-        let features = model.features(&encoded.batch(tokenizer, &chunk, &device));
-        width = features.dims()[1];
-        let values: Vec<f32> = features
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| ModelError::Invalid(format!("reading features: {e:?}")))?;
-        for (row, &i) in values.chunks_exact(width).zip(&chunk) {
-            rows[i] = row.to_vec();
-        }
-    }
-    Ok((rows.concat(), width))
+    rows_in_input_order(
+        encoded.len(),
+        encoded.length_sorted_batches(batch_size),
+        |chunk| model.features(&encoded.batch(tokenizer, chunk, &device)),
+    )
 }
 
 /// Fine-tunes `model` (on an autodiff device) on `data`, calling `on_step` after every step.

@@ -9,6 +9,7 @@ use prism_core::atomic::write_json_atomic;
 use prism_core::config::schema::ExperimentConfig;
 use prism_core::hash::sha256_file;
 use prism_core::hash::sha256_hex;
+use prism_core::once_map::OnceMap;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
 use prism_data::{Example, Table};
 use prism_models::eval::{Scores, map_prediction, score};
@@ -16,15 +17,15 @@ use prism_models::tokenize::EncodedPairs;
 use prism_models::train::{
     TrainLayers, TrainSummary, fine_tune, frozen_features, predict, predict_from_features,
 };
-use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair, ModelError};
+use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
@@ -148,26 +149,7 @@ pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
 /// The frozen encoder's features of evaluation sets, by a hash of (student, max length,
 /// pairing, backend, pairs): a head-only student never changes its encoder, so every run of a
 /// sweep in this process reads the same features and only the first computes them.
-type FrozenFeatures = Arc<(Vec<f32>, usize)>;
-static FROZEN_EVAL: LazyLock<Mutex<HashMap<String, FrozenFeatures>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn frozen_eval_features(
-    key: &str,
-    compute: impl FnOnce() -> Result<(Vec<f32>, usize), ModelError>,
-) -> Result<FrozenFeatures> {
-    let key = sha256_hex(key.as_bytes());
-    if let Some(hit) = FROZEN_EVAL.lock().expect("memo lock").get(&key) {
-        return Ok(Arc::clone(hit));
-    }
-    // Computed outside the lock: two threads may both compute a set, never block each other.
-    let features = Arc::new(compute()?);
-    FROZEN_EVAL
-        .lock()
-        .expect("memo lock")
-        .insert(key, Arc::clone(&features));
-    Ok(features)
-}
+static FROZEN_EVAL: LazyLock<OnceMap<(Vec<f32>, usize)>> = LazyLock::new(OnceMap::default);
 
 /// One fine-tuned and evaluated student.
 pub struct StudentRun {
@@ -242,16 +224,22 @@ pub fn train_and_evaluate(
                 "student": dir, "max_len": cfg.train.max_len, "pairing": cfg.student.pairing,
                 "backend": backend.to_string(), "pairs": pairs,
             });
-            let (values, width) = &*frozen_eval_features(&key.to_string(), || {
-                let encoded = EncodedPairs::new(&tokenizer, &pairs, model.pairing())?;
-                frozen_features(
-                    &model,
-                    &tokenizer,
-                    &encoded,
-                    cfg.train.eval_batch_size,
-                    &device,
-                )
-            })?;
+            let features = FROZEN_EVAL
+                .get_or_compute(sha256_hex(key.to_string().as_bytes()), || {
+                    let encoded = EncodedPairs::new(&tokenizer, &pairs, model.pairing())
+                        .map_err(|e| e.to_string())?;
+                    frozen_features(
+                        &model,
+                        &tokenizer,
+                        &encoded,
+                        cfg.train.eval_batch_size,
+                        &device,
+                    )
+                    .map_err(|e| e.to_string())
+                })
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("encoding `{name}` with the frozen student"))?;
+            let (values, width) = &*features;
             predict_from_features(&model, values, *width, cfg.train.eval_batch_size, &device)?
         } else {
             predict(

@@ -4,13 +4,14 @@
 use super::features;
 use super::{Pool, Quotas, fill_in_order};
 use prism_core::config::schema::{FeatureSpec, GreedyObjective, GroupKey, StrategySpec};
+use prism_core::once_map::OnceMap;
 use prism_vendi::{Features, KMeans};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// What a strategy chose.
 #[derive(Debug, Clone, Default)]
@@ -68,41 +69,6 @@ pub fn strategy_for(spec: &StrategySpec) -> Box<dyn SubsetStrategy> {
             maximize: false,
         }),
         StrategySpec::Mixture { alpha, k, by } => Box::new(Mixture { alpha, k, by }),
-    }
-}
-
-/// Values computed at most once per key, where computing one key never blocks another:
-/// the map's lock is held only to find a key's cell, and threads asking for the same key wait
-/// on that cell while the first computes it. Failures are kept too (they are deterministic).
-struct OnceMap<V> {
-    cells: Mutex<HashMap<String, OnceCell<V>>>,
-}
-
-/// One key's slot in a [`OnceMap`].
-type OnceCell<V> = Arc<OnceLock<Result<Arc<V>, String>>>;
-
-impl<V> Default for OnceMap<V> {
-    fn default() -> Self {
-        Self {
-            cells: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl<V> OnceMap<V> {
-    fn get_or_compute(
-        &self,
-        key: String,
-        compute: impl FnOnce() -> Result<V, String>,
-    ) -> Result<Arc<V>, String> {
-        let cell = self
-            .cells
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_default()
-            .clone();
-        cell.get_or_init(|| compute().map(Arc::new)).clone()
     }
 }
 
