@@ -113,7 +113,8 @@ report-demo:
 # projection seed as a noise control, and 16 examples against the exact gradient kernel (about
 # an hour on 2 cores from a cold store: dense is slow).
 check-gvendi: fetch
-    tests/scripts/gvendi_agreement.sh
+    test -x .cache/scipy-venv/bin/python || (python3 -m venv .cache/scipy-venv && .cache/scipy-venv/bin/pip install -q scipy)
+    PYTHON=.cache/scipy-venv/bin/python tests/scripts/gvendi_agreement.sh
 
 # The feature store after `kill -9` mid-run: resumed features are byte-identical to an
 # uninterrupted run's (about 3 minutes).

@@ -6,7 +6,8 @@
 # the same subsets; (2) the Johnson–Lindenstrauss noise that a dense error on the 16 should be
 # judged against: simulated projections of the exact kernel (`prism vendi --projection-noise`)
 # and dense features of the 16 under projection seeds 1–3. Writes
-# results/bench/gvendi-agreement.json.
+# results/bench/gvendi-agreement.json. Spearman's ρ comes from scipy ($PYTHON, default python3,
+# must have it; `just check-gvendi` makes a venv with it).
 set -euo pipefail
 prism=${PRISM:-"cargo run --quiet --release -p prism-cli --"}
 exp=gvendi-agreement
@@ -46,8 +47,9 @@ for seed in 1 2 3; do
     store=$(featurise "dense of the 16, projection seed $seed" "$work/exact16.ids" --mode dense --set gvendi.seed=$seed)
     dense_seeds+=("$($prism vendi "$store" --ids "$work/exact16.ids" --json)")
 done
-python3 - "$work" "$f16" "$d16" "$f16s1" "$noise" "${dense_seeds[@]}" <<'PY'
+"${PYTHON:-python3}" - "$work" "$f16" "$d16" "$f16s1" "$noise" "${dense_seeds[@]}" <<'PY'
 import json, sys
+from scipy import stats
 work, f16, d16, f16s1 = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
 noise = json.loads(sys.argv[5])
 dense_seeds = [json.loads(a)["vendi"] for a in sys.argv[6:]]
@@ -56,24 +58,8 @@ names = [r[0] for r in rows]
 fac = [json.loads(r[1])["vendi"] for r in rows]
 den = [json.loads(r[2])["vendi"] for r in rows]
 fac1 = [json.loads(r[3])["vendi"] for r in rows]
-def ranks(v):
-    order = sorted(range(len(v)), key=lambda i: v[i])
-    r = [0.0] * len(v)
-    i = 0
-    while i < len(v):
-        j = i
-        while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            r[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return r
 def spearman(a, b):
-    ra, rb = ranks(a), ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    num = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
-    den_ = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
-    return num / den_
+    return float(stats.spearmanr(a, b).statistic)
 rho = spearman(den, fac)
 rho_seeds = spearman(fac, fac1)
 rho_dense_seed1 = spearman(den, fac1)

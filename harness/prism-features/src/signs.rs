@@ -27,24 +27,6 @@ const SIGN_TABLE: [[f32; 8]; 256] = {
     table
 };
 
-/// For every byte value, eight u32 lane masks (bit k set → all ones in lane k): AND-ing eight
-/// floats with a byte's mask keeps those whose matrix entry is −1, without materialising ±1.
-pub const BIT_MASKS: [[u32; 8]; 256] = {
-    let mut table = [[0u32; 8]; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        let mut k = 0;
-        while k < 8 {
-            if (byte >> k) & 1 == 1 {
-                table[byte][k] = u32::MAX;
-            }
-            k += 1;
-        }
-        byte += 1;
-    }
-    table
-};
-
 /// One independent ±1 matrix: rows × (unbounded) columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignMatrix {
