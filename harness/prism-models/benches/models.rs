@@ -140,13 +140,12 @@ fn student_breakdown(backend: Backend) -> [(&'static str, f64); 3] {
         let loss = model.forward(&ad_batch).sum();
         let _ = GradientsParams::from_grads(loss.backward(), &model);
     });
-    // The dropout masks one training step draws (prism's host stream, `dropout.rs`): attention
-    // probabilities and two hidden dropouts per block, embeddings and head (MiniLM-L6: about
-    // 24 M values at 32 × 64).
-    let per_step = config.num_hidden_layers
-        * (BATCH * config.num_attention_heads * LEN * LEN + 2 * BATCH * LEN * config.hidden_size)
-        + BATCH * LEN * config.hidden_size
-        + BATCH * config.hidden_size;
+    // The dropout masks one training step draws (prism's host stream, `dropout.rs`), counted
+    // on a real step: attention probabilities, two hidden dropouts per block, embeddings.
+    model.seed_dropout(0);
+    drop(model.forward(&ad_batch).sum().backward());
+    let per_step = model.dropout_values_drawn() as usize;
+    assert!(per_step > 0, "a training step drew no dropout masks");
     let mut call = 0;
     let masks = examples_per_second(&device, BATCH, steps(), || {
         call += 1;

@@ -30,6 +30,7 @@ const CHUNK: usize = 1 << 16;
 pub struct MaskStream {
     seed: Arc<AtomicU64>,
     calls: Arc<AtomicU64>,
+    values: Arc<AtomicU64>,
 }
 
 impl MaskStream {
@@ -37,6 +38,13 @@ impl MaskStream {
     pub fn reseed(&self, seed: u64) {
         self.seed.store(seed, Ordering::SeqCst);
         self.calls.store(0, Ordering::SeqCst);
+        self.values.store(0, Ordering::SeqCst);
+    }
+
+    /// Mask values drawn since the last [`Self::reseed`]: what the masks of a training step
+    /// cost is measured from a real step, not counted by hand.
+    pub fn values_drawn(&self) -> u64 {
+        self.values.load(Ordering::SeqCst)
     }
 
     /// Applies `dropout` (its probability and its training flag) to `input`: unchanged outside
@@ -50,10 +58,12 @@ impl MaskStream {
             return dropout.forward(input);
         }
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        let n = input.shape().num_elements();
+        self.values.fetch_add(n as u64, Ordering::SeqCst);
         let mask = keep_mask(
             self.seed.load(Ordering::SeqCst),
             call + 1,
-            input.shape().num_elements(),
+            n,
             1.0 - dropout.prob,
         );
         let mask = Tensor::<D>::from_data(TensorData::new(mask, input.shape()), &device);
@@ -134,6 +144,7 @@ mod tests {
         // No autodiff device: evaluation, nothing dropped.
         let same = stream.apply(&dropout, x.clone());
         assert_eq!(same.into_data(), x.clone().into_data());
+        assert_eq!(stream.values_drawn(), 0, "evaluation draws no mask");
 
         let ad = plain.autodiff();
         let x = Tensor::<2>::ones([64, 32], &ad);
@@ -143,7 +154,9 @@ mod tests {
         assert_eq!(first.try_to_vec::<f32>().unwrap(), expected);
         let second = stream.apply(&dropout, x.clone()).into_data();
         assert_ne!(first, second, "successive calls draw new masks");
+        assert_eq!(stream.values_drawn(), 2 * 64 * 32);
         stream.reseed(11);
+        assert_eq!(stream.values_drawn(), 0);
         assert_eq!(stream.apply(&dropout, x.clone()).into_data(), first);
         // A frozen layer does not drop.
         let frozen = dropout.freeze();

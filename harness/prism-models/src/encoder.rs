@@ -289,6 +289,11 @@ impl Classifier {
         self.encoder.dropout_masks().reseed(seed);
     }
 
+    /// Dropout mask values drawn since the last [`Self::seed_dropout`] (encoder and head).
+    pub fn dropout_values_drawn(&self) -> u64 {
+        self.encoder.dropout_masks().values_drawn()
+    }
+
     /// Number of encoder blocks.
     pub fn encoder_layers(&self) -> usize {
         self.encoder.num_layers()
