@@ -111,7 +111,7 @@ report-demo:
 
 # G-Vendi agreement: dense vs factored on 20 subsets of 200 pool examples (Spearman), a second
 # projection seed as a noise control, and 16 examples against the exact gradient kernel (about
-# an hour on 2 cores from a cold store: dense is slow).
+# 23 minutes on 2 cores from a cold store, 15 of them dense).
 check-gvendi: fetch
     test -x .cache/scipy-venv/bin/python || (python3 -m venv .cache/scipy-venv && .cache/scipy-venv/bin/pip install -q scipy)
     PYTHON=.cache/scipy-venv/bin/python tests/scripts/gvendi_agreement.sh
