@@ -58,11 +58,16 @@ test-slurm: fetch
 
 # `prism export mlflow` read back by MLflow's own client (mlflow-skinny in a venv under the
 # cache): exports the smoke sweep (run first if needed) and lists its runs through MLflow.
-test-mlflow: fetch
+test-mlflow: fetch (venv "mlflow-venv" "mlflow-skinny")
     {{prism}} sweep smoke --no-report
     {{prism}} export mlflow smoke
-    test -x .cache/mlflow-venv/bin/python || (python3 -m venv .cache/mlflow-venv && .cache/mlflow-venv/bin/pip install -q mlflow-skinny)
     .cache/mlflow-venv/bin/python tests/reference/mlflow_check.py results/smoke/mlruns 30
+
+# A Python venv at .cache/<name> with the given PyPI packages, made once and reused (the
+# recipes that need a Python tool depend on it).
+[private]
+venv name +packages:
+    test -x .cache/{{name}}/bin/python || (python3 -m venv .cache/{{name}} && .cache/{{name}}/bin/pip install -q {{packages}})
 
 # Format the code.
 fmt:
@@ -85,8 +90,7 @@ generate prompt model="smollm2-135m-instruct":
 
 # The model parity tests on libtorch (burn-tch): torch==2.9.0 from PyPI in a venv under the
 # cache (about 3.5 GB), LIBTORCH_USE_PYTORCH at build time, its lib/ on LD_LIBRARY_PATH.
-test-tch: fetch
-    test -x .cache/torch-venv/bin/python || (python3 -m venv .cache/torch-venv && .cache/torch-venv/bin/pip install -q torch==2.9.0 numpy pyarrow tokenizers==0.22.1)
+test-tch: fetch (venv "torch-venv" "torch==2.9.0" "numpy" "pyarrow" "tokenizers==0.22.1")
     export LIBTORCH_USE_PYTORCH=1 PATH="$PWD/.cache/torch-venv/bin:$PATH"; export LD_LIBRARY_PATH="$(python -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; PRISM_TEST_BACKEND=tch cargo test -p prism-models --features tch --tests
 
 # The cuda feature must compile (there is no GPU here to run it). cubecl-cuda's build script
@@ -112,8 +116,7 @@ report-demo:
 # G-Vendi agreement: dense vs factored on 20 subsets of 200 pool examples (Spearman), a second
 # projection seed as a noise control, and 16 examples against the exact gradient kernel (about
 # 23 minutes on 2 cores from a cold store, 15 of them dense).
-check-gvendi: fetch
-    test -x .cache/scipy-venv/bin/python || (python3 -m venv .cache/scipy-venv && .cache/scipy-venv/bin/pip install -q scipy)
+check-gvendi: fetch (venv "scipy-venv" "scipy")
     PYTHON=.cache/scipy-venv/bin/python tests/scripts/gvendi_agreement.sh
 
 # The feature store after `kill -9` mid-run: resumed features are byte-identical to an
