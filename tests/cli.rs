@@ -91,6 +91,10 @@ fn config_show_names_every_layer() {
         &[
             ("PRISM_CACHE", "/tmp/somewhere"),
             ("PRISM_DATA__SPLIT_SEED", "9"),
+            // Knobs of the benches and tests share the prefix but are not config keys.
+            ("PRISM_PYTHON", "/usr/bin/python3"),
+            ("PRISM_BENCH_N", "5"),
+            ("PRISM_TEST_BACKEND", "flex"),
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));

@@ -15,8 +15,17 @@ use figment::{Figment, Metadata, Profile, Provider};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
-/// Env variables with the `PRISM_` prefix that are not config keys.
-const NON_CONFIG_ENV: &[&str] = &["log", "log_style", "workers_hint"];
+/// Env variables with the `PRISM_` prefix that are not config keys: logging, and the knobs of
+/// the benches and tests (`PRISM_PYTHON` names the Python with torch for `just bench models`).
+const NON_CONFIG_ENV: &[&str] = &[
+    "log",
+    "log_style",
+    "workers_hint",
+    "python",
+    "bench_n",
+    "bench_examples",
+    "test_backend",
+];
 
 /// The layers to merge, lowest priority first.
 #[derive(Debug, Clone, Default)]
@@ -92,7 +101,12 @@ impl ConfigLayers {
         if self.env {
             figment = figment.merge(
                 Env::prefixed("PRISM_")
-                    .filter(|k| !NON_CONFIG_ENV.contains(&k.as_str()))
+                    // Keys keep the case of the environment (`BENCH_N`), so compare uncased.
+                    .filter(|k| {
+                        !NON_CONFIG_ENV
+                            .iter()
+                            .any(|n| k.as_str().eq_ignore_ascii_case(n))
+                    })
                     .map(|k| {
                         if k == "cache" {
                             "paths.cache".into()
