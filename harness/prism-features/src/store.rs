@@ -12,6 +12,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The definition of the stored features, bumped when the same proxy and settings would store
+/// different values (version 2: the proxy's SiLU is prism's vectorised kernel,
+/// [`prism_models::activation`], within 1e-6 of burn's scalar one), so that an older store is
+/// never extended with newer rows.
+pub const FEATURES_VERSION: u32 = 2;
+
 /// What a store's features depend on; its hash names the store's folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreMeta {

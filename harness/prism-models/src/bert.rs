@@ -5,14 +5,19 @@
 //! HF `BertModel`, so a checkpoint's outputs are reproduced to float precision (checked
 //! against a numpy forward pass in `tests/reference/`).
 
+use crate::activation::gelu;
 use crate::dropout::MaskStream;
 use crate::error::ModelError;
 use crate::weights::WeightSource;
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::softmax;
 use std::path::Path;
+
+/// Bumped whenever the same checkpoint and input would give different outputs (version 2: the
+/// GELU of [`crate::activation`]), so that caches of an older encoder's outputs are not reused.
+pub const ENCODER_VERSION: u32 = 2;
 
 /// Shape and regularisation of a BERT encoder, as in HF `config.json`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]

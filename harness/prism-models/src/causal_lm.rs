@@ -4,6 +4,7 @@
 //!
 //! Used for per-example loss gradients (G-Vendi) and for generation (synthesis).
 
+use crate::activation::silu;
 use crate::error::ModelError;
 use crate::gguf::{GgufFile, MetaValue};
 use crate::weights::WeightSource;
@@ -11,7 +12,7 @@ use burn::module::Param;
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use burn::tensor::Gradients;
-use burn::tensor::activation::{log_softmax, silu, softmax};
+use burn::tensor::activation::{log_softmax, softmax};
 use serde::Deserialize;
 use std::path::Path;
 

@@ -7,6 +7,7 @@
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
+pub mod activation;
 pub mod allocator;
 pub mod bert;
 pub mod causal_lm;

@@ -127,9 +127,9 @@ fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm:
 
 /// Bumped whenever the same config and data would train a different student (version 2:
 /// dropout masks from the host stream of [`crate::dropout`]; version 3: head-only runs read the
-/// frozen encoder's features, computed once without dropout), so that cached results of an
-/// older trainer are not reused.
-pub const TRAINER_VERSION: u32 = 3;
+/// frozen encoder's features, computed once without dropout; version 4: the encoder's version 2,
+/// [`crate::bert::ENCODER_VERSION`]), so that cached results of an older trainer are not reused.
+pub const TRAINER_VERSION: u32 = 4;
 
 /// The head's input for every pair of `encoded` under the pretrained (or frozen) encoder, in
 /// evaluation mode (no dropout): row-major `pairs × width`, in input order.

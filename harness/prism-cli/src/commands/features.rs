@@ -183,7 +183,7 @@ pub fn featurize(
         } else {
             0
         },
-        version: 1,
+        version: prism_features::store::FEATURES_VERSION,
     };
     let store = FeatureStore::open(store_root, meta)?;
     let stored: std::collections::HashSet<String> =

@@ -128,14 +128,16 @@ impl<'a> NliSweep<'a> {
             chosen
         };
         let wants = |need: Need| metrics.iter().any(|m| m.needs().contains(&need));
+        // The pool's embeddings depend on its examples, the input files (data and models) and
+        // the encoder's code, so all three name the cached matrices.
         let pool_key = &prism_core::hash::sha256_hex(
-            table
-                .examples
-                .iter()
-                .map(|e| e.id.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-                .as_bytes(),
+            serde_json::json!({
+                "ids": table.examples.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+                "inputs": inputs,
+                "encoder": prism_models::bert::ENCODER_VERSION,
+            })
+            .to_string()
+            .as_bytes(),
         )[..16];
         let cache = session.cache();
         let embeddings = if wants(Need::Embeddings) {
