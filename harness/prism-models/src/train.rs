@@ -183,6 +183,8 @@ pub fn fine_tune(
 
     let head_only = config.layers == TrainLayers::HeadOnly;
     let needs_scaler = model.pairing() == Pairing::Siamese;
+    // The pretrained encoder's features of the training set: a siamese model's scaler is
+    // fitted to them, and a head-only run trains on them (on the device once).
     let frozen = if head_only || needs_scaler {
         Some(frozen_features(
             &model,
@@ -194,18 +196,13 @@ pub fn fine_tune(
     } else {
         None
     };
-    let mut model = match (&frozen, needs_scaler) {
-        (Some((values, width)), true) => model.with_scaler(FeatureScaler::fit(values, *width)),
-        _ => model,
-    };
-    // Head-only: the frozen features, on the device once.
-    let cached = match (head_only, frozen) {
-        (true, Some((values, width))) => Some(Tensor::<2>::from_data(
-            TensorData::new(values, [data.len(), width]),
-            device,
-        )),
-        _ => None,
-    };
+    let mut model = model;
+    if let (Some((values, width)), true) = (&frozen, needs_scaler) {
+        model = model.with_scaler(FeatureScaler::fit(values, *width));
+    }
+    let cached = frozen.filter(|_| head_only).map(|(values, width)| {
+        Tensor::<2>::from_data(TensorData::new(values, [data.len(), width]), device)
+    });
 
     model = match config.layers {
         TrainLayers::All => model,
