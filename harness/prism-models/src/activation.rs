@@ -14,7 +14,7 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
-use burn::backend::ops::{ActivationOps, FloatTensorOps};
+use burn::backend::ops::ActivationOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, DType, Flex, TensorMetadata, backend_extension};
 use burn::prelude::*;
@@ -42,17 +42,27 @@ pub trait ActivationExt: Backend {
 
     /// `x σ(x)`, elementwise.
     fn silu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        let sigmoid = Self::sigmoid(x.clone());
-        Self::float_mul(x, sigmoid)
+        silu_from_ops::<Self>(x)
     }
 
     /// `grad · σ(x) (1 + x (1 − σ(x)))`, elementwise.
     fn silu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
-        let sigmoid = Self::sigmoid(x.clone());
-        let one_minus = Self::float_add_scalar(Self::float_neg(sigmoid.clone()), 1.0.into());
-        let slope = Self::float_add_scalar(Self::float_mul(x, one_minus), 1.0.into());
-        Self::float_mul(grad, Self::float_mul(sigmoid, slope))
+        silu_backward_from_ops::<Self>(x, grad)
     }
+}
+
+/// SiLU from the backend's sigmoid and multiply (burn's own composition).
+fn silu_from_ops<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
+    let sigmoid = B::sigmoid(x.clone());
+    B::float_mul(x, sigmoid)
+}
+
+/// SiLU's gradient from the backend's elementwise ops.
+fn silu_backward_from_ops<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>) -> FloatTensor<B> {
+    let sigmoid = B::sigmoid(x.clone());
+    let one_minus = B::float_add_scalar(B::float_neg(sigmoid.clone()), 1.0.into());
+    let slope = B::float_add_scalar(B::float_mul(x, one_minus), 1.0.into());
+    B::float_mul(grad, B::float_mul(sigmoid, slope))
 }
 
 #[cfg(feature = "tch")]
@@ -80,18 +90,14 @@ impl ActivationExt for Flex {
 
     fn silu(x: FlexTensor) -> FlexTensor {
         if x.dtype() != DType::F32 {
-            let sigmoid = Flex::sigmoid(x.clone());
-            return Flex::float_mul(x, sigmoid);
+            return silu_from_ops::<Flex>(x);
         }
         map_f32(&[&x], |inputs, out| silu_slice(inputs[0], out))
     }
 
     fn silu_backward(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
         if !same_f32(&x, &grad) {
-            let sigmoid = Flex::sigmoid(x.clone());
-            let one_minus = Flex::float_add_scalar(Flex::float_neg(sigmoid.clone()), 1.0.into());
-            let slope = Flex::float_add_scalar(Flex::float_mul(x, one_minus), 1.0.into());
-            return Flex::float_mul(grad, Flex::float_mul(sigmoid, slope));
+            return silu_backward_from_ops::<Flex>(x, grad);
         }
         map_f32(&[&x, &grad], |inputs, out| {
             silu_grad_slice(inputs[0], inputs[1], out)
