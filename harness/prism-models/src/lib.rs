@@ -7,6 +7,8 @@
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
+// burn-tch is deprecated upstream; the `tch` feature still routes the activations to it.
+#[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod activation;
 pub mod allocator;
 pub mod bert;
