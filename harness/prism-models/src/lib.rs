@@ -4,6 +4,7 @@
 //!   sentence-embedding API the baselines use;
 //! - [`causal_lm`], [`language_model`]: the Llama/Qwen2 proxy from GGUF or safetensors, with
 //!   completion-only loss and sampling;
+//! - [`activation`]: GELU and SiLU as a backend extension, with vectorised kernels on flex;
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 

@@ -68,8 +68,8 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
             "student": cfg.student, "train": cfg.train, "gvendi": cfg.gvendi,
             "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
             "inputs": inputs,
-            // The code that computes a run's numbers: a new trainer or feature definition
-            // makes new runs instead of mixing with results of the old code.
+            // The code that computes a run's numbers: a new encoder, trainer or feature
+            // definition makes new runs instead of mixing with results of the old code.
             "versions": {
                 "encoder": prism_models::bert::ENCODER_VERSION,
                 "trainer": prism_models::train::TRAINER_VERSION,
