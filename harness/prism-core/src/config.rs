@@ -426,15 +426,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("student.pairing"), "{err}");
-        // A siamese student that would fine-tune its encoder is refused (not validated).
+        // A siamese student may fine-tune its top blocks at their own rate; the rate is
+        // checked and, unset, stays out of the serialised config (run identities of before).
+        let last_k = "[student]\npairing = \"siamese\"\n[train]\nlayers = { kind = \"last-k\", \
+                      k = 1 }\nencoder_learning_rate = 5e-5\n";
+        let train = layers(dir.path(), last_k)
+            .resolve::<ExperimentConfig>()
+            .unwrap()
+            .value
+            .train;
+        assert_eq!(train.encoder_peak_rate(), 5e-5);
+        let json = serde_json::to_string(&crate::config::schema::TrainConfig::default()).unwrap();
+        assert!(!json.contains("encoder_learning_rate"), "{json}");
         let err = validation_error(
-            &layers(dir.path(), "[student]\npairing = \"siamese\"\n"),
+            &layers(dir.path(), "[train]\nencoder_learning_rate = -1.0\n"),
             dir.path(),
         );
-        assert!(
-            err.contains("student.pairing") && err.contains("head-only"),
-            "{err}"
-        );
+        assert!(err.contains("train.encoder_learning_rate"), "{err}");
     }
 
     #[test]

@@ -134,6 +134,19 @@ pub struct EncoderBatch {
     pub attention_mask: Tensor<2>,
 }
 
+/// A batch of hidden states part-way through the encoder (after its first `after_layers`
+/// blocks), padded like the [`EncoderBatch`] they came from: what the trainable top blocks of
+/// a last-k student read when the frozen blocks below ran once ([`crate::prefix`]).
+#[derive(Debug, Clone)]
+pub struct StateBatch {
+    /// `[batch, len, hidden]` states (zeros on padding).
+    pub states: Tensor<3>,
+    /// 1 for real tokens, 0 for padding.
+    pub attention_mask: Tensor<2>,
+    /// How many blocks produced `states`.
+    pub after_layers: usize,
+}
+
 fn layer_norm(
     source: &dyn WeightSource,
     prefix: &str,
@@ -267,6 +280,11 @@ impl Bert {
 
     /// Last hidden states, `[batch, len, hidden]`.
     pub fn forward(&self, batch: &EncoderBatch) -> Tensor<3> {
+        self.forward_until(batch, self.layers.len())
+    }
+
+    /// Hidden states after the embeddings and the first `blocks` blocks, `[batch, len, hidden]`.
+    pub fn forward_until(&self, batch: &EncoderBatch, blocks: usize) -> Tensor<3> {
         let [b, len] = batch.input_ids.dims();
         let device = batch.input_ids.device();
         let positions = Tensor::<1, Int>::arange(0..len as i64, &device)
@@ -276,12 +294,32 @@ impl Bert {
         let x = e.word.forward(batch.input_ids.clone())
             + e.position.forward(positions)
             + e.token_type.forward(batch.token_type_ids.clone());
-        let mut x = self.masks.apply(&e.dropout, e.norm.forward(x));
+        let x = self.masks.apply(&e.dropout, e.norm.forward(x));
+        self.run_blocks(x, &batch.attention_mask, 0..blocks)
+    }
+
+    /// Last hidden states from states after the first `batch.after_layers` blocks: the rest of
+    /// [`forward`](Self::forward).
+    pub fn forward_from(&self, batch: &StateBatch) -> Tensor<3> {
+        self.run_blocks(
+            batch.states.clone(),
+            &batch.attention_mask,
+            batch.after_layers..self.layers.len(),
+        )
+    }
+
+    fn run_blocks(
+        &self,
+        mut x: Tensor<3>,
+        attention_mask: &Tensor<2>,
+        blocks: std::ops::Range<usize>,
+    ) -> Tensor<3> {
+        let [b, len, _] = x.dims();
         // Additive mask: 0 where a key is a real token, a large negative number on padding.
-        let bias = (batch.attention_mask.clone() - 1.0)
+        let bias = (attention_mask.clone() - 1.0)
             .mul_scalar(1e30)
             .reshape([b, 1, 1, len]);
-        for layer in &self.layers {
+        for layer in &self.layers[blocks] {
             x = layer.forward(x, bias.clone(), &self.masks);
         }
         x

@@ -1,7 +1,7 @@
 //! The encoder student: BERT + mean pooling, with a classification head for NLI fine-tuning
 //! and an embedding API (texts → L2-normalised vectors) for the embedding baselines.
 
-use crate::bert::{Bert, BertConfig, EncoderBatch, mean_pool};
+use crate::bert::{Bert, BertConfig, EncoderBatch, StateBatch, mean_pool};
 use crate::device::Backend;
 use crate::error::ModelError;
 use crate::tokenize::{Encoded, EncoderTokenizer, PairBatch};
@@ -239,8 +239,30 @@ impl Classifier {
 
     /// What the head reads, before standardisation and dropout: `[batch, width]`.
     pub fn features(&self, batch: &PairBatch) -> Tensor<2> {
-        let pooled =
-            |b: &EncoderBatch| mean_pool(self.encoder.forward(b), b.attention_mask.clone());
+        self.pair_features(batch, |b| {
+            mean_pool(self.encoder.forward(b), b.attention_mask.clone())
+        })
+    }
+
+    /// Like [`features`](Self::features) from hidden states after the encoder's first blocks
+    /// (a [`crate::prefix::FrozenPrefix`] batch): only the blocks above run.
+    pub fn features_from(&self, batch: &PairBatch<StateBatch>) -> Tensor<2> {
+        self.pair_features(batch, |s| {
+            mean_pool(self.encoder.forward_from(s), s.attention_mask.clone())
+        })
+    }
+
+    /// The encoder's hidden states after the embeddings and its first `blocks` blocks.
+    pub fn encoder_states(&self, batch: &EncoderBatch, blocks: usize) -> Tensor<3> {
+        self.encoder.forward_until(batch, blocks)
+    }
+
+    /// The head's input from `pooled` (one mean-pooled row per sequence) of each side.
+    fn pair_features<S>(
+        &self,
+        batch: &PairBatch<S>,
+        pooled: impl Fn(&S) -> Tensor<2>,
+    ) -> Tensor<2> {
         match batch {
             PairBatch::Joint(joint) => pooled(joint),
             PairBatch::Separate {
@@ -274,6 +296,21 @@ impl Classifier {
     /// Class logits, `[batch, labels]`.
     pub fn forward(&self, batch: &PairBatch) -> Tensor<2> {
         self.classify(self.features(batch))
+    }
+
+    /// Class logits from hidden states after the encoder's first blocks, `[batch, labels]`.
+    pub fn forward_from(&self, batch: &PairBatch<StateBatch>) -> Tensor<2> {
+        self.classify(self.features_from(batch))
+    }
+
+    /// The encoder (its parameters get their own learning rate in [`crate::train`]).
+    pub(crate) fn encoder(&self) -> &Bert {
+        &self.encoder
+    }
+
+    /// The classification head.
+    pub(crate) fn head(&self) -> &Linear {
+        &self.head
     }
 
     /// Freezes the encoder except its last `k` blocks; the head always trains.

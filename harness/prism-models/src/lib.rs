@@ -4,6 +4,7 @@
 //!   sentence-embedding API the baselines use;
 //! - [`causal_lm`], [`language_model`]: the Llama/Qwen2 proxy from GGUF or safetensors, with
 //!   completion-only loss and sampling;
+//! - [`prefix`]: a last-k student's frozen lower blocks, run once per example;
 //! - [`activation`]: GELU and SiLU as a backend extension, with vectorised kernels on flex;
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
@@ -22,6 +23,7 @@ pub mod eval;
 pub mod gguf;
 pub mod language_model;
 pub mod lm_tokenizer;
+pub mod prefix;
 pub mod static_embed;
 pub mod tokenize;
 pub mod train;

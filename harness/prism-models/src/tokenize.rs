@@ -114,33 +114,52 @@ fn batches_by_length(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Tokenised (premise, hypothesis) pairs in the form a [`Pairing`] feeds them to the encoder.
+/// Something a sequence of tokens becomes on the way through the encoder (its token ids, or
+/// its hidden states after some blocks): all that batching needs is its length.
+pub trait Sequence {
+    /// Tokens in the sequence.
+    fn tokens(&self) -> usize;
+}
+
+impl Sequence for Encoded {
+    fn tokens(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// Per-pair sequences in the form a [`Pairing`] feeds them to the encoder: tokenised pairs
+/// ([`EncodedPairs`]) or their hidden states after the frozen blocks
+/// ([`crate::prefix::FrozenPrefix`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EncodedPairs {
+pub enum Paired<T> {
     /// `[CLS] premise [SEP] hypothesis [SEP]`, one sequence per pair.
-    Joint(Vec<Encoded>),
+    Joint(Vec<T>),
     /// Premise and hypothesis as two single-text sequences.
     Separate {
         /// `[CLS] premise [SEP]`.
-        premises: Vec<Encoded>,
+        premises: Vec<T>,
         /// `[CLS] hypothesis [SEP]`.
-        hypotheses: Vec<Encoded>,
+        hypotheses: Vec<T>,
     },
 }
 
-/// A padded batch of pairs, on a device, in the form of its [`EncodedPairs`].
+/// Tokenised (premise, hypothesis) pairs.
+pub type EncodedPairs = Paired<Encoded>;
+
+/// A padded batch of pairs, on a device, in the form of its [`Paired`] sequences: token ids
+/// ([`EncoderBatch`], the default) or hidden states ([`crate::bert::StateBatch`]).
 // One batch exists per step: the variants' size difference (a few tensor handles) is moot.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum PairBatch {
+pub enum PairBatch<S = EncoderBatch> {
     /// One joint sequence per pair.
-    Joint(EncoderBatch),
+    Joint(S),
     /// Premises and hypotheses, row `i` of each from the same pair.
     Separate {
         /// The premises.
-        premises: EncoderBatch,
+        premises: S,
         /// The hypotheses.
-        hypotheses: EncoderBatch,
+        hypotheses: S,
     },
 }
 
@@ -163,6 +182,18 @@ impl EncodedPairs {
         })
     }
 
+    /// The pairs at `indices`, padded and moved onto `device`.
+    pub fn batch(
+        &self,
+        tokenizer: &EncoderTokenizer,
+        indices: &[usize],
+        device: &Device,
+    ) -> PairBatch {
+        self.batch_with(|sequences| tokenizer.batch(sequences, indices, device))
+    }
+}
+
+impl<T> Paired<T> {
     /// Number of pairs.
     pub fn len(&self) -> usize {
         match self {
@@ -176,17 +207,50 @@ impl EncodedPairs {
         self.len() == 0
     }
 
+    /// The same pairing over `f` of each side's sequences (`f` keeps their order and count).
+    pub fn try_map<U, E>(
+        &self,
+        mut f: impl FnMut(&[T]) -> Result<Vec<U>, E>,
+    ) -> Result<Paired<U>, E> {
+        Ok(match self {
+            Self::Joint(joint) => Paired::Joint(f(joint)?),
+            Self::Separate {
+                premises,
+                hypotheses,
+            } => Paired::Separate {
+                premises: f(premises)?,
+                hypotheses: f(hypotheses)?,
+            },
+        })
+    }
+
+    /// One batch from `batch` applied to each side's sequences.
+    pub fn batch_with<S>(&self, mut batch: impl FnMut(&[T]) -> S) -> PairBatch<S> {
+        match self {
+            Self::Joint(joint) => PairBatch::Joint(batch(joint)),
+            Self::Separate {
+                premises,
+                hypotheses,
+            } => PairBatch::Separate {
+                premises: batch(premises),
+                hypotheses: batch(hypotheses),
+            },
+        }
+    }
+}
+
+impl<T: Sequence> Paired<T> {
     /// Tokens per pair (both sequences for separate pairs): what length bucketing sorts by.
     pub fn lengths(&self) -> Vec<usize> {
         match self {
-            Self::Joint(joint) => joint.iter().map(|e| e.ids.len()).collect(),
+            Self::Joint(joint) => joint.iter().map(Sequence::tokens).collect(),
             Self::Separate {
                 premises,
                 hypotheses,
             } => premises
                 .iter()
                 .zip(hypotheses)
-                .map(|(p, h)| p.ids.len() + h.ids.len())
+                .map(|(p, h)| p.tokens() + h.tokens())
                 .collect(),
         }
     }
@@ -195,24 +259,5 @@ impl EncodedPairs {
     /// results back by index).
     pub fn length_sorted_batches(&self, batch_size: usize) -> Vec<Vec<usize>> {
         batches_by_length(&self.lengths(), batch_size)
-    }
-
-    /// The pairs at `indices`, padded and moved onto `device`.
-    pub fn batch(
-        &self,
-        tokenizer: &EncoderTokenizer,
-        indices: &[usize],
-        device: &Device,
-    ) -> PairBatch {
-        match self {
-            Self::Joint(joint) => PairBatch::Joint(tokenizer.batch(joint, indices, device)),
-            Self::Separate {
-                premises,
-                hypotheses,
-            } => PairBatch::Separate {
-                premises: tokenizer.batch(premises, indices, device),
-                hypotheses: tokenizer.batch(hypotheses, indices, device),
-            },
-        }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::encoder::{Classifier, FeatureScaler, rows_in_input_order};
 use crate::error::ModelError;
+use crate::prefix::FrozenPrefix;
 use crate::tokenize::{EncodedPairs, EncoderTokenizer};
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -75,37 +76,42 @@ pub fn bucketed_batches(
     batches
 }
 
-/// Sum of squared gradient entries over the module's parameters, as one scalar per tensor.
+/// Sum of squared gradient entries over the module's parameters, as one scalar per tensor
+/// (each parameter's gradient is in at most one of the sets).
 struct SquaredNorms<'a> {
-    grads: &'a GradientsParams,
+    grads: &'a [GradientsParams],
     parts: Vec<Tensor<1>>,
 }
 
 impl ModuleVisitor for SquaredNorms<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.grads.get::<D>(param.id) {
-            self.parts.push(g.square().sum());
+        for set in self.grads {
+            if let Some(g) = set.get::<D>(param.id) {
+                self.parts.push(g.square().sum());
+            }
         }
     }
 }
 
 /// Multiplies every gradient by `factor`.
 struct ScaleGrads<'a> {
-    grads: &'a mut GradientsParams,
+    grads: &'a mut [GradientsParams],
     factor: f64,
 }
 
 impl ModuleVisitor for ScaleGrads<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = self.grads.remove::<D>(param.id) {
-            self.grads.register(param.id, g.mul_scalar(self.factor));
+        for set in self.grads.iter_mut() {
+            if let Some(g) = set.remove::<D>(param.id) {
+                set.register(param.id, g.mul_scalar(self.factor));
+            }
         }
     }
 }
 
-/// Clips the global L2 norm of `grads` to `max_norm` (PyTorch's `clip_grad_norm_`), returning
-/// the norm before clipping.
-fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: f64) -> f32 {
+/// Clips the global L2 norm of the gradients in `grads` (all sets together) to `max_norm`
+/// (PyTorch's `clip_grad_norm_`), returning the norm before clipping.
+fn clip_global_norm<M: Module>(model: &M, grads: &mut [GradientsParams], max_norm: f64) -> f32 {
     let mut norms = SquaredNorms {
         grads,
         parts: Vec::new(),
@@ -128,8 +134,20 @@ fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm:
 /// Bumped whenever the same config and data would train a different student (version 2:
 /// dropout masks from the host stream of [`crate::dropout`]; version 3: head-only runs read the
 /// frozen encoder's features, computed once without dropout; version 4: the encoder's version 2,
-/// [`crate::bert::ENCODER_VERSION`]), so that cached results of an older trainer are not reused.
-pub const TRAINER_VERSION: u32 = 4;
+/// [`crate::bert::ENCODER_VERSION`]; version 5: last-k runs read the frozen blocks' states,
+/// computed once without dropout ([`crate::prefix`])), so that cached results of an older
+/// trainer are not reused.
+pub const TRAINER_VERSION: u32 = 5;
+
+/// How many of `model`'s encoder blocks `layers` leaves frozen below the trainable ones.
+pub fn frozen_blocks(model: &Classifier, layers: TrainLayers) -> usize {
+    let n = model.encoder_layers();
+    match layers {
+        TrainLayers::All => 0,
+        TrainLayers::LastK { k } => n.saturating_sub(k),
+        TrainLayers::HeadOnly => n,
+    }
+}
 
 /// The head's input for every pair of `encoded` under the pretrained (or frozen) encoder, in
 /// evaluation mode (no dropout): row-major `pairs × width`, in input order.
@@ -153,8 +171,11 @@ pub fn frozen_features(
 /// A NaN or infinite loss stops the run with [`ModelError::NonFiniteLoss`].
 ///
 /// A siamese model first gets its [`FeatureScaler`] from the training set's features under
-/// the pretrained encoder. With [`TrainLayers::HeadOnly`] the encoder never changes, so its
-/// features are computed once (no encoder dropout) and every step trains the head on them.
+/// the pretrained encoder. Frozen blocks never change, so they run once per example: with
+/// [`TrainLayers::HeadOnly`] every step trains the head on the encoder's features computed
+/// once, and with [`TrainLayers::LastK`] every step runs the top `k` blocks on the states a
+/// [`FrozenPrefix`] computed once (both without dropout in the frozen part). The encoder's
+/// trainable blocks follow [`TrainConfig::encoder_peak_rate`], the head `learning_rate`.
 pub fn fine_tune(
     model: Classifier,
     tokenizer: &EncoderTokenizer,
@@ -181,18 +202,28 @@ pub fn fine_tune(
     let encoded = EncodedPairs::new(tokenizer, &pairs, model.pairing())?;
     let lengths = encoded.lengths();
 
-    let head_only = config.layers == TrainLayers::HeadOnly;
+    let frozen_blocks = frozen_blocks(&model, config.layers);
+    let head_only = frozen_blocks == model.encoder_layers();
+    let prefix = (frozen_blocks > 0 && !head_only)
+        .then(|| {
+            FrozenPrefix::compute(
+                &model,
+                tokenizer,
+                &encoded,
+                frozen_blocks,
+                config.eval_batch_size,
+                device,
+            )
+        })
+        .transpose()?;
     let needs_scaler = model.pairing() == Pairing::Siamese;
     // The pretrained encoder's features of the training set: a siamese model's scaler is
     // fitted to them, and a head-only run trains on them (on the device once).
     let frozen = if head_only || needs_scaler {
-        Some(frozen_features(
-            &model,
-            tokenizer,
-            &encoded,
-            config.eval_batch_size,
-            device,
-        )?)
+        Some(match &prefix {
+            Some(prefix) => prefix.features(&model, config.eval_batch_size, device)?,
+            None => frozen_features(&model, tokenizer, &encoded, config.eval_batch_size, device)?,
+        })
     } else {
         None
     };
@@ -209,10 +240,15 @@ pub fn fine_tune(
         TrainLayers::LastK { k } => model.train_last_layers(k),
         TrainLayers::HeadOnly => model.train_last_layers(0),
     };
-    let mut optim = AdamWConfig::new()
-        .with_weight_decay(config.weight_decay as f32)
-        .with_epsilon(1e-8)
-        .init();
+    let adamw = || {
+        AdamWConfig::new()
+            .with_weight_decay(config.weight_decay as f32)
+            .with_epsilon(1e-8)
+            .init()
+    };
+    // One AdamW per learning rate; each keeps the state of its own parameters only.
+    let (mut encoder_optim, mut head_optim) = (adamw(), adamw());
+    let encoder_scale = config.encoder_peak_rate() / config.learning_rate;
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     model.seed_dropout(config.seed);
@@ -227,13 +263,14 @@ pub fn fine_tune(
                 Tensor::<1, Int>::from_data(TensorData::new(values, [batch_idx.len()]), device)
             };
             let targets = rows(batch_idx.iter().map(|&i| data[i].label as i64).collect());
-            let logits = match &cached {
-                Some(features) => model.classify(
+            let logits = match (&cached, &prefix) {
+                (Some(features), _) => model.classify(
                     features
                         .clone()
                         .select(0, rows(batch_idx.iter().map(|&i| i as i64).collect())),
                 ),
-                None => model.forward(&encoded.batch(tokenizer, &batch_idx, device)),
+                (None, Some(prefix)) => model.forward_from(&prefix.batch(&batch_idx, device)),
+                (None, None) => model.forward(&encoded.batch(tokenizer, &batch_idx, device)),
             };
             let loss = loss_fn.forward(logits, targets);
             let loss_value = loss.clone().into_scalar::<f32>();
@@ -243,10 +280,18 @@ pub fn fine_tune(
                     loss: loss_value,
                 });
             }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            let mut raw = loss.backward();
+            let mut grads = [
+                GradientsParams::from_module(&mut raw, model.encoder()),
+                GradientsParams::from_module(&mut raw, model.head()),
+            ];
             let grad_norm = clip_global_norm(&model, &mut grads, config.max_grad_norm);
             let lr = config.learning_rate_at(step, total);
-            model = optim.step(lr, model, grads);
+            let [encoder_grads, head_grads] = grads;
+            if !encoder_grads.is_empty() {
+                model = encoder_optim.step(lr * encoder_scale, model, encoder_grads);
+            }
+            model = head_optim.step(lr, model, head_grads);
             losses.push(loss_value);
             on_step(StepReport {
                 step,
@@ -307,6 +352,26 @@ pub fn predict_from_features(
         let rows = chunk.len() / width;
         let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, width]), &device);
         out.extend(argmax(model.classify(x))?);
+    }
+    Ok(out)
+}
+
+/// Like [`predict`] from the states a [`FrozenPrefix`] computed (a last-k student: the
+/// frozen blocks' output for an evaluation set is the same in every run).
+pub fn predict_from_prefix(
+    model: &Classifier,
+    prefix: &FrozenPrefix,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<usize>, ModelError> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let mut out = vec![0usize; prefix.len()];
+    for chunk in prefix.length_sorted_batches(batch_size) {
+        let logits = model.forward_from(&prefix.batch(&chunk, &device));
+        for (&i, p) in chunk.iter().zip(argmax(logits)?) {
+            out[i] = p;
+        }
     }
     Ok(out)
 }

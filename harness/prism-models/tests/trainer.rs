@@ -3,9 +3,12 @@
 
 mod common;
 
-use prism_models::tokenize::EncodedPairs;
+use burn::prelude::Device;
+use prism_models::prefix::FrozenPrefix;
+use prism_models::tokenize::{EncodedPairs, EncoderTokenizer};
 use prism_models::train::{
-    Pairing, StepReport, fine_tune, frozen_features, predict, predict_from_features,
+    Pairing, StepReport, fine_tune, frozen_blocks, frozen_features, predict, predict_from_features,
+    predict_from_prefix,
 };
 use prism_models::{
     Backend, Classifier, EncoderFiles, LabeledPair, ModelError, SentenceEncoder, TrainConfig,
@@ -54,38 +57,82 @@ fn run(config: &TrainConfig) -> Result<(Vec<f32>, Vec<usize>), ModelError> {
 }
 
 fn run_with(config: &TrainConfig, pairing: Pairing) -> Result<(Vec<f32>, Vec<usize>), ModelError> {
+    let (model, tokenizer, device, losses) = train(config, pairing)?;
+    let pairs = toy_pairs();
+    let texts: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|p| (p.premise.as_str(), p.hypothesis.as_str()))
+        .collect();
+    let predicted = predict(&model, &tokenizer, &texts, 16, &device)?;
+    // The sweep's shortcuts for students with frozen blocks: the same predictions from the
+    // frozen part's output computed once (other batch sizes: padding must not matter).
+    let encoded = EncodedPairs::new(&tokenizer, &texts, pairing)?;
+    match frozen_blocks(&model, config.layers) {
+        0 => {}
+        n if n == model.encoder_layers() => {
+            let (values, width) = frozen_features(&model, &tokenizer, &encoded, 5, &device)?;
+            assert_eq!(
+                predict_from_features(&model, &values, width, 7, &device)?,
+                predicted
+            );
+        }
+        n => {
+            let prefix = FrozenPrefix::compute(&model, &tokenizer, &encoded, n, 5, &device)?;
+            assert_eq!(predict_from_prefix(&model, &prefix, 7, &device)?, predicted);
+        }
+    }
+    Ok((losses, predicted))
+}
+
+/// Fine-tunes the real MiniLM on the toy pairs: the trained model, its tokenizer and device,
+/// and the loss of every step.
+fn train(
+    config: &TrainConfig,
+    pairing: Pairing,
+) -> Result<(Classifier, EncoderTokenizer, Device, Vec<f32>), ModelError> {
+    let (model, tokenizer, device) = pretrained(config, pairing)?;
+    let mut losses = Vec::new();
+    let (model, _) = fine_tune(
+        model,
+        &tokenizer,
+        &toy_pairs(),
+        config,
+        &device,
+        &mut |s: StepReport| losses.push(s.loss),
+    )?;
+    Ok((model, tokenizer, device, losses))
+}
+
+/// The pretrained MiniLM with a fresh head seeded by `config.seed`, on an autodiff device.
+fn pretrained(
+    config: &TrainConfig,
+    pairing: Pairing,
+) -> Result<(Classifier, EncoderTokenizer, Device), ModelError> {
     let device = common::backend().device().unwrap().autodiff();
     device.seed(config.seed);
     let dir = common::model_dir("all-minilm-l6-v2");
     let (bert, bert_config, tokenizer) =
         EncoderFiles::in_dir(&dir)?.load(config.max_len, &device)?;
     let model = Classifier::with_pairing(bert, &bert_config, 3, pairing, &device);
+    Ok((model, tokenizer, device))
+}
+
+/// The head's input for the toy pairs under `model`'s encoder (evaluation mode).
+fn toy_features(
+    model: &Classifier,
+    tokenizer: &EncoderTokenizer,
+    device: &Device,
+    pairing: Pairing,
+) -> Vec<f32> {
     let pairs = toy_pairs();
-    let mut losses = Vec::new();
-    let (model, _) = fine_tune(
-        model,
-        &tokenizer,
-        &pairs,
-        config,
-        &device,
-        &mut |s: StepReport| losses.push(s.loss),
-    )?;
     let texts: Vec<(&str, &str)> = pairs
         .iter()
         .map(|p| (p.premise.as_str(), p.hypothesis.as_str()))
         .collect();
-    let predicted = predict(&model, &tokenizer, &texts, 16, &device)?;
-    if config.layers == TrainLayers::HeadOnly {
-        // The sweep's shortcut for head-only students: the same predictions from features
-        // computed once.
-        let encoded = EncodedPairs::new(&tokenizer, &texts, pairing)?;
-        let (values, width) = frozen_features(&model, &tokenizer, &encoded, 5, &device)?;
-        assert_eq!(
-            predict_from_features(&model, &values, width, 7, &device)?,
-            predicted
-        );
-    }
-    Ok((losses, predicted))
+    let encoded = EncodedPairs::new(tokenizer, &texts, pairing).unwrap();
+    frozen_features(model, tokenizer, &encoded, 8, device)
+        .unwrap()
+        .0
 }
 
 /// The mean loss of the last 3 steps is below `loss_ratio` × that of the first 3, and at least
@@ -197,6 +244,99 @@ fn a_head_only_siamese_student_learns_and_reproduces() {
     if common::backend() == Backend::Flex {
         assert_eq!(losses, run_with(&config, Pairing::Siamese).unwrap().0);
     }
+}
+
+#[test]
+fn a_last_k_siamese_student_learns_and_reproduces() {
+    let config = TrainConfig {
+        epochs: 20,
+        learning_rate: 1e-3,
+        encoder_learning_rate: Some(1e-4),
+        layers: TrainLayers::LastK { k: 1 },
+        ..small_config()
+    };
+    let (losses, predicted) = run_with(&config, Pairing::Siamese).unwrap();
+    assert_learned(&losses, &predicted, 0.5, 0.9);
+    if common::backend() == Backend::Flex {
+        assert_eq!(losses, run_with(&config, Pairing::Siamese).unwrap().0);
+    }
+}
+
+/// The states a [`FrozenPrefix`] keeps, run through the remaining blocks, give the full
+/// forward pass's features: after the embeddings only, part-way, and after every block, for
+/// both pairings, batched differently on the two sides (padding must not matter).
+#[test]
+fn frozen_prefix_states_continue_to_the_full_forward() {
+    for pairing in [Pairing::Cross, Pairing::Siamese] {
+        let (model, tokenizer, device) = pretrained(&small_config(), pairing).unwrap();
+        let want = toy_features(&model, &tokenizer, &device, pairing);
+        let texts: Vec<(String, String)> = toy_pairs()
+            .into_iter()
+            .map(|p| (p.premise, p.hypothesis))
+            .collect();
+        let texts: Vec<(&str, &str)> = texts.iter().map(|(a, b)| (&**a, &**b)).collect();
+        let encoded = EncodedPairs::new(&tokenizer, &texts, pairing).unwrap();
+        for after in [0, 4, model.encoder_layers()] {
+            let prefix =
+                FrozenPrefix::compute(&model, &tokenizer, &encoded, after, 5, &device).unwrap();
+            assert_eq!((prefix.len(), prefix.after_layers()), (texts.len(), after));
+            let (got, _) = prefix.features(&model, 11, &device).unwrap();
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                worst < 1e-5,
+                "{pairing:?} after {after}: max |difference| {worst}"
+            );
+        }
+    }
+}
+
+/// `encoder_learning_rate` drives the encoder's trainable blocks and nothing else: at a rate
+/// of 1e-30 the trained encoder's features stay the pretrained ones (to 1e-20; the head still
+/// learns at its own rate), and at 1e-4 they move.
+#[test]
+fn the_encoder_learning_rate_moves_only_the_encoder() {
+    let base = TrainConfig {
+        epochs: 3,
+        learning_rate: 1e-3,
+        weight_decay: 0.0,
+        layers: TrainLayers::LastK { k: 1 },
+        ..small_config()
+    };
+    let (pretrained, tokenizer, device) = pretrained(&base, Pairing::Siamese).unwrap();
+    let before = toy_features(&pretrained, &tokenizer, &device, Pairing::Siamese);
+    let moved = |rate: f64| {
+        let config = TrainConfig {
+            encoder_learning_rate: Some(rate),
+            ..base.clone()
+        };
+        let (model, tokenizer, device, losses) = train(&config, Pairing::Siamese).unwrap();
+        let after = toy_features(&model, &tokenizer, &device, Pairing::Siamese);
+        let shift = after
+            .iter()
+            .zip(&before)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        (shift, losses)
+    };
+    let (still, losses) = moved(1e-30);
+    // Weights at or near 0 can move by ~1e-30; nothing a real rate would do.
+    assert!(
+        still < 1e-20,
+        "a 1e-30 rate moved the encoder's features by {still}"
+    );
+    assert!(
+        losses[losses.len() - 1] < losses[0],
+        "the head did not learn: {losses:?}"
+    );
+    let (shift, _) = moved(1e-4);
+    assert!(
+        shift > 1e-4,
+        "a 1e-4 rate moved the features by only {shift}"
+    );
 }
 
 /// The siamese head reads `[u, v, |u − v|, u ⊙ v]` of exactly the sentence embeddings the

@@ -13,9 +13,11 @@ use prism_core::once_map::OnceMap;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
 use prism_data::{Example, Table};
 use prism_models::eval::{Scores, map_prediction, score};
+use prism_models::prefix::FrozenPrefix;
 use prism_models::tokenize::EncodedPairs;
 use prism_models::train::{
-    TrainLayers, TrainSummary, fine_tune, frozen_features, predict, predict_from_features,
+    TrainSummary, fine_tune, frozen_blocks, frozen_features, predict, predict_from_features,
+    predict_from_prefix,
 };
 use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair};
 use rand::SeedableRng;
@@ -151,6 +153,10 @@ pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
 /// sweep in this process reads the same features and only the first computes them.
 static FROZEN_EVAL: LazyLock<OnceMap<(Vec<f32>, usize)>> = LazyLock::new(OnceMap::default);
 
+/// The states of evaluation sets after a last-k student's frozen blocks, keyed like
+/// [`FROZEN_EVAL`] and by the number of blocks: every run of a sweep runs only its top blocks.
+static FROZEN_PREFIX: LazyLock<OnceMap<FrozenPrefix>> = LazyLock::new(OnceMap::default);
+
 /// One fine-tuned and evaluated student.
 pub struct StudentRun {
     /// Loss summary.
@@ -219,36 +225,46 @@ pub fn train_and_evaluate(
                     .with_context(|| format!("`{name}` example `{}` has label `{}`", e.id, e.label))
             })
             .collect::<Result<_>>()?;
-        let predicted = if cfg.train.layers == TrainLayers::HeadOnly {
+        let frozen_blocks = frozen_blocks(&model, cfg.train.layers);
+        let key = |after_layers: usize| {
             let key = serde_json::json!({
                 "student": dir, "max_len": cfg.train.max_len, "pairing": cfg.student.pairing,
-                "backend": backend.to_string(), "pairs": pairs,
+                "backend": backend.to_string(), "after_layers": after_layers, "pairs": pairs,
             });
+            sha256_hex(key.to_string().as_bytes())
+        };
+        let encoded =
+            || EncodedPairs::new(&tokenizer, &pairs, model.pairing()).map_err(|e| e.to_string());
+        let batch_size = cfg.train.eval_batch_size;
+        let predicted = if frozen_blocks == model.encoder_layers() {
             let features = FROZEN_EVAL
-                .get_or_compute(sha256_hex(key.to_string().as_bytes()), || {
-                    let encoded = EncodedPairs::new(&tokenizer, &pairs, model.pairing())
-                        .map_err(|e| e.to_string())?;
-                    frozen_features(
+                .get_or_compute(key(frozen_blocks), || {
+                    frozen_features(&model, &tokenizer, &encoded()?, batch_size, &device)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("encoding `{name}` with the frozen student"))?;
+            let (values, width) = &*features;
+            predict_from_features(&model, values, *width, batch_size, &device)?
+        } else if frozen_blocks > 0 {
+            let prefix = FROZEN_PREFIX
+                .get_or_compute(key(frozen_blocks), || {
+                    let encoded = encoded()?;
+                    FrozenPrefix::compute(
                         &model,
                         &tokenizer,
                         &encoded,
-                        cfg.train.eval_batch_size,
+                        frozen_blocks,
+                        batch_size,
                         &device,
                     )
                     .map_err(|e| e.to_string())
                 })
                 .map_err(anyhow::Error::msg)
-                .with_context(|| format!("encoding `{name}` with the frozen student"))?;
-            let (values, width) = &*features;
-            predict_from_features(&model, values, *width, cfg.train.eval_batch_size, &device)?
+                .with_context(|| format!("encoding `{name}` with the student's frozen blocks"))?;
+            predict_from_prefix(&model, &prefix, batch_size, &device)?
         } else {
-            predict(
-                &model,
-                &tokenizer,
-                &pairs,
-                cfg.train.eval_batch_size,
-                &device,
-            )?
+            predict(&model, &tokenizer, &pairs, batch_size, &device)?
         };
         let predicted: Vec<usize> = predicted
             .into_iter()
