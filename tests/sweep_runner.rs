@@ -296,3 +296,68 @@ metrics = [{metrics}]
         assert_eq!(eval(ra), eval(rb));
     }
 }
+
+/// Run folders of an older plan (here: another metric list) are reported, then moved aside by
+/// `--prune`, not deleted; the current runs stay where they are and nothing is left to report.
+#[test]
+fn prune_moves_the_run_folders_of_an_older_plan_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |metrics: &str| {
+        experiment_file(
+            dir.path(),
+            "pruned",
+            &format!(
+                r#"[data]
+pool = "vitaminc"
+pool_size = 200
+[subsets]
+sizes = [12]
+seeds = [0, 1]
+[[subsets.strategies]]
+kind = "random"
+[sweep]
+train = false
+metrics = [{metrics}]
+"#
+            ),
+        )
+    };
+    let cache = cache();
+    let env = [("PRISM_CACHE", cache.to_str().unwrap())];
+    let sweep = |exp: &Path, extra: &[&str]| {
+        let mut args = vec!["sweep", exp.to_str().unwrap(), "--no-report"];
+        args.extend(extra);
+        let out = prism(dir.path(), &args, &env);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let results = dir.path().join("results/pruned");
+    let runs = |folder: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().join("run.json").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    sweep(&write(r#""distinct-2""#), &[]);
+    let old = runs(&results);
+    assert_eq!(old.len(), 2);
+    let exp = write(r#""distinct-2", "compression-ratio""#);
+    let said = sweep(&exp, &[]);
+    assert!(
+        said.contains("2 run folders") && said.contains("--prune"),
+        "{said}"
+    );
+    let current = runs(&results);
+    assert_eq!(current.len(), 4);
+    let said = sweep(&exp, &["--prune"]);
+    assert!(said.contains("moved 2 run folders"), "{said}");
+    assert_eq!(runs(&results.join("stale")), old);
+    let kept: Vec<String> = current.into_iter().filter(|r| !old.contains(r)).collect();
+    assert_eq!(runs(&results), kept);
+    let said = sweep(&exp, &[]);
+    assert!(!said.contains("belong to no run"), "{said}");
+}

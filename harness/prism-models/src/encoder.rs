@@ -81,6 +81,20 @@ pub(crate) fn rows_in_input_order(
     Ok((rows.concat(), width))
 }
 
+/// `forward` of `model` in evaluation mode (no dropout, no autodiff) over `batches` of
+/// `0..n`, collected by [`rows_in_input_order`]: the head's input for a whole set.
+pub(crate) fn eval_rows(
+    model: &Classifier,
+    device: &Device,
+    n: usize,
+    batches: Vec<Vec<usize>>,
+    forward: impl Fn(&Classifier, &[usize], &Device) -> Tensor<2>,
+) -> Result<(Vec<f32>, usize), ModelError> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    rows_in_input_order(n, batches, |chunk| forward(&model, chunk, &device))
+}
+
 /// Sentence embeddings from a pretrained encoder, for the embedding-based diversity metrics.
 pub struct SentenceEncoder {
     bert: Bert,

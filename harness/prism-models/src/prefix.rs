@@ -4,7 +4,7 @@
 //! blocks and the head (a sweep's evaluation sets are encoded this far once for all runs).
 
 use crate::bert::StateBatch;
-use crate::encoder::{Classifier, rows_in_input_order};
+use crate::encoder::{Classifier, eval_rows};
 use crate::error::ModelError;
 use crate::tokenize::{EncodedPairs, EncoderTokenizer, PairBatch, Paired, Sequence};
 use burn::prelude::*;
@@ -138,12 +138,13 @@ impl FrozenPrefix {
         batch_size: usize,
         device: &Device,
     ) -> Result<(Vec<f32>, usize), ModelError> {
-        let model = model.valid();
-        let device = device.clone().without_autodiff();
-        rows_in_input_order(
+        let batches = self.length_sorted_batches(batch_size);
+        eval_rows(
+            model,
+            device,
             self.len(),
-            self.length_sorted_batches(batch_size),
-            |chunk| model.features_from(&self.batch(chunk, &device)),
+            batches,
+            |model, chunk, device| model.features_from(&self.batch(chunk, device)),
         )
     }
 

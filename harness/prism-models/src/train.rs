@@ -2,7 +2,7 @@
 //! global gradient-norm clipping, length-bucketed batches with dynamic padding, and one seed
 //! for the head's initialisation, the shuffle and dropout.
 
-use crate::encoder::{Classifier, FeatureScaler, rows_in_input_order};
+use crate::encoder::{Classifier, FeatureScaler, eval_rows};
 use crate::error::ModelError;
 use crate::prefix::FrozenPrefix;
 use crate::tokenize::{EncodedPairs, EncoderTokenizer};
@@ -158,12 +158,13 @@ pub fn frozen_features(
     batch_size: usize,
     device: &Device,
 ) -> Result<(Vec<f32>, usize), ModelError> {
-    let model = model.valid();
-    let device = device.clone().without_autodiff();
-    rows_in_input_order(
+    let batches = encoded.length_sorted_batches(batch_size);
+    eval_rows(
+        model,
+        device,
         encoded.len(),
-        encoded.length_sorted_batches(batch_size),
-        |chunk| model.features(&encoded.batch(tokenizer, chunk, &device)),
+        batches,
+        |model, chunk, device| model.features(&encoded.batch(tokenizer, chunk, device)),
     )
 }
 

@@ -231,6 +231,16 @@ fn min_example_passes_trains_like_the_equivalent_epochs() {
     }
 }
 
+/// A siamese student trained with `config` fits the toy pairs, and on flex a second run
+/// repeats its losses bit for bit.
+fn assert_siamese_learns_and_reproduces(config: &TrainConfig) {
+    let (losses, predicted) = run_with(config, Pairing::Siamese).unwrap();
+    assert_learned(&losses, &predicted, 0.5, 0.9);
+    if common::backend() == Backend::Flex {
+        assert_eq!(losses, run_with(config, Pairing::Siamese).unwrap().0);
+    }
+}
+
 #[test]
 fn a_head_only_siamese_student_learns_and_reproduces() {
     let config = TrainConfig {
@@ -239,11 +249,7 @@ fn a_head_only_siamese_student_learns_and_reproduces() {
         layers: TrainLayers::HeadOnly,
         ..small_config()
     };
-    let (losses, predicted) = run_with(&config, Pairing::Siamese).unwrap();
-    assert_learned(&losses, &predicted, 0.5, 0.9);
-    if common::backend() == Backend::Flex {
-        assert_eq!(losses, run_with(&config, Pairing::Siamese).unwrap().0);
-    }
+    assert_siamese_learns_and_reproduces(&config);
 }
 
 #[test]
@@ -255,11 +261,7 @@ fn a_last_k_siamese_student_learns_and_reproduces() {
         layers: TrainLayers::LastK { k: 1 },
         ..small_config()
     };
-    let (losses, predicted) = run_with(&config, Pairing::Siamese).unwrap();
-    assert_learned(&losses, &predicted, 0.5, 0.9);
-    if common::backend() == Backend::Flex {
-        assert_eq!(losses, run_with(&config, Pairing::Siamese).unwrap().0);
-    }
+    assert_siamese_learns_and_reproduces(&config);
 }
 
 /// The states a [`FrozenPrefix`] keeps, run through the remaining blocks, give the full

@@ -48,6 +48,10 @@ pub struct SweepArgs {
     /// Do not write the report at the end.
     #[arg(long)]
     no_report: bool,
+    /// Move run folders that no run of the current plan names (results of older code or
+    /// config, which the report no longer reads) into `<sweep>/stale/`, kept, out of the way.
+    #[arg(long, conflicts_with = "index")]
+    prune: bool,
     /// Execute nothing: rebuild the runs table from the run folders and write the report
     /// (what the Slurm report job does).
     #[arg(long, conflicts_with_all = ["index", "dry_run"])]
@@ -260,6 +264,43 @@ fn execute_one(
     }
 }
 
+/// Run folders in `sweep_dir` that no run of `runs` names. A run's id hashes its subset,
+/// config and the code versions that shape its results, so these hold results of an older
+/// plan: the runs table and the report skip them.
+fn stale_run_dirs(sweep_dir: &Path, runs: &[PlannedRun]) -> Result<Vec<PathBuf>> {
+    let planned: std::collections::HashSet<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+    let mut stale = Vec::new();
+    if sweep_dir.is_dir() {
+        for entry in fs_err::read_dir(sweep_dir)? {
+            let path = entry?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if RunDir::is_run(&path) && !name.is_some_and(|n| planned.contains(n.as_str())) {
+                stale.push(path);
+            }
+        }
+    }
+    stale.sort();
+    Ok(stale)
+}
+
+/// Moves `stale` run folders into `<sweep_dir>/stale/` (a rename: nothing is copied or
+/// deleted), leaving any that a process still holds; returns how many moved.
+fn prune_stale(sweep_dir: &Path, stale: &[PathBuf]) -> Result<usize> {
+    let target = sweep_dir.join("stale");
+    let mut moved = 0;
+    for path in stale {
+        if (RunDir { path: path.clone() }).is_locked() {
+            eprintln!("left `{}`: a process holds it", path.display());
+            continue;
+        }
+        fs_err::create_dir_all(&target)?;
+        let name = path.file_name().expect("a run folder has a name");
+        fs_err::rename(path, target.join(name))?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
 /// Rebuilds `runs.csv` and `runs.parquet` from the run folders of `runs` (finished runs only).
 fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Result<usize> {
     let cfg = &session.config.value;
@@ -399,6 +440,23 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
         })?],
         None => runs.iter().collect(),
     };
+    if args.index.is_none() {
+        let stale = stale_run_dirs(&sweep_dir, &runs)?;
+        if args.prune {
+            let moved = prune_stale(&sweep_dir, &stale)?;
+            eprintln!(
+                "moved {moved} run folders of an older plan to `{}`",
+                sweep_dir.join("stale").display()
+            );
+        } else if !stale.is_empty() {
+            eprintln!(
+                "note: {} run folders in `{}` belong to no run of this plan (older code or \
+                 config; the report skips them); `--prune` moves them to `stale/`",
+                stale.len(),
+                sweep_dir.display()
+            );
+        }
+    }
     let pending: Vec<&PlannedRun> = if args.collect {
         Vec::new()
     } else {
