@@ -358,6 +358,9 @@ metrics = [{metrics}]
     assert_eq!(runs(&results.join("stale")), old);
     let kept: Vec<String> = current.into_iter().filter(|r| !old.contains(r)).collect();
     assert_eq!(runs(&results), kept);
+    // Every finished run logs the process's peak memory so far (which stage grew it).
+    let log = std::fs::read_to_string(results.join(&kept[0]).join("log.txt")).unwrap();
+    assert!(log.contains("done (process peak RSS "), "{log}");
     let said = sweep(&exp, &[]);
     assert!(!said.contains("belong to no run"), "{said}");
 }

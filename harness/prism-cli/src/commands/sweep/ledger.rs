@@ -58,6 +58,16 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// The process's peak resident memory so far in MB (`VmHWM` of `/proc/self/status`; `None`
+/// off Linux): logged after featurisation and after every run, so a sweep that runs out of
+/// memory shows which stage grew it.
+pub fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
 /// This machine's name.
 pub fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

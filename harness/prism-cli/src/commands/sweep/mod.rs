@@ -11,7 +11,7 @@ use crate::context::{ConfigArgs, Session};
 use crate::exit::UsageError;
 use anyhow::{Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use ledger::{Heartbeat, RunDir, RunState, RunStatus, host, now};
+use ledger::{Heartbeat, RunDir, RunState, RunStatus, host, now, peak_rss_mb};
 use plan::PlannedRun;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -237,10 +237,14 @@ fn execute_one(
         match result {
             Ok(()) => {
                 let st = beat.finish(RunState::Done, None)?;
-                log(&dir, "done");
+                let peak = peak_rss_mb();
+                log(
+                    &dir,
+                    &format!("done (process peak RSS {} MB)", peak.unwrap_or(0)),
+                );
                 event(
                     sweep_dir,
-                    serde_json::json!({"run": run.id, "state": "done", "seconds": st.seconds}),
+                    serde_json::json!({"run": run.id, "state": "done", "seconds": st.seconds, "peak_rss_mb": peak}),
                 );
                 return Ok(Outcome::Done);
             }

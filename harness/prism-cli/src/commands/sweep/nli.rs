@@ -185,6 +185,9 @@ impl<'a> NliSweep<'a> {
             )?;
             let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
             let (features, index) = store.load(&hashes)?;
+            if let Some(mb) = super::ledger::peak_rss_mb() {
+                eprintln!("process peak RSS after featurisation: {mb} MB");
+            }
             Some(PoolGradients {
                 features,
                 losses: index.iter().map(|r| r.loss).collect(),
