@@ -373,6 +373,55 @@ mod tests {
         assert!(worst < 2e-7, "max relative error {worst:e}");
     }
 
+    /// The kernels (their AVX2 build on a CPU that has it) give the same bits as the same
+    /// formulas evaluated one element at a time in scalar code: Rust never fuses a multiply and
+    /// an add on its own, so the vector width cannot change a result, and runs are
+    /// reproducible across CPUs with and without AVX2.
+    #[test]
+    fn the_kernels_give_the_bits_of_scalar_code() {
+        let x = grid();
+        let g: Vec<f32> = x.iter().map(|v| 0.5 - v.sin()).collect();
+        let scalar_gelu = |x: f32| 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+        let scalar_gelu_grad = |x: f32, g: f32| {
+            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            let pdf = INV_SQRT_2PI * exp_nonpositive(-0.5 * x * x);
+            g * (cdf + x * pdf)
+        };
+        let scalar_silu = |x: f32| x * sigmoid(x);
+        let scalar_silu_grad = |x: f32, g: f32| {
+            let s = sigmoid(x);
+            g * s * (1.0 + x * (1.0 - s))
+        };
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<u32>>();
+        let mut out = vec![0.0; x.len()];
+        gelu_slice(&x, &mut out);
+        let want: Vec<f32> = x
+            .iter()
+            .map(|&v| scalar_gelu(std::hint::black_box(v)))
+            .collect();
+        assert_eq!(bits(&out), bits(&want), "gelu");
+        silu_slice(&x, &mut out);
+        let want: Vec<f32> = x
+            .iter()
+            .map(|&v| scalar_silu(std::hint::black_box(v)))
+            .collect();
+        assert_eq!(bits(&out), bits(&want), "silu");
+        gelu_grad_slice(&x, &g, &mut out);
+        let want: Vec<f32> = x
+            .iter()
+            .zip(&g)
+            .map(|(&v, &d)| scalar_gelu_grad(std::hint::black_box(v), d))
+            .collect();
+        assert_eq!(bits(&out), bits(&want), "gelu'");
+        silu_grad_slice(&x, &g, &mut out);
+        let want: Vec<f32> = x
+            .iter()
+            .zip(&g)
+            .map(|(&v, &d)| scalar_silu_grad(std::hint::black_box(v), d))
+            .collect();
+        assert_eq!(bits(&out), bits(&want), "silu'");
+    }
+
     /// Checks a value kernel and its gradient kernel against f64 references of the function
     /// and its derivative, within `1e-6 (1 + |x|)`.
     fn check_kernels(
