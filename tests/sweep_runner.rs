@@ -222,6 +222,18 @@ fn mlflow_export_writes_a_file_store_with_every_run() {
     }
 }
 
+/// Two random 12-example subsets of a 200-example pool sample: the head of the small
+/// experiments below.
+const TWO_RANDOM_SUBSETS: &str = r#"[data]
+pool = "vitaminc"
+pool_size = 200
+[subsets]
+sizes = [12]
+seeds = [0, 1]
+[[subsets.strategies]]
+kind = "random"
+"#;
+
 /// The train-and-evaluate stage is cached by content across runs and sweeps: a sweep whose
 /// run ids changed only because its metric list did reuses the students already trained on
 /// the same subsets, with identical results. (A random training seed keeps the key new on
@@ -239,15 +251,7 @@ fn a_changed_metric_list_reuses_the_trained_students() {
             dir.path(),
             name,
             &format!(
-                r#"[data]
-pool = "vitaminc"
-pool_size = 200
-[subsets]
-sizes = [12]
-seeds = [0, 1]
-[[subsets.strategies]]
-kind = "random"
-[train]
+                r#"{TWO_RANDOM_SUBSETS}[train]
 epochs = 1
 batch_size = 4
 max_len = 32
@@ -307,15 +311,7 @@ fn prune_moves_the_run_folders_of_an_older_plan_aside() {
             dir.path(),
             "pruned",
             &format!(
-                r#"[data]
-pool = "vitaminc"
-pool_size = 200
-[subsets]
-sizes = [12]
-seeds = [0, 1]
-[[subsets.strategies]]
-kind = "random"
-[sweep]
+                r#"{TWO_RANDOM_SUBSETS}[sweep]
 train = false
 metrics = [{metrics}]
 "#
