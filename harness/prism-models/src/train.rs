@@ -139,13 +139,33 @@ fn clip_global_norm<M: Module>(model: &M, grads: &mut [GradientsParams], max_nor
 /// trainer are not reused.
 pub const TRAINER_VERSION: u32 = 5;
 
-/// How many of `model`'s encoder blocks `layers` leaves frozen below the trainable ones.
-pub fn frozen_blocks(model: &Classifier, layers: TrainLayers) -> usize {
-    let n = model.encoder_layers();
-    match layers {
-        TrainLayers::All => 0,
-        TrainLayers::LastK { k } => n.saturating_sub(k),
-        TrainLayers::HeadOnly => n,
+/// What of `model`'s encoder `layers` leaves frozen, which decides what a run computes once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrozenPart {
+    /// Every block trains: nothing is computed once.
+    Nothing,
+    /// The embeddings and this many blocks below the trainable ones: their states are
+    /// computed once ([`FrozenPrefix`]).
+    Blocks(usize),
+    /// The whole encoder: the head's input is computed once ([`frozen_features`]).
+    Encoder,
+}
+
+impl FrozenPart {
+    /// The frozen part of `model` under `layers` (a `last-k` with `k` ≥ the encoder's blocks
+    /// trains everything above the embeddings, which its forward pass computes every step).
+    pub fn of(model: &Classifier, layers: TrainLayers) -> Self {
+        let n = model.encoder_layers();
+        let blocks = match layers {
+            TrainLayers::All => 0,
+            TrainLayers::LastK { k } => n.saturating_sub(k),
+            TrainLayers::HeadOnly => n,
+        };
+        match blocks {
+            0 => Self::Nothing,
+            b if b == n => Self::Encoder,
+            b => Self::Blocks(b),
+        }
     }
 }
 
@@ -203,20 +223,19 @@ pub fn fine_tune(
     let encoded = EncodedPairs::new(tokenizer, &pairs, model.pairing())?;
     let lengths = encoded.lengths();
 
-    let frozen_blocks = frozen_blocks(&model, config.layers);
-    let head_only = frozen_blocks == model.encoder_layers();
-    let prefix = (frozen_blocks > 0 && !head_only)
-        .then(|| {
-            FrozenPrefix::compute(
-                &model,
-                tokenizer,
-                &encoded,
-                frozen_blocks,
-                config.eval_batch_size,
-                device,
-            )
-        })
-        .transpose()?;
+    let frozen_part = FrozenPart::of(&model, config.layers);
+    let head_only = frozen_part == FrozenPart::Encoder;
+    let prefix = match frozen_part {
+        FrozenPart::Blocks(blocks) => Some(FrozenPrefix::compute(
+            &model,
+            tokenizer,
+            &encoded,
+            blocks,
+            config.eval_batch_size,
+            device,
+        )?),
+        FrozenPart::Nothing | FrozenPart::Encoder => None,
+    };
     let needs_scaler = model.pairing() == Pairing::Siamese;
     // The pretrained encoder's features of the training set: a siamese model's scaler is
     // fitted to them, and a head-only run trains on them (on the device once).
@@ -324,13 +343,31 @@ pub fn predict(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<usize>, ModelError> {
+    let encoded = EncodedPairs::new(tokenizer, pairs, model.pairing())?;
+    let batches = encoded.length_sorted_batches(batch_size);
+    predict_in_batches(
+        model,
+        device,
+        encoded.len(),
+        batches,
+        |model, chunk, device| model.forward(&encoded.batch(tokenizer, chunk, device)),
+    )
+}
+
+/// The argmax of `forward`'s logits for every index of `batches` (which cover `0..n`), with
+/// `model` in evaluation mode on `device` without autodiff, in input order.
+fn predict_in_batches(
+    model: &Classifier,
+    device: &Device,
+    n: usize,
+    batches: Vec<Vec<usize>>,
+    forward: impl Fn(&Classifier, &[usize], &Device) -> Tensor<2>,
+) -> Result<Vec<usize>, ModelError> {
     let model = model.valid();
     let device = device.clone().without_autodiff();
-    let encoded = EncodedPairs::new(tokenizer, pairs, model.pairing())?;
-    let mut out = vec![0usize; encoded.len()];
-    for chunk in encoded.length_sorted_batches(batch_size) {
-        let batch = encoded.batch(tokenizer, &chunk, &device);
-        for (&i, p) in chunk.iter().zip(argmax(model.forward(&batch))?) {
+    let mut out = vec![0usize; n];
+    for chunk in batches {
+        for (&i, p) in chunk.iter().zip(argmax(forward(&model, &chunk, &device))?) {
             out[i] = p;
         }
     }
@@ -365,16 +402,14 @@ pub fn predict_from_prefix(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<usize>, ModelError> {
-    let model = model.valid();
-    let device = device.clone().without_autodiff();
-    let mut out = vec![0usize; prefix.len()];
-    for chunk in prefix.length_sorted_batches(batch_size) {
-        let logits = model.forward_from(&prefix.batch(&chunk, &device));
-        for (&i, p) in chunk.iter().zip(argmax(logits)?) {
-            out[i] = p;
-        }
-    }
-    Ok(out)
+    let batches = prefix.length_sorted_batches(batch_size);
+    predict_in_batches(
+        model,
+        device,
+        prefix.len(),
+        batches,
+        |model, chunk, device| model.forward_from(&prefix.batch(chunk, device)),
+    )
 }
 
 /// The index of each row's largest logit.

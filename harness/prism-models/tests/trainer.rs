@@ -7,7 +7,7 @@ use burn::prelude::Device;
 use prism_models::prefix::FrozenPrefix;
 use prism_models::tokenize::{EncodedPairs, EncoderTokenizer};
 use prism_models::train::{
-    Pairing, StepReport, fine_tune, frozen_blocks, frozen_features, predict, predict_from_features,
+    FrozenPart, Pairing, StepReport, fine_tune, frozen_features, predict, predict_from_features,
     predict_from_prefix,
 };
 use prism_models::{
@@ -67,16 +67,16 @@ fn run_with(config: &TrainConfig, pairing: Pairing) -> Result<(Vec<f32>, Vec<usi
     // The sweep's shortcuts for students with frozen blocks: the same predictions from the
     // frozen part's output computed once (other batch sizes: padding must not matter).
     let encoded = EncodedPairs::new(&tokenizer, &texts, pairing)?;
-    match frozen_blocks(&model, config.layers) {
-        0 => {}
-        n if n == model.encoder_layers() => {
+    match FrozenPart::of(&model, config.layers) {
+        FrozenPart::Nothing => {}
+        FrozenPart::Encoder => {
             let (values, width) = frozen_features(&model, &tokenizer, &encoded, 5, &device)?;
             assert_eq!(
                 predict_from_features(&model, &values, width, 7, &device)?,
                 predicted
             );
         }
-        n => {
+        FrozenPart::Blocks(n) => {
             let prefix = FrozenPrefix::compute(&model, &tokenizer, &encoded, n, 5, &device)?;
             assert_eq!(predict_from_prefix(&model, &prefix, 7, &device)?, predicted);
         }

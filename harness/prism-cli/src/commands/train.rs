@@ -16,7 +16,7 @@ use prism_models::eval::{Scores, map_prediction, score};
 use prism_models::prefix::FrozenPrefix;
 use prism_models::tokenize::EncodedPairs;
 use prism_models::train::{
-    TrainSummary, fine_tune, frozen_blocks, frozen_features, predict, predict_from_features,
+    FrozenPart, TrainSummary, fine_tune, frozen_features, predict, predict_from_features,
     predict_from_prefix,
 };
 use prism_models::{Backend, Classifier, EncoderFiles, LabeledPair};
@@ -225,7 +225,6 @@ pub fn train_and_evaluate(
                     .with_context(|| format!("`{name}` example `{}` has label `{}`", e.id, e.label))
             })
             .collect::<Result<_>>()?;
-        let frozen_blocks = frozen_blocks(&model, cfg.train.layers);
         let key = |after_layers: usize| {
             let key = serde_json::json!({
                 "student": dir, "max_len": cfg.train.max_len, "pairing": cfg.student.pairing,
@@ -236,35 +235,39 @@ pub fn train_and_evaluate(
         let encoded =
             || EncodedPairs::new(&tokenizer, &pairs, model.pairing()).map_err(|e| e.to_string());
         let batch_size = cfg.train.eval_batch_size;
-        let predicted = if frozen_blocks == model.encoder_layers() {
-            let features = FROZEN_EVAL
-                .get_or_compute(key(frozen_blocks), || {
-                    frozen_features(&model, &tokenizer, &encoded()?, batch_size, &device)
+        let predicted = match FrozenPart::of(&model, cfg.train.layers) {
+            FrozenPart::Encoder => {
+                let features = FROZEN_EVAL
+                    .get_or_compute(key(model.encoder_layers()), || {
+                        frozen_features(&model, &tokenizer, &encoded()?, batch_size, &device)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("encoding `{name}` with the frozen student"))?;
+                let (values, width) = &*features;
+                predict_from_features(&model, values, *width, batch_size, &device)?
+            }
+            FrozenPart::Blocks(frozen_blocks) => {
+                let prefix = FROZEN_PREFIX
+                    .get_or_compute(key(frozen_blocks), || {
+                        let encoded = encoded()?;
+                        FrozenPrefix::compute(
+                            &model,
+                            &tokenizer,
+                            &encoded,
+                            frozen_blocks,
+                            batch_size,
+                            &device,
+                        )
                         .map_err(|e| e.to_string())
-                })
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("encoding `{name}` with the frozen student"))?;
-            let (values, width) = &*features;
-            predict_from_features(&model, values, *width, batch_size, &device)?
-        } else if frozen_blocks > 0 {
-            let prefix = FROZEN_PREFIX
-                .get_or_compute(key(frozen_blocks), || {
-                    let encoded = encoded()?;
-                    FrozenPrefix::compute(
-                        &model,
-                        &tokenizer,
-                        &encoded,
-                        frozen_blocks,
-                        batch_size,
-                        &device,
-                    )
-                    .map_err(|e| e.to_string())
-                })
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("encoding `{name}` with the student's frozen blocks"))?;
-            predict_from_prefix(&model, &prefix, batch_size, &device)?
-        } else {
-            predict(&model, &tokenizer, &pairs, batch_size, &device)?
+                    })
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| {
+                        format!("encoding `{name}` with the student's frozen blocks")
+                    })?;
+                predict_from_prefix(&model, &prefix, batch_size, &device)?
+            }
+            FrozenPart::Nothing => predict(&model, &tokenizer, &pairs, batch_size, &device)?,
         };
         let predicted: Vec<usize> = predicted
             .into_iter()
