@@ -4,8 +4,13 @@ decay 0.01, linear warm-up/decay, global clip 1.0, batch 32, max length 128), fi
 PyTorch on the CPU; prints ID-test accuracy.
 
 Usage: python3 train_minilm_torch.py CACHE IDS_FILE EPOCHS LR [EVAL_LIMIT [BATCH]]
+           [--head-lr LR] [--no-dropout] [--reinit-top K]
+The options try the usual few-sample fine-tuning remedies (Zhang et al. 2021, "Revisiting
+few-sample BERT fine-tuning"): a separate peak rate for the fresh head, no dropout, and the top K
+blocks re-initialised.
 Needs: torch, numpy, pyarrow, tokenizers.
 """
+import argparse
 import json
 import os
 import random
@@ -69,9 +74,18 @@ def batches(enc, idx, bs, device="cpu"):
 
 
 def main():
-    cache, ids_file, epochs, lr = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    limit = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-    bs = int(sys.argv[6]) if len(sys.argv) > 6 else 32
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cache")
+    ap.add_argument("ids_file")
+    ap.add_argument("epochs", type=int)
+    ap.add_argument("lr", type=float)
+    ap.add_argument("limit", type=int, nargs="?", default=0)
+    ap.add_argument("bs", type=int, nargs="?", default=32)
+    ap.add_argument("--head-lr", type=float, default=None)
+    ap.add_argument("--no-dropout", action="store_true")
+    ap.add_argument("--reinit-top", type=int, default=0)
+    a = ap.parse_args()
+    cache, ids_file, epochs, lr, limit, bs = a.cache, a.ids_file, a.epochs, a.lr, a.limit, a.bs
     torch.manual_seed(0)
     random.seed(0)
     model, tok = load_student(cache)
@@ -81,7 +95,18 @@ def main():
     enc = [tok.encode(e["premise"], e["hypothesis"]) for e in train]
     y = [LABELS.index(e["label"]) for e in train]
     decay = [p for n, p in model.named_parameters() if p.dim() > 1]
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, eps=1e-8, weight_decay=0.01)
+    if a.no_dropout:
+        for m in model.modules():
+            if isinstance(m, nn.Dropout):
+                m.p = 0.0
+    for layer in list(model.layers)[len(model.layers) - a.reinit_top:] if a.reinit_top else []:
+        for m in layer.modules():
+            if isinstance(m, (nn.Linear, nn.LayerNorm)):
+                m.reset_parameters()
+    head = [p for n, p in model.named_parameters() if n.startswith("head.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("head.")]
+    opt = torch.optim.AdamW([{"params": rest, "lr": lr}, {"params": head, "lr": a.head_lr or lr}],
+                            eps=1e-8, weight_decay=0.01)
     steps = epochs * ((len(train) + bs - 1) // bs)
     warm = round(steps * 0.1)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -120,6 +145,7 @@ def main():
     print(json.dumps({"train_seconds": secs, "first_loss": float(np.mean(losses[:tenth])),
                       "last_loss": float(np.mean(losses[-tenth:])), "id_accuracy": correct / len(test),
                       "n_test": len(test), "batch": bs, "epochs": epochs, "lr": lr,
+                      "head_lr": a.head_lr or lr, "no_dropout": a.no_dropout, "reinit_top": a.reinit_top,
                       "torch": torch.__version__}))
 
 

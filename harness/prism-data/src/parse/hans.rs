@@ -1,7 +1,7 @@
 //! HANS, regenerated with the authors' MIT template generator (vendored in `vendor/hans/`) and
 //! a fixed seed. The generator runs under the machine's `python3`; numpy is not needed.
 
-use super::{eval_example, parse_error};
+use super::{eval_example, parse_error, tsv_rows};
 use crate::error::DataError;
 use crate::table::Example;
 use std::path::Path;
@@ -53,17 +53,11 @@ pub fn generate(seed: u64, scratch: &Path) -> Result<String, DataError> {
 /// Parses the generator's MNLI-style TSV; `group` is `heuristic/subcase`.
 pub fn parse(tsv: &str) -> Result<Vec<Example>, DataError> {
     let mut out = Vec::new();
-    for (i, line) in tsv
-        .lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.is_empty())
-    {
-        let f: Vec<&str> = line.split('\t').collect();
+    for (line, f) in tsv_rows(tsv) {
         if f.len() != 11 {
             return Err(parse_error(
                 "hans",
-                format!("line {}", i + 1),
+                format!("line {line}"),
                 format!("expected 11 fields, found {}", f.len()),
             ));
         }
@@ -73,14 +67,14 @@ pub fn parse(tsv: &str) -> Result<Vec<Example>, DataError> {
             other => {
                 return Err(parse_error(
                     "hans",
-                    format!("line {}", i + 1),
+                    format!("line {line}"),
                     format!("unknown label `{other}`"),
                 ));
             }
         };
         out.push(eval_example(
             "hans",
-            i - 1,
+            line - 2,
             f[5],
             f[6],
             label,

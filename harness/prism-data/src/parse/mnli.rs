@@ -1,6 +1,6 @@
 //! MNLI matched dev, vendored (gzip) from the HANS repository (`vendor/mnli/NOTICE.md`).
 
-use super::{eval_example, parse_error};
+use super::{eval_example, parse_error, tsv_rows};
 use crate::error::DataError;
 use crate::table::Example;
 use std::io::Read;
@@ -14,17 +14,11 @@ pub const VENDORED_GZ: &[u8] = include_bytes!("../../vendor/mnli/mnli_matched_de
 pub fn parse(tsv: &str) -> Result<Vec<Example>, DataError> {
     const SRC: &str = "mnli_matched";
     let mut out = Vec::new();
-    for (i, line) in tsv
-        .lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.is_empty())
-    {
-        let fields: Vec<&str> = line.split('\t').collect();
+    for (line, fields) in tsv_rows(tsv) {
         if fields.len() < 4 {
             return Err(parse_error(
                 SRC,
-                format!("line {}", i + 1),
+                format!("line {line}"),
                 format!("expected 5 tab-separated fields, found {}", fields.len()),
             ));
         }
@@ -35,7 +29,7 @@ pub fn parse(tsv: &str) -> Result<Vec<Example>, DataError> {
         let index: usize = fields[0]
             .trim()
             .parse()
-            .map_err(|_| parse_error(SRC, format!("line {}", i + 1), "index is not a number"))?;
+            .map_err(|_| parse_error(SRC, format!("line {line}"), "index is not a number"))?;
         out.push(eval_example(
             SRC, index, fields[1], fields[2], label, "mnli",
         ));

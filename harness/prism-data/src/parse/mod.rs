@@ -31,6 +31,16 @@ pub(crate) fn eval_example(
     }
 }
 
+/// The data rows of a header-first, tab-separated file that does not quote: each row's 1-based
+/// line number (for error messages) and its fields. Blank lines are skipped.
+pub(crate) fn tsv_rows(tsv: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    tsv.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| (i + 1, l.split('\t').collect()))
+}
+
 pub(crate) fn parse_error(
     source: &str,
     location: impl Into<String>,

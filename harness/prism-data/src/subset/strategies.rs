@@ -145,24 +145,29 @@ fn groups(pool: &Pool, by: GroupKey) -> Vec<Vec<usize>> {
     map.into_values().collect()
 }
 
-/// Fills `remaining` from the first `k` of `buckets` (in the given order), shuffled within.
-/// On a shortfall, says how many buckets that order would have needed.
+/// Fills the per-cell `quota` from `k` of `buckets` drawn at random (the buckets in a shuffled
+/// order, their members shuffled again), skipping what is `taken`: the shared core of the
+/// group-, cluster- and mixture-based strategies. On a shortfall, says how many buckets that
+/// order would have needed.
 fn fill_from_buckets(
     pool: &Pool,
-    buckets: &[&Vec<usize>],
+    buckets: &[Vec<usize>],
     k: usize,
-    remaining: &mut [usize],
+    quota: &[usize],
     taken: &mut HashSet<usize>,
     rng: &mut ChaCha8Rng,
     what: &str,
 ) -> Result<Vec<usize>, String> {
+    let mut buckets: Vec<&Vec<usize>> = buckets.iter().collect();
+    buckets.shuffle(rng);
+    let mut remaining = quota.to_vec();
     let mut members: Vec<usize> = buckets
         .iter()
         .take(k)
         .flat_map(|b| b.iter().copied())
         .collect();
     members.shuffle(rng);
-    let picked = fill_in_order(pool, members, remaining, taken);
+    let picked = fill_in_order(pool, members, &mut remaining, taken);
     if remaining.iter().any(|r| *r > 0) {
         let mut probe = remaining.to_vec();
         let mut needed = k;
@@ -201,14 +206,11 @@ impl SubsetStrategy for Groups {
         _: &Context,
     ) -> Result<Selection, String> {
         let all = groups(pool, self.by);
-        let mut order: Vec<&Vec<usize>> = all.iter().collect();
-        order.shuffle(rng);
-        let mut remaining = quotas.per_cell.clone();
         let indices = fill_from_buckets(
             pool,
-            &order,
+            &all,
             self.k,
-            &mut remaining,
+            &quotas.per_cell,
             &mut HashSet::new(),
             rng,
             "groups",
@@ -247,14 +249,11 @@ impl SubsetStrategy for Clusters {
         for (i, c) in km.assignment.iter().enumerate() {
             buckets[*c].push(i);
         }
-        let mut order: Vec<&Vec<usize>> = buckets.iter().collect();
-        order.shuffle(rng);
-        let mut remaining = quotas.per_cell.clone();
         let indices = fill_from_buckets(
             pool,
-            &order,
+            &buckets,
             self.take,
-            &mut remaining,
+            &quotas.per_cell,
             &mut HashSet::new(),
             rng,
             "clusters",
@@ -415,15 +414,12 @@ impl SubsetStrategy for Mixture {
         let narrow_n = (self.alpha * quotas.total() as f64).round() as usize;
         let (narrow, rest) = quotas.split(narrow_n);
         let all = groups(pool, self.by);
-        let mut order: Vec<&Vec<usize>> = all.iter().collect();
-        order.shuffle(rng);
         let mut taken = HashSet::new();
-        let mut remaining = narrow.per_cell.clone();
         let mut indices = fill_from_buckets(
             pool,
-            &order,
+            &all,
             self.k,
-            &mut remaining,
+            &narrow.per_cell,
             &mut taken,
             rng,
             "groups",
