@@ -19,7 +19,7 @@ pub use featurize::{
     DenseFeatures, ExactKernel, ExampleGradient, FactoredFeatures, GradientExample,
     GradientProjection, Mode, exact_kernel, flat_gradient, load_proxy,
 };
-pub use pipeline::{FeaturizeSummary, featurize_into_store};
+pub use pipeline::{Batching, FeaturizeSummary, featurize_into_store, plan_batches};
 pub use store::{FeatureStore, IndexRow, StoreMeta, StoredExample};
 
 /// The projection of `mode` for `lm` (exact mode has no projection: use [`exact_kernel`]).

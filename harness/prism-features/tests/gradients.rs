@@ -35,6 +35,15 @@ fn chats() -> Vec<ChatTokens> {
     .collect()
 }
 
+/// Shards of `shard_size`, batches of `batch_size` and at most `max_batch_tokens` padded tokens.
+fn batching(shard_size: usize, batch_size: usize, max_batch_tokens: usize) -> Batching {
+    Batching {
+        shard_size,
+        batch_size,
+        max_batch_tokens,
+    }
+}
+
 fn rel_diff(a: &[f32], b: &[f64]) -> f64 {
     let num: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - y).powi(2)).sum();
     let den: f64 = b.iter().map(|y| y * y).sum();
@@ -216,8 +225,15 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
     };
     let run = |root: &std::path::Path| {
         let store = FeatureStore::open(root, meta.clone()).unwrap();
-        let s =
-            featurize_into_store(&lm, &proj, &examples, &store, (4, 3), &mut |_, _| {}).unwrap();
+        let s = featurize_into_store(
+            &lm,
+            &proj,
+            &examples,
+            &store,
+            batching(4, 3, 40),
+            &mut |_, _| {},
+        )
+        .unwrap();
         (store, s)
     };
     let whole = tempfile::tempdir().unwrap();
@@ -274,9 +290,16 @@ fn two_writers_on_one_store_take_turns() {
                     let lm = tiny("llama3", Mode::Factored);
                     let proj = FactoredFeatures::new(&lm, 2, 16, 0);
                     let store = FeatureStore::open(root, meta).unwrap();
-                    featurize_into_store(&lm, &proj, examples, &store, (4, 4), &mut |_, _| {})
-                        .unwrap()
-                        .computed
+                    featurize_into_store(
+                        &lm,
+                        &proj,
+                        examples,
+                        &store,
+                        batching(4, 4, 0),
+                        &mut |_, _| {},
+                    )
+                    .unwrap()
+                    .computed
                 })
             })
             .collect();

@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use prism_core::config::schema::GvendiConfig;
 use prism_data::table::Table;
 use prism_features::{
-    FeatureStore, GradientExample, Mode, StoreMeta, exact_kernel, featurize_into_store, load_proxy,
+    Batching, FeatureStore, GradientExample, Mode, StoreMeta, exact_kernel, featurize_into_store,
+    load_proxy,
 };
 use prism_models::Backend;
 use prism_models::language_model::resolve_model;
@@ -202,7 +203,11 @@ pub fn featurize(
         projection.as_ref(),
         examples,
         &store,
-        (gvendi.shard_size, gvendi.batch_size),
+        Batching {
+            shard_size: gvendi.shard_size,
+            batch_size: gvendi.batch_size,
+            max_batch_tokens: gvendi.max_batch_tokens,
+        },
         &mut |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);

@@ -86,6 +86,10 @@ pub struct GvendiConfig {
     /// Examples per forward+backward in factored mode; gradients per projection block in
     /// dense mode.
     pub batch_size: usize,
+    /// Padded tokens (examples × the longest one's tokens) per forward+backward; a batch of
+    /// long examples is cut shorter so memory stays flat (eight of VitaminC's longest pairs at
+    /// batch 8 took 16.8 GB). 0 = no bound.
+    pub max_batch_tokens: usize,
     /// Examples per store shard (the unit of resumption).
     pub shard_size: usize,
     /// The user turn for an NLI pair; `{premise}` and `{hypothesis}` are replaced.
@@ -93,6 +97,9 @@ pub struct GvendiConfig {
     /// Where this backend runs: flex, tch, cuda or auto.
     pub backend: String,
 }
+
+/// The default bound on a featurisation batch's padded tokens (see README, "Memory").
+pub const MAX_BATCH_TOKENS: usize = 1024;
 
 impl Default for GvendiConfig {
     fn default() -> Self {
@@ -103,6 +110,7 @@ impl Default for GvendiConfig {
             seed: 0,
             factor_dim: 32,
             batch_size: 8,
+            max_batch_tokens: MAX_BATCH_TOKENS,
             shard_size: 256,
             prompt_template: "Premise: {premise}\nHypothesis: {hypothesis}\nDoes the premise entail the hypothesis? Answer with one word: entailment, neutral or contradiction.".into(),
             backend: "flex".into(),
