@@ -88,7 +88,8 @@ pub struct GvendiConfig {
     pub batch_size: usize,
     /// Padded tokens (examples × the longest one's tokens) per forward+backward; a batch of
     /// long examples is cut shorter so memory stays flat (eight of VitaminC's longest pairs at
-    /// batch 8 took 16.8 GB). 0 = no bound.
+    /// batch 8 took 16.8 GB). In dense mode, where each backward runs alone, it only shortens
+    /// the projection blocks of long examples. 0 = no bound.
     pub max_batch_tokens: usize,
     /// Examples per store shard (the unit of resumption).
     pub shard_size: usize,
