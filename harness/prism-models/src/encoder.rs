@@ -57,32 +57,71 @@ impl EncoderFiles {
     }
 }
 
-/// Runs `forward` (one `[batch, width]` output per batch of indices) over `batches`, which
-/// cover `0..n` in any order, and returns the row-major `n × width` outputs in input order:
+/// Runs `per_batch` over `batches`, which cover `0..n` in any order (each call returns one
+/// value per index of its batch, in batch order), and returns the values in input order:
 /// inference batched by length, results put back where the caller expects them.
+pub(crate) fn in_input_order<T>(
+    n: usize,
+    batches: Vec<Vec<usize>>,
+    mut per_batch: impl FnMut(&[usize]) -> Result<Vec<T>, ModelError>,
+) -> Result<Vec<T>, ModelError> {
+    let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None).take(n).collect();
+    for chunk in batches {
+        for (&i, value) in chunk.iter().zip(per_batch(&chunk)?) {
+            out[i] = Some(value);
+        }
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(i, v)| v.ok_or_else(|| ModelError::Invalid(format!("no batch covered row {i}"))))
+        .collect()
+}
+
+/// [`in_input_order`] for a `forward` with one `[batch, width]` output per batch: the
+/// row-major `n × width` outputs and `width`.
 pub(crate) fn rows_in_input_order(
     n: usize,
     batches: Vec<Vec<usize>>,
     mut forward: impl FnMut(&[usize]) -> Tensor<2>,
 ) -> Result<(Vec<f32>, usize), ModelError> {
-    let mut rows: Vec<Vec<f32>> = vec![Vec::new(); n];
-    let mut width = 0;
-    for chunk in batches {
-        let out = forward(&chunk);
-        width = out.dims()[1];
-        let values: Vec<f32> = out
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| ModelError::Invalid(format!("reading model outputs: {e:?}")))?;
-        for (row, &i) in values.chunks_exact(width).zip(&chunk) {
-            rows[i] = row.to_vec();
-        }
-    }
-    Ok((rows.concat(), width))
+    in_input_order(n, batches, |chunk| tensor_rows(forward(chunk))).map(concat_rows)
+}
+
+/// The rows of a `[batch, width]` output, read back from the device.
+fn tensor_rows(out: Tensor<2>) -> Result<Vec<Vec<f32>>, ModelError> {
+    let width = out.dims()[1];
+    let values: Vec<f32> = out
+        .into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| ModelError::Invalid(format!("reading model outputs: {e:?}")))?;
+    Ok(values
+        .chunks_exact(width.max(1))
+        .map(<[f32]>::to_vec)
+        .collect())
+}
+
+/// Equal-width rows as one row-major matrix and its width (0 when there are none).
+fn concat_rows(rows: Vec<Vec<f32>>) -> (Vec<f32>, usize) {
+    let width = rows.first().map_or(0, Vec::len);
+    (rows.concat(), width)
+}
+
+/// `per_batch` of `model` in evaluation mode (no dropout, no autodiff) over `batches` of
+/// `0..n`, collected by [`in_input_order`]: whole-set inference with a trained classifier.
+pub(crate) fn eval_in_batches<T>(
+    model: &Classifier,
+    device: &Device,
+    n: usize,
+    batches: Vec<Vec<usize>>,
+    per_batch: impl Fn(&Classifier, &[usize], &Device) -> Result<Vec<T>, ModelError>,
+) -> Result<Vec<T>, ModelError> {
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    in_input_order(n, batches, |chunk| per_batch(&model, chunk, &device))
 }
 
 /// `forward` of `model` in evaluation mode (no dropout, no autodiff) over `batches` of
-/// `0..n`, collected by [`rows_in_input_order`]: the head's input for a whole set.
+/// `0..n`, as row-major rows in input order: the head's input for a whole set.
 pub(crate) fn eval_rows(
     model: &Classifier,
     device: &Device,
@@ -90,9 +129,10 @@ pub(crate) fn eval_rows(
     batches: Vec<Vec<usize>>,
     forward: impl Fn(&Classifier, &[usize], &Device) -> Tensor<2>,
 ) -> Result<(Vec<f32>, usize), ModelError> {
-    let model = model.valid();
-    let device = device.clone().without_autodiff();
-    rows_in_input_order(n, batches, |chunk| forward(&model, chunk, &device))
+    eval_in_batches(model, device, n, batches, |model, chunk, device| {
+        tensor_rows(forward(model, chunk, device))
+    })
+    .map(concat_rows)
 }
 
 /// Sentence embeddings from a pretrained encoder, for the embedding-based diversity metrics.

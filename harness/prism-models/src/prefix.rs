@@ -4,7 +4,7 @@
 //! blocks and the head (a sweep's evaluation sets are encoded this far once for all runs).
 
 use crate::bert::StateBatch;
-use crate::encoder::{Classifier, eval_rows};
+use crate::encoder::{Classifier, eval_rows, in_input_order};
 use crate::error::ModelError;
 use crate::tokenize::{EncodedPairs, EncoderTokenizer, PairBatch, Paired, Sequence};
 use burn::prelude::*;
@@ -55,9 +55,9 @@ impl FrozenPrefix {
         let device = device.clone().without_autodiff();
         let mut hidden = 0;
         let pairs = encoded.try_map(|sequences| {
-            let mut out: Vec<Option<SequenceStates>> = vec![None; sequences.len()];
-            for chunk in EncoderTokenizer::length_sorted_batches(sequences, batch_size) {
-                let batch = tokenizer.batch(sequences, &chunk, &device);
+            let batches = EncoderTokenizer::length_sorted_batches(sequences, batch_size);
+            in_input_order(sequences.len(), batches, |chunk| {
+                let batch = tokenizer.batch(sequences, chunk, &device);
                 let states = model.encoder_states(&batch, after_layers);
                 let [_, len, h] = states.dims();
                 hidden = h;
@@ -65,17 +65,18 @@ impl FrozenPrefix {
                     .into_data()
                     .try_into_vec::<f32>()
                     .map_err(|e| ModelError::Invalid(format!("reading encoder states: {e:?}")))?;
-                for (row, &i) in chunk.iter().enumerate() {
-                    let tokens = sequences[i].tokens();
-                    let start = row * len * h;
-                    out[i] = Some(SequenceStates {
-                        values: values[start..start + tokens * h].to_vec(),
-                        tokens,
-                    });
-                }
-            }
-            // The batches cover every index once.
-            Ok::<_, ModelError>(out.into_iter().flatten().collect())
+                Ok(chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(row, &i)| {
+                        let tokens = sequences[i].tokens();
+                        SequenceStates {
+                            values: values[row * len * h..][..tokens * h].to_vec(),
+                            tokens,
+                        }
+                    })
+                    .collect())
+            })
         })?;
         Ok(Self {
             pairs,

@@ -2,7 +2,7 @@
 //! global gradient-norm clipping, length-bucketed batches with dynamic padding, and one seed
 //! for the head's initialisation, the shuffle and dropout.
 
-use crate::encoder::{Classifier, FeatureScaler, eval_rows};
+use crate::encoder::{Classifier, FeatureScaler, eval_in_batches, eval_rows};
 use crate::error::ModelError;
 use crate::prefix::FrozenPrefix;
 use crate::tokenize::{EncodedPairs, EncoderTokenizer};
@@ -363,15 +363,9 @@ fn predict_in_batches(
     batches: Vec<Vec<usize>>,
     forward: impl Fn(&Classifier, &[usize], &Device) -> Tensor<2>,
 ) -> Result<Vec<usize>, ModelError> {
-    let model = model.valid();
-    let device = device.clone().without_autodiff();
-    let mut out = vec![0usize; n];
-    for chunk in batches {
-        for (&i, p) in chunk.iter().zip(argmax(forward(&model, &chunk, &device))?) {
-            out[i] = p;
-        }
-    }
-    Ok(out)
+    eval_in_batches(model, device, n, batches, |model, chunk, device| {
+        argmax(forward(model, chunk, device))
+    })
 }
 
 /// Like [`predict`] from the head's input already computed by [`frozen_features`] (a
@@ -383,15 +377,20 @@ pub fn predict_from_features(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<usize>, ModelError> {
-    let model = model.valid();
-    let device = device.clone().without_autodiff();
-    let mut out = Vec::with_capacity(features.len() / width.max(1));
-    for chunk in features.chunks(width * batch_size.max(1)) {
-        let rows = chunk.len() / width;
-        let x = Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [rows, width]), &device);
-        out.extend(argmax(model.classify(x))?);
-    }
-    Ok(out)
+    let n = features.len() / width.max(1);
+    let batches = (0..n)
+        .collect::<Vec<_>>()
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect();
+    predict_in_batches(model, device, n, batches, |model, chunk, device| {
+        // Each batch is a contiguous run of rows.
+        let rows = &features[chunk[0] * width..][..chunk.len() * width];
+        model.classify(Tensor::from_data(
+            TensorData::new(rows.to_vec(), [chunk.len(), width]),
+            device,
+        ))
+    })
 }
 
 /// Like [`predict`] from the states a [`FrozenPrefix`] computed (a last-k student: the
