@@ -301,6 +301,90 @@ metrics = [{metrics}]
     }
 }
 
+/// `sweep.train_seeds`: every subset is built once and trained once per seed; each subset's
+/// students share its ids and metrics and differ in training; the runs table has a row per
+/// student with its `train_seed`, and the report averages them into one row per subset and
+/// states the seed noise. The students of seed 0 are the ones a single-seed sweep trains.
+#[test]
+fn training_seeds_give_several_students_per_subset_and_the_report_averages_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = TWO_RANDOM_SUBSETS.replace("seeds = [0, 1]", "seeds = [0, 1, 2]");
+    let write = |name: &str, train_seeds: &str| {
+        experiment_file(
+            dir.path(),
+            name,
+            &format!(
+                r#"{head}[train]
+epochs = 1
+batch_size = 4
+max_len = 32
+[sweep]
+eval_limit = 4
+metrics = ["distinct-2"]
+{train_seeds}
+"#
+            ),
+        )
+    };
+    let seeded = write("seeded", "train_seeds = [0, 1]");
+    let single = write("single", "");
+    let env = [("PRISM_CACHE", cache())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.to_str().unwrap())).collect();
+    for exp in [&seeded, &single] {
+        let out = prism(dir.path(), &["sweep", exp.to_str().unwrap()], &env);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let sweep = dir.path().join("results/seeded");
+    let read = |run: &str, file: &str| std::fs::read_to_string(sweep.join(run).join(file)).unwrap();
+    let table = std::fs::read_to_string(sweep.join("runs.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 6, "3 subsets x 2 training seeds");
+    for pair in rows.chunks(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert_eq!(a[col("subset")], b[col("subset")]);
+        assert_eq!(
+            (a[col("train_seed")].as_str(), b[col("train_seed")].as_str()),
+            ("0", "1")
+        );
+        let (ra, rb) = (&a[col("run_id")], &b[col("run_id")]);
+        assert_eq!(read(ra, "subset.ids"), read(rb, "subset.ids"));
+        assert_eq!(a[col("metric.distinct-2")], b[col("metric.distinct-2")]);
+        let summary = |run: &str| {
+            let eval: serde_json::Value = serde_json::from_str(&read(run, "eval.json")).unwrap();
+            eval["summary"].to_string()
+        };
+        assert_ne!(
+            summary(ra),
+            summary(rb),
+            "another seed trains another student"
+        );
+    }
+    // Seed 0's runs are the single-seed sweep's runs: same ids.
+    let single_table = std::fs::read_to_string(dir.path().join("results/single/runs.csv")).unwrap();
+    for row in rows.iter().filter(|r| r[col("train_seed")] == "0") {
+        assert!(single_table.contains(&row[col("run_id")]), "{single_table}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sweep.join("report/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (report["runs"].as_u64(), report["students"].as_u64()),
+        (Some(3), Some(6))
+    );
+    assert_eq!(report["seed_noise"]["subsets_with_seeds"], 3);
+    assert_eq!(report["metrics"]["distinct-2"]["n"], 3);
+    let md = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
+    assert!(
+        md.contains("3 subsets (6 students") && md.contains("Training-seed noise"),
+        "{md}"
+    );
+}
+
 /// Run folders of an older plan (here: another metric list) are reported, then moved aside by
 /// `--prune`, not deleted; the current runs stay where they are and nothing is left to report.
 #[test]

@@ -514,6 +514,13 @@ mod tests {
             err.contains("--set") && err.contains("subsets.sizes") && err.contains("empty"),
             "{err}"
         );
+        let mut l3 = layers(dir.path(), "");
+        l3.overrides = vec!["sweep.train_seeds=[0, 3, 0]".into()];
+        let err = validation_error(&l3, dir.path());
+        assert!(
+            err.contains("sweep.train_seeds") && err.contains("seed 0 is listed twice"),
+            "{err}"
+        );
     }
 
     #[test]

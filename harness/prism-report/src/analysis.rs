@@ -2,6 +2,7 @@
 //! and against in-distribution accuracy.
 
 use crate::runs::RunsTable;
+use crate::seeds::{SeedNoise, average_training_seeds};
 use crate::stats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -68,8 +69,12 @@ pub struct MetricReport {
 /// The whole analysis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// Number of runs in the table.
+    /// Rows analysed: one per subset (its students' accuracies averaged).
     pub runs: usize,
+    /// Students in the runs table (more than `runs` when subsets have several training seeds).
+    pub students: usize,
+    /// The training seeds' noise against the subsets' spread, when subsets have several.
+    pub seed_noise: Option<SeedNoise>,
     /// Distinct scales.
     pub scales: Vec<f64>,
     /// Distinct strategies.
@@ -108,8 +113,12 @@ fn scale_key(scale: f64) -> String {
     }
 }
 
-/// Runs the analysis of `runs`.
+/// Runs the analysis of `runs`, one row per subset: the students of a subset trained with
+/// several seeds are averaged first ([`average_training_seeds`]).
 pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
+    let students = runs.len();
+    let (runs, seed_noise) = average_training_seeds(runs);
+    let runs = &runs;
     let mut scales: Vec<f64> = runs
         .scale
         .iter()
@@ -176,6 +185,8 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
     }
     Report {
         runs: runs.len(),
+        students,
+        seed_noise,
         scales,
         strategies,
         benchmarks: runs.benches.keys().cloned().collect(),

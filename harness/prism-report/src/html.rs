@@ -3,7 +3,7 @@
 
 use crate::analysis::Report;
 use crate::plots::Figure;
-use crate::render::{main_row, num, ranked};
+use crate::render::{main_row, num, ranked, rows_summary, seed_noise_sentence};
 use base64::Engine;
 use std::fmt::Write as _;
 
@@ -28,13 +28,16 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
     let level = (report.options.level * 100.0).round();
     let _ = writeln!(
         h,
-        "<p>{} runs; scales {:?}; strategies: {}. Spearman ρ with <code>ood_mean</code>; {level}% percentile bootstrap interval ({} resamples, seed {}); partial ρ controls for scale.</p>",
-        report.runs,
+        "<p>{}; scales {:?}; strategies: {}. Spearman ρ with <code>ood_mean</code>; {level}% percentile bootstrap interval ({} resamples, seed {}); partial ρ controls for scale.</p>",
+        esc(&rows_summary(report)),
         report.scales,
         esc(&report.strategies.join(", ")),
         report.options.bootstrap_reps,
         report.options.seed
     );
+    if let Some(sentence) = seed_noise_sentence(report) {
+        let _ = writeln!(h, "<p>{}</p>", esc(&sentence));
+    }
     let _ = writeln!(
         h,
         "<table id=\"main\"><tr><th>metric</th><th>ρ</th><th>{level}% CI</th><th>p</th><th>partial ρ (scale)</th><th>ρ with ID acc</th><th>n</th></tr>"

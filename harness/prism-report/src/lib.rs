@@ -4,6 +4,7 @@
 //! - [`stats`]: rank correlation maths (Spearman with average ranks, p-values, bootstrap
 //!   intervals, partial correlation), tested against scipy;
 //! - [`runs`]: the runs table (one row per training run);
+//! - [`seeds`]: several students per subset averaged, and their seed noise measured;
 //! - [`analysis`]: every metric against `ood_mean`, each benchmark and `id_acc`, pooled and
 //!   per scale;
 //! - [`render`]: `report.json`, `report.csv` and `report.md`.
@@ -13,7 +14,9 @@ pub mod html;
 pub mod plots;
 pub mod render;
 pub mod runs;
+pub mod seeds;
 pub mod stats;
 
 pub use analysis::{MetricReport, Report, ReportOptions, analyze};
 pub use runs::{RunsError, RunsTable};
+pub use seeds::{SeedNoise, average_training_seeds};

@@ -31,6 +31,37 @@ pub(crate) fn main_row(m: &crate::analysis::MetricReport) -> [String; 6] {
     ]
 }
 
+/// What the rows are: `45 runs`, or `45 subsets (90 students, ...)` when subsets had several
+/// training seeds.
+pub(crate) fn rows_summary(report: &Report) -> String {
+    if report.students == report.runs {
+        format!("{} runs", report.runs)
+    } else {
+        format!(
+            "{} subsets ({} students: each subset's accuracies are its students' mean over their training seeds)",
+            report.runs, report.students
+        )
+    }
+}
+
+/// The training-seed noise, in one sentence, when subsets had several students.
+pub(crate) fn seed_noise_sentence(report: &Report) -> Option<String> {
+    let n = report.seed_noise.as_ref()?;
+    Some(format!(
+        "Training-seed noise, from the {} subsets with several students: one student's OOD mean \
+         moves by sd {} with its seed, against sd {} between the subsets' means, so seed noise \
+         makes {}% of the variance of those means (ID accuracy: sd {} against {}, {}%). Near \
+         100%, no metric can correlate with OOD accuracy; more seeds per subset lower it.",
+        n.subsets_with_seeds,
+        num(n.ood_within_sd, 4),
+        num(n.ood_between_sd, 4),
+        num(100.0 * n.ood_noise_share, 0),
+        num(n.id_within_sd, 4),
+        num(n.id_between_sd, 4),
+        num(100.0 * n.id_noise_share, 0),
+    ))
+}
+
 /// A statistic for a table cell: `–` when undefined.
 pub(crate) fn num(v: f64, digits: usize) -> String {
     if v.is_nan() {
@@ -58,13 +89,16 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(md, "# Diversity metrics vs OOD accuracy\n");
     let _ = writeln!(
         md,
-        "{} runs; scales {:?}; strategies: {}. Spearman ρ with `ood_mean` (ties by average rank); p two-sided; {level}% CI: percentile bootstrap over runs ({} resamples, seed {}); partial ρ controls for scale.\n",
-        report.runs,
+        "{}; scales {:?}; strategies: {}. Spearman ρ with `ood_mean` (ties by average rank); p two-sided; {level}% CI: percentile bootstrap over rows ({} resamples, seed {}); partial ρ controls for scale.\n",
+        rows_summary(report),
         report.scales,
         report.strategies.join(", "),
         report.options.bootstrap_reps,
         report.options.seed
     );
+    if let Some(sentence) = seed_noise_sentence(report) {
+        let _ = writeln!(md, "{sentence}\n");
+    }
     let _ = writeln!(
         md,
         "| metric | ρ | {level}% CI | p | partial ρ (scale) | ρ with ID acc | n |"
@@ -173,7 +207,9 @@ pub fn write_all(report: &Report, runs: &crate::RunsTable, dir: &Path) -> std::i
     write_json_atomic(&dir.join("report.json"), &json)?;
     write_atomic(&dir.join("report.csv"), csv(report).as_bytes())?;
     write_atomic(&dir.join("report.md"), markdown(report).as_bytes())?;
-    let figures = crate::plots::write_plots(report, runs, &dir.join("plots"))?;
+    // The plots show what the statistics used: one point per subset.
+    let (runs, _) = crate::seeds::average_training_seeds(runs);
+    let figures = crate::plots::write_plots(report, &runs, &dir.join("plots"))?;
     write_atomic(
         &dir.join("report.html"),
         crate::html::page(report, &figures)?.as_bytes(),

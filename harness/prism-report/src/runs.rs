@@ -1,8 +1,9 @@
 //! The runs table: one row per training run.
 //!
-//! Columns: `run_id`, `scale` (subset size), `strategy`, `seed`, `metric.<name>` per diversity
-//! metric, `bench.<name>` per OOD benchmark accuracy, `id_acc`, and `ood_mean` (the unweighted
-//! mean of the `bench.*` columns; computed when absent). Empty cells and `NaN` are missing
+//! Columns: `run_id`, `scale` (subset size), `strategy`, `seed`, `train_seed` and `subset`
+//! (optional: several students of one subset are averaged, see [`crate::seeds`]),
+//! `metric.<name>` per diversity metric, `bench.<name>` per OOD benchmark accuracy, `id_acc`,
+//! and `ood_mean` (the unweighted mean of the `bench.*` columns; computed when absent). Empty cells and `NaN` are missing
 //! values; statistics use the rows where both sides are present.
 
 use polars::prelude::*;
@@ -43,8 +44,13 @@ pub struct RunsTable {
     pub scale: Vec<f64>,
     /// Subset strategy of each run.
     pub strategy: Vec<String>,
-    /// Seed of each run, as text.
+    /// Subset seed of each run, as text.
     pub seed: Vec<String>,
+    /// Training seed of each run's student, as text (empty when the table has none).
+    pub train_seed: Vec<String>,
+    /// Subset name of each run: runs with the same name trained students on one subset
+    /// (empty when the table has none).
+    pub subset: Vec<String>,
     /// `metric.<name>` columns, by name.
     pub metrics: BTreeMap<String, Vec<f64>>,
     /// `bench.<name>` columns, by name.
@@ -228,6 +234,8 @@ fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {
         scale,
         strategy: text("strategy"),
         seed: text("seed"),
+        train_seed: text("train_seed"),
+        subset: text("subset"),
         metrics,
         benches,
         id_acc,

@@ -62,9 +62,11 @@ pub fn write_report(
     seed: u64,
 ) -> Result<prism_report::Report> {
     let runs = RunsTable::read(table_path).map_err(|e| UsageError(e.to_string()))?;
-    if runs.len() < 3 {
+    // Students of one subset count once: the report correlates per subset.
+    let subsets = prism_report::average_training_seeds(&runs).0.len();
+    if subsets < 3 {
         return Err(UsageError(format!(
-            "`{}`: {} runs; a correlation needs at least 3",
+            "`{}`: {} runs on {subsets} subsets; a correlation needs at least 3 subsets",
             table_path.display(),
             runs.len()
         ))

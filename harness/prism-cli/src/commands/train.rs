@@ -6,7 +6,7 @@ use crate::exit::UsageError;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use prism_core::atomic::write_json_atomic;
-use prism_core::config::schema::ExperimentConfig;
+use prism_core::config::schema::{ExperimentConfig, TrainConfig};
 use prism_core::hash::sha256_file;
 use prism_core::hash::sha256_hex;
 use prism_core::once_map::OnceMap;
@@ -171,9 +171,11 @@ pub struct StudentRun {
     pub backend: Backend,
 }
 
-/// Trains on `pairs` and evaluates on the ID test and the benchmarks.
+/// Trains on `pairs` with `train` (the experiment's, or a sweep run's with its own seed) and
+/// evaluates on the ID test and the benchmarks.
 pub fn train_and_evaluate(
     session: &Session,
+    train: &TrainConfig,
     pairs: &[LabeledPair],
     classes: usize,
     eval_limit: usize,
@@ -181,19 +183,19 @@ pub fn train_and_evaluate(
     let cfg = &session.config.value;
     let backend = Backend::from_str(&cfg.student.backend)?;
     let device = backend.device()?.autodiff();
-    device.seed(cfg.train.seed);
+    device.seed(train.seed);
     let dir = student_dir(session, cfg);
     let (bert, bert_config, tokenizer) =
-        EncoderFiles::in_dir(&dir)?.load(cfg.train.max_len, &device)?;
+        EncoderFiles::in_dir(&dir)?.load(train.max_len, &device)?;
     let model = Classifier::with_pairing(bert, &bert_config, classes, cfg.student.pairing, &device);
 
     let bar = progress_bar(
-        (pairs.len() * cfg.train.epochs_for(pairs.len())) as u64,
+        (pairs.len() * train.epochs_for(pairs.len())) as u64,
         "train",
     );
     let start = Instant::now();
-    let (model, summary) = fine_tune(model, &tokenizer, pairs, &cfg.train, &device, &mut |s| {
-        bar.inc(cfg.train.batch_size.min(pairs.len()) as u64);
+    let (model, summary) = fine_tune(model, &tokenizer, pairs, train, &device, &mut |s| {
+        bar.inc(train.batch_size.min(pairs.len()) as u64);
         bar.set_message(format!("loss {:.3}", s.loss));
     })?;
     bar.finish_and_clear();
@@ -227,15 +229,15 @@ pub fn train_and_evaluate(
             .collect::<Result<_>>()?;
         let key = |after_layers: usize| {
             let key = serde_json::json!({
-                "student": dir, "max_len": cfg.train.max_len, "pairing": cfg.student.pairing,
+                "student": dir, "max_len": train.max_len, "pairing": cfg.student.pairing,
                 "backend": backend.to_string(), "after_layers": after_layers, "pairs": pairs,
             });
             sha256_hex(key.to_string().as_bytes())
         };
         let encoded =
             || EncodedPairs::new(&tokenizer, &pairs, model.pairing()).map_err(|e| e.to_string());
-        let batch_size = cfg.train.eval_batch_size;
-        let predicted = match FrozenPart::of(&model, cfg.train.layers) {
+        let batch_size = train.eval_batch_size;
+        let predicted = match FrozenPart::of(&model, train.layers) {
             FrozenPart::Encoder => {
                 let features = FROZEN_EVAL
                     .get_or_compute(key(model.encoder_layers()), || {
@@ -296,7 +298,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         eval_seconds,
         eval,
         backend,
-    } = train_and_evaluate(&session, &pairs, classes, args.eval_limit)?;
+    } = train_and_evaluate(&session, &cfg.train, &pairs, classes, args.eval_limit)?;
     let report = TrainReport {
         subset: args.ids.display().to_string(),
         subset_sha256: sha256_file(&args.ids)

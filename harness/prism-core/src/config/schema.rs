@@ -46,6 +46,13 @@ pub struct SweepConfig {
     pub metrics: Vec<String>,
     /// Whether runs fine-tune and evaluate a student (false: a metrics-only sweep).
     pub train: bool,
+    /// Training seeds per subset: each subset's student is trained once per seed (one run
+    /// each, `train.seed` replaced), and the report averages their accuracies per subset
+    /// before it correlates, because a student's seed can move its OOD accuracy as much as
+    /// its subset does (README, "What it found"). Empty (the default) = one run at
+    /// `train.seed`; left out of the serialised config then.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub train_seeds: Vec<u64>,
     /// Runs executed at once (0 = one per 8 cores, at least 1).
     pub workers: usize,
     /// Attempts per run before it is recorded as failed (transient errors only are retried).
@@ -60,6 +67,7 @@ impl Default for SweepConfig {
             eval_limit: 0,
             metrics: Vec::new(),
             train: true,
+            train_seeds: Vec::new(),
             workers: 0,
             max_attempts: 2,
             stale_seconds: 300,
@@ -611,6 +619,24 @@ impl FeatureSpec {
 pub const DEFAULTS_TOML: &str = include_str!("../../../../configs/defaults.toml");
 
 impl ExperimentConfig {
+    /// The training seeds of each subset's students: `sweep.train_seeds`, or `train.seed`
+    /// alone when that list is empty.
+    pub fn train_seeds(&self) -> Vec<u64> {
+        if self.sweep.train_seeds.is_empty() {
+            vec![self.train.seed]
+        } else {
+            self.sweep.train_seeds.clone()
+        }
+    }
+
+    /// The training settings of the student with seed `seed`: `train` with its seed replaced.
+    pub fn train_with_seed(&self, seed: u64) -> TrainConfig {
+        TrainConfig {
+            seed,
+            ..self.train.clone()
+        }
+    }
+
     /// Checks what types cannot: non-empty grids, ranges, and that named files exist
     /// (relative paths are taken from `root`). Returns the offending key and why.
     pub fn validate(&self, root: &std::path::Path) -> Result<(), (String, String)> {
@@ -671,6 +697,20 @@ impl ExperimentConfig {
                     ),
                 );
             }
+        }
+        let mut seeds = self.sweep.train_seeds.clone();
+        seeds.sort_unstable();
+        if let Some(w) = seeds.windows(2).find(|w| w[0] == w[1]) {
+            return bad(
+                "sweep.train_seeds",
+                format!("seed {} is listed twice (each seed is one student)", w[0]),
+            );
+        }
+        if !self.sweep.train_seeds.is_empty() && !self.sweep.train {
+            return bad(
+                "sweep.train_seeds",
+                "a metrics-only sweep (sweep.train = false) trains no student to seed".into(),
+            );
         }
         self.train.validate()?;
         self.gvendi.validate()?;

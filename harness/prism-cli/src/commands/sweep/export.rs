@@ -7,7 +7,7 @@
 //! its value. Experiment 0 (`Default`) is written too, as MLflow expects it.
 //!
 //! What goes in: every run folder of the sweep. Params are the run's subset (strategy, size,
-//! seed, spec) and the sweep's resolved config (flattened `section.key`); metrics are the
+//! seed, spec), its training seed and the sweep's resolved config (flattened `section.key`); metrics are the
 //! run's row of the runs table (`metric.*`, `bench.*`, `id_acc`, `ood_mean`) and its wall
 //! time; tags are its prism id, state, host, attempts and, for a failed run, the error. The
 //! ids are stable (hashes of the sweep name and run id), so exporting again overwrites the
@@ -214,6 +214,7 @@ pub fn export_mlflow(sweep_dir: &Path, out: &Path) -> Result<usize> {
         params.insert("strategy".into(), run.strategy.clone());
         params.insert("size".into(), run.size.to_string());
         params.insert("seed".into(), run.seed.to_string());
+        params.insert("train_seed".into(), run.train_seed.to_string());
         params.insert("subset".into(), run.subset.clone());
         params.insert("spec".into(), serde_json::to_string(&run.spec)?);
         for (k, v) in &params {

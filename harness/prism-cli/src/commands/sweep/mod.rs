@@ -354,6 +354,12 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
             rows.iter().map(|(r, _, _)| r.seed.to_string()).collect(),
         ),
         (
+            "train_seed".into(),
+            rows.iter()
+                .map(|(r, _, _)| r.train_seed.to_string())
+                .collect(),
+        ),
+        (
             "subset".into(),
             rows.iter().map(|(r, _, _)| r.subset.clone()).collect(),
         ),
@@ -425,13 +431,13 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&runs)?);
         } else {
             println!(
-                "{:>5}  {:<12}  {:<40} {:>6} {:>5}",
-                "index", "run id", "subset", "size", "seed"
+                "{:>5}  {:<12}  {:<40} {:>6} {:>5} {:>10}",
+                "index", "run id", "subset", "size", "seed", "train seed"
             );
             for r in &runs {
                 println!(
-                    "{:>5}  {:<12}  {:<40} {:>6} {:>5}",
-                    r.index, r.id, r.subset, r.size, r.seed
+                    "{:>5}  {:<12}  {:<40} {:>6} {:>5} {:>10}",
+                    r.index, r.id, r.subset, r.size, r.seed, r.train_seed
                 );
             }
             println!("{} runs in `{}`", runs.len(), sweep_dir.display());

@@ -18,6 +18,7 @@ use crate::commands::train::{
 use crate::context::Session;
 use anyhow::{Context, Result, bail};
 use prism_core::atomic::{write_atomic, write_json_atomic};
+use prism_core::config::schema::TrainConfig;
 use prism_core::hash::sha256_file;
 use prism_data::Table;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
@@ -91,23 +92,31 @@ impl<'a> NliSweep<'a> {
         let (table, two_way) = pool_table(session)?;
         let pool = Pool::new(&table, cfg.subsets.length_bins);
         let ctx = SubsetContext::default();
-        let mut subsets = HashMap::new();
-        let requests: Vec<_> = pending.iter().map(|r| (&r.spec, r.size, r.seed)).collect();
-        for (run, (built, _)) in pending.iter().zip(build_many(&pool, &requests, &ctx)) {
-            match built {
+        // Each subset is built once, however many training seeds' runs share it.
+        let subset_key = |r: &PlannedRun| serde_json::json!([r.spec, r.size, r.seed]).to_string();
+        let mut distinct: Vec<&PlannedRun> = pending.to_vec();
+        distinct.sort_by_cached_key(|r| subset_key(r));
+        distinct.dedup_by_key(|r| subset_key(r));
+        let requests: Vec<_> = distinct.iter().map(|r| (&r.spec, r.size, r.seed)).collect();
+        let mut by_subset = HashMap::new();
+        for (run, (built, _)) in distinct.iter().zip(build_many(&pool, &requests, &ctx)) {
+            let built = match built {
                 Ok(s) => {
                     let manifest = serde_json::json!({
                         "name": s.name, "strategy": s.strategy, "size": s.size, "seed": s.seed,
                         "details": s.details, "controls": s.controls,
                     });
-                    subsets.insert(run.id.clone(), Ok((s.ids, manifest)));
+                    Ok((s.ids, manifest))
                 }
                 // The run fails with this reason when it executes; the others go on.
-                Err(e) => {
-                    subsets.insert(run.id.clone(), Err(e.to_string()));
-                }
-            }
+                Err(e) => Err(e.to_string()),
+            };
+            by_subset.insert(subset_key(run), built);
         }
+        let subsets: HashMap<String, _> = pending
+            .iter()
+            .map(|r| (r.id.clone(), by_subset[&subset_key(r)].clone()))
+            .collect();
         let row_of: HashMap<String, usize> = table
             .examples
             .iter()
@@ -259,7 +268,8 @@ impl<'a> NliSweep<'a> {
         stage("train")?;
         let eval_path = dir.file("eval.json");
         if !eval_path.is_file() {
-            let cached = self.train_cache_path(&rows);
+            let train = self.session.config.value.train_with_seed(run.train_seed);
+            let cached = self.train_cache_path(&rows, &train);
             if cached.is_file() {
                 write_atomic(&eval_path, &fs_err::read(&cached)?)?;
                 stage("train (cached)")?;
@@ -276,7 +286,7 @@ impl<'a> NliSweep<'a> {
             };
             let cfg = &self.session.config.value;
             let student: StudentRun =
-                train_and_evaluate(self.session, &pairs, classes, cfg.sweep.eval_limit)?;
+                train_and_evaluate(self.session, &train, &pairs, classes, cfg.sweep.eval_limit)?;
             let report = serde_json::json!({
                 "n_train": pairs.len(), "backend": student.backend.to_string(),
                 "summary": student.summary, "train_seconds": student.train_seconds,
@@ -289,8 +299,9 @@ impl<'a> NliSweep<'a> {
     }
 
     /// Where the train-and-evaluate result of a student trained on the pool rows `rows` is
-    /// cached: a hash of everything that result depends on, and of nothing else.
-    fn train_cache_path(&self, rows: &[usize]) -> std::path::PathBuf {
+    /// cached with the training settings `train`: a hash of everything that result depends on,
+    /// and of nothing else.
+    fn train_cache_path(&self, rows: &[usize], train: &TrainConfig) -> std::path::PathBuf {
         let cfg = &self.session.config.value;
         let examples: Vec<_> = rows
             .iter()
@@ -301,7 +312,7 @@ impl<'a> NliSweep<'a> {
             .collect();
         let key = serde_json::json!({
             "examples": examples, "two_way": self.two_way, "data": cfg.data,
-            "student": cfg.student, "train": cfg.train, "eval_limit": cfg.sweep.eval_limit,
+            "student": cfg.student, "train": train, "eval_limit": cfg.sweep.eval_limit,
             "inputs": self.inputs, "trainer": prism_models::train::TRAINER_VERSION,
         });
         let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());

@@ -1,4 +1,5 @@
-//! The run matrix of an experiment: strategies × sizes × seeds, each run named by a hash of
+//! The run matrix of an experiment: strategies × sizes × seeds (the subsets), times the
+//! training seeds of each subset's students (`sweep.train_seeds`), each run named by a hash of
 //! everything that shapes its result (its subset spec, data, student, training, G-Vendi and
 //! evaluation settings, and the content hashes of its inputs) and nothing that does not
 //! (workers, retries, log level).
@@ -23,6 +24,9 @@ pub struct PlannedRun {
     pub size: usize,
     /// Subset seed.
     pub seed: u64,
+    /// Seed of the student's training (`train.seed` of this run).
+    #[serde(default)]
+    pub train_seed: u64,
 }
 
 /// The (strategy, size, seed) triples of the matrix, in run order: strategy-major for a grid,
@@ -58,14 +62,21 @@ fn combinations(subsets: &SubsetsConfig) -> Vec<(&StrategySpec, usize, u64)> {
     }
 }
 
-/// The runs of `cfg`; `inputs` are the content hashes of the files the runs read.
+/// The runs of `cfg`, each subset's training seeds next to each other; `inputs` are the
+/// content hashes of the files the runs read. A run's identity holds its own training seed
+/// (as `train.seed`), so a sweep without `sweep.train_seeds` keeps the ids it always had.
 pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
-    for (spec, size, seed) in combinations(&cfg.subsets) {
+    let train_seeds = cfg.train_seeds();
+    let subsets = combinations(&cfg.subsets);
+    for ((spec, size, seed), &train_seed) in subsets
+        .iter()
+        .flat_map(|subset| train_seeds.iter().map(move |t| (*subset, t)))
+    {
         let identity = serde_json::json!({
             "strategy": spec, "size": size, "seed": seed,
             "data": cfg.data, "length_bins": cfg.subsets.length_bins,
-            "student": cfg.student, "train": cfg.train, "gvendi": cfg.gvendi,
+            "student": cfg.student, "train": cfg.train_with_seed(train_seed), "gvendi": cfg.gvendi,
             "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
             "inputs": inputs,
             // The code that computes a run's numbers: a new encoder, trainer or feature
@@ -91,6 +102,7 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
             spec: spec.clone(),
             size,
             seed,
+            train_seed,
         });
     }
     runs
@@ -130,6 +142,36 @@ mod tests {
         assert_eq!(runs.len(), 4);
         let ids: std::collections::HashSet<_> = runs.iter().map(|r| &r.id).collect();
         assert_eq!(ids.len(), 4);
+    }
+
+    #[test]
+    fn training_seeds_multiply_runs_and_the_first_keeps_its_id() {
+        let inputs = serde_json::json!({"pool": "abc"});
+        let mut cfg = config();
+        cfg.subsets.sizes = vec![10, 20];
+        let single = plan(&cfg, &inputs);
+        cfg.sweep.train_seeds = vec![0, 7];
+        let seeded = plan(&cfg, &inputs);
+        assert_eq!(seeded.len(), 2 * single.len());
+        let pairs: Vec<(usize, u64)> = seeded.iter().map(|r| (r.size, r.train_seed)).collect();
+        assert_eq!(pairs, vec![(10, 0), (10, 7), (20, 0), (20, 7)]);
+        assert_eq!(
+            seeded.iter().map(|r| r.index).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3]
+        );
+        // Seed 0 is train.seed's default: those runs are the single-seed sweep's runs.
+        assert_eq!(seeded[0].id, single[0].id);
+        assert_eq!(seeded[2].id, single[1].id);
+        assert_ne!(seeded[1].id, seeded[0].id);
+        assert_eq!(
+            seeded[1].subset, seeded[0].subset,
+            "one subset, two students"
+        );
+        // `train.seed = 7` alone names the same run as seed 7 of the list.
+        let mut alone = config();
+        alone.subsets.sizes = vec![10, 20];
+        alone.train.seed = 7;
+        assert_eq!(plan(&alone, &inputs)[0].id, seeded[1].id);
     }
 
     #[test]
