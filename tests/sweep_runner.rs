@@ -234,6 +234,37 @@ seeds = [0, 1]
 kind = "random"
 "#;
 
+/// A tiny trained sweep `name` in `dir` on random subsets with seeds `subset_seeds`: 1 epoch
+/// at batch 4 and length 32, 4 examples per evaluation set; `train` and `sweep` add keys to
+/// those sections.
+fn tiny_trained_experiment(
+    dir: &Path,
+    name: &str,
+    subset_seeds: &str,
+    train: &str,
+    sweep: &str,
+) -> PathBuf {
+    let head = TWO_RANDOM_SUBSETS.replace("seeds = [0, 1]", &format!("seeds = [{subset_seeds}]"));
+    experiment_file(
+        dir,
+        name,
+        &format!(
+            "{head}[train]\nepochs = 1\nbatch_size = 4\nmax_len = 32\n{train}\n[sweep]\neval_limit = 4\n{sweep}\n"
+        ),
+    )
+}
+
+/// Runs `prism sweep <exp> <flags>` on each experiment in turn, against the shared cache.
+fn sweep_each(dir: &Path, experiments: &[&PathBuf], flags: &[&str]) {
+    let cache = cache();
+    for exp in experiments {
+        let mut args = vec!["sweep", exp.to_str().unwrap()];
+        args.extend(flags);
+        let out = prism(dir, &args, &[("PRISM_CACHE", cache.to_str().unwrap())]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
+
 /// The train-and-evaluate stage is cached by content across runs and sweeps: a sweep whose
 /// run ids changed only because its metric list did reuses the students already trained on
 /// the same subsets, with identical results. (A random training seed keeps the key new on
@@ -247,34 +278,17 @@ fn a_changed_metric_list_reuses_the_trained_students() {
         .as_nanos() as u64
         % 1_000_000_007;
     let write = |name: &str, metrics: &str| {
-        experiment_file(
+        tiny_trained_experiment(
             dir.path(),
             name,
-            &format!(
-                r#"{TWO_RANDOM_SUBSETS}[train]
-epochs = 1
-batch_size = 4
-max_len = 32
-seed = {seed}
-[sweep]
-eval_limit = 4
-metrics = [{metrics}]
-"#
-            ),
+            "0, 1",
+            &format!("seed = {seed}"),
+            &format!("metrics = [{metrics}]"),
         )
     };
     let first = write("first", r#""distinct-2""#);
     let second = write("second", r#""distinct-2", "self-bleu""#);
-    let env = [("PRISM_CACHE", cache())];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.to_str().unwrap())).collect();
-    for exp in [&first, &second] {
-        let out = prism(
-            dir.path(),
-            &["sweep", exp.to_str().unwrap(), "--no-report"],
-            &env,
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
+    sweep_each(dir.path(), &[&first, &second], &["--no-report"]);
     let runs = |name: &str| -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(dir.path().join("results").join(name))
             .unwrap()
@@ -308,32 +322,13 @@ metrics = [{metrics}]
 #[test]
 fn training_seeds_give_several_students_per_subset_and_the_report_averages_them() {
     let dir = tempfile::tempdir().unwrap();
-    let head = TWO_RANDOM_SUBSETS.replace("seeds = [0, 1]", "seeds = [0, 1, 2]");
     let write = |name: &str, train_seeds: &str| {
-        experiment_file(
-            dir.path(),
-            name,
-            &format!(
-                r#"{head}[train]
-epochs = 1
-batch_size = 4
-max_len = 32
-[sweep]
-eval_limit = 4
-metrics = ["distinct-2"]
-{train_seeds}
-"#
-            ),
-        )
+        let sweep = format!("metrics = [\"distinct-2\"]\n{train_seeds}");
+        tiny_trained_experiment(dir.path(), name, "0, 1, 2", "", &sweep)
     };
     let seeded = write("seeded", "train_seeds = [0, 1]");
     let single = write("single", "");
-    let env = [("PRISM_CACHE", cache())];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.to_str().unwrap())).collect();
-    for exp in [&seeded, &single] {
-        let out = prism(dir.path(), &["sweep", exp.to_str().unwrap()], &env);
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
+    sweep_each(dir.path(), &[&seeded, &single], &[]);
     let sweep = dir.path().join("results/seeded");
     let read = |run: &str, file: &str| std::fs::read_to_string(sweep.join(run).join(file)).unwrap();
     let table = std::fs::read_to_string(sweep.join("runs.csv")).unwrap();

@@ -49,18 +49,17 @@ fn groups(runs: &RunsTable) -> Vec<Vec<usize>> {
     order
 }
 
-/// Mean of the finite values among `rows` of `column` (NaN when there are none).
-fn mean_of(column: &[f64], rows: &[usize]) -> f64 {
-    let values: Vec<f64> = rows
-        .iter()
+/// The finite values among `rows` of `column` (a student without a value is left out).
+fn finite(column: &[f64], rows: &[usize]) -> Vec<f64> {
+    rows.iter()
         .map(|&i| column[i])
         .filter(|v| v.is_finite())
-        .collect();
-    if values.is_empty() {
-        f64::NAN
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
+        .collect()
+}
+
+/// Mean of `values` (NaN when there are none).
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
 }
 
 /// Pooled within-group sd, sd of the group means, and the seed noise's share of the latter's
@@ -69,21 +68,15 @@ fn noise(column: &[f64], groups: &[Vec<usize>]) -> (f64, f64, f64) {
     let (mut squares, mut dof, mut students) = (0.0, 0usize, 0usize);
     let mut means = Vec::new();
     for rows in groups {
-        let values: Vec<f64> = rows
-            .iter()
-            .map(|&i| column[i])
-            .filter(|v| v.is_finite())
-            .collect();
+        let values = finite(column, rows);
         if values.is_empty() {
             continue;
         }
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
-        means.push(mean);
+        let m = mean(&values);
+        means.push(m);
         students += values.len();
-        if values.len() > 1 {
-            squares += values.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
-            dof += values.len() - 1;
-        }
+        squares += values.iter().map(|v| (v - m).powi(2)).sum::<f64>();
+        dof += values.len() - 1;
     }
     let within = if dof > 0 {
         (squares / dof as f64).sqrt()
@@ -91,7 +84,7 @@ fn noise(column: &[f64], groups: &[Vec<usize>]) -> (f64, f64, f64) {
         f64::NAN
     };
     let between = if means.len() > 1 {
-        let m = means.iter().sum::<f64>() / means.len() as f64;
+        let m = mean(&means);
         (means.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (means.len() - 1) as f64).sqrt()
     } else {
         f64::NAN
@@ -124,7 +117,7 @@ pub fn average_training_seeds(runs: &RunsTable) -> (RunsTable, Option<SeedNoise>
             })
             .collect()
     };
-    let averaged = |column: &[f64]| groups.iter().map(|g| mean_of(column, g)).collect();
+    let averaged = |column: &[f64]| groups.iter().map(|g| mean(&finite(column, g))).collect();
     let table = RunsTable {
         run_id: joined(&runs.run_id),
         scale: groups.iter().map(|g| runs.scale[g[0]]).collect(),
