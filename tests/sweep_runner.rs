@@ -373,9 +373,15 @@ fn training_seeds_give_several_students_per_subset_and_the_report_averages_them(
     );
     assert_eq!(report["seed_noise"]["subsets_with_seeds"], 3);
     assert_eq!(report["metrics"]["distinct-2"]["n"], 3);
+    assert_eq!(
+        report["metrics"]["distinct-2"]["by_train_seed"]["1"]["n"],
+        3
+    );
     let md = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
     assert!(
-        md.contains("3 subsets (6 students") && md.contains("Training-seed noise"),
+        md.contains("3 subsets (6 students")
+            && md.contains("Training-seed noise")
+            && md.contains("ρ with each training seed's students alone"),
         "{md}"
     );
 }

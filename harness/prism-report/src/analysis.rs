@@ -64,6 +64,10 @@ pub struct MetricReport {
     pub benches: BTreeMap<String, Correlation>,
     /// ρ with in-distribution accuracy.
     pub id_acc: Correlation,
+    /// ρ with `ood_mean` of each training seed's students alone (keyed by seed), when subsets
+    /// have several: how much the pooled ρ, taken on their means, owes to one seed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_train_seed: BTreeMap<String, Correlation>,
 }
 
 /// The whole analysis.
@@ -116,9 +120,20 @@ fn scale_key(scale: f64) -> String {
 /// Runs the analysis of `runs`, one row per subset: the students of a subset trained with
 /// several seeds are averaged first ([`average_training_seeds`]).
 pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
-    let students = runs.len();
-    let (runs, seed_noise) = average_training_seeds(runs);
+    let students = runs;
+    let (runs, seed_noise) = average_training_seeds(students);
     let runs = &runs;
+    // Each training seed's students, when subsets have several.
+    let mut train_seeds: Vec<&String> = match seed_noise {
+        Some(_) => students
+            .train_seed
+            .iter()
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => Vec::new(),
+    };
+    train_seeds.sort_by_key(|s| (s.len(), *s));
+    train_seeds.dedup();
     let mut scales: Vec<f64> = runs
         .scale
         .iter()
@@ -162,6 +177,20 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
             .iter()
             .map(|(b, acc)| (b.clone(), correlation(values, acc)))
             .collect();
+        let by_train_seed = train_seeds
+            .iter()
+            .map(|seed| {
+                let idx: Vec<usize> = (0..students.len())
+                    .filter(|i| students.train_seed[*i] == **seed)
+                    .collect();
+                let sub = |v: &[f64]| idx.iter().map(|i| v[*i]).collect::<Vec<_>>();
+                let values = &students.metrics[name];
+                (
+                    (*seed).clone(),
+                    correlation(&sub(values), &sub(&students.ood_mean)),
+                )
+            })
+            .collect();
         metrics.insert(
             name.clone(),
             MetricReport {
@@ -180,17 +209,62 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
                 by_scale,
                 benches,
                 id_acc: correlation(values, &runs.id_acc),
+                by_train_seed,
             },
         );
     }
     Report {
         runs: runs.len(),
-        students,
+        students: students.len(),
         seed_noise,
         scales,
         strategies,
         benchmarks: runs.benches.keys().cloned().collect(),
         metrics,
         options: options.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four subsets, two students each: the main ρ is taken on the students' means, and each
+    /// seed's ρ on that seed's students alone.
+    #[test]
+    fn students_of_a_subset_count_once_and_each_seed_is_reported_alone() {
+        let subsets = ["a", "a", "b", "b", "c", "c", "d", "d"];
+        let metric = [1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0];
+        // Seed 0 ranks the subsets 1, 2, 3, 4; seed 1 ranks them 4, 3, 2, 1 less steeply, so
+        // the means still rise with the metric.
+        let ood = [0.40, 0.46, 0.50, 0.45, 0.60, 0.44, 0.70, 0.43];
+        let runs = RunsTable {
+            run_id: (0..8).map(|i| format!("r{i}")).collect(),
+            scale: vec![100.0; 8],
+            strategy: vec!["random".into(); 8],
+            seed: vec!["0".into(); 8],
+            train_seed: (0..8).map(|i| (i % 2).to_string()).collect(),
+            subset: subsets.iter().map(|s| s.to_string()).collect(),
+            metrics: BTreeMap::from([("m".to_string(), metric.to_vec())]),
+            benches: BTreeMap::new(),
+            id_acc: vec![f64::NAN; 8],
+            ood_mean: ood.to_vec(),
+        };
+        let report = analyze(&runs, &ReportOptions::default());
+        assert_eq!((report.runs, report.students), (4, 8));
+        let m = &report.metrics["m"];
+        assert_eq!(m.n, 4);
+        assert!(
+            (m.rho - 1.0).abs() < 1e-12,
+            "means 0.43, 0.475, 0.52, 0.565"
+        );
+        assert_eq!(m.by_train_seed.keys().collect::<Vec<_>>(), ["0", "1"]);
+        assert!((m.by_train_seed["0"].rho - 1.0).abs() < 1e-12);
+        assert!((m.by_train_seed["1"].rho + 1.0).abs() < 1e-12);
+        assert_eq!(m.by_train_seed["1"].n, 4);
+        // One student per subset: no per-seed ρ, and the same numbers as before averaging.
+        let single = analyze(&average_training_seeds(&runs).0, &ReportOptions::default());
+        assert!(single.metrics["m"].by_train_seed.is_empty() && single.seed_noise.is_none());
+        assert_eq!(single.runs, 4);
     }
 }

@@ -1,7 +1,8 @@
 //! Writing a [`Report`]: `report.json`, `report.csv` and `report.md`.
 
-use crate::analysis::Report;
+use crate::analysis::{Correlation, MetricReport, Report};
 use prism_core::atomic::{write_atomic, write_json_atomic};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -20,7 +21,7 @@ pub fn ranked(report: &Report) -> Vec<&String> {
 }
 
 /// The cells of a metric's row in the main table: ρ, CI, p, partial ρ, ρ with ID accuracy, n.
-pub(crate) fn main_row(m: &crate::analysis::MetricReport) -> [String; 6] {
+pub(crate) fn main_row(m: &MetricReport) -> [String; 6] {
     [
         num(m.rho, 3),
         format!("[{}, {}]", num(m.ci_low, 3), num(m.ci_high, 3)),
@@ -82,6 +83,43 @@ pub(crate) fn p_value(p: f64) -> String {
     }
 }
 
+/// The keys of the correlations `of` picks from each metric (those of the first metric: every
+/// metric has the same).
+fn keys_of(
+    report: &Report,
+    of: &impl Fn(&MetricReport) -> &BTreeMap<String, Correlation>,
+) -> Vec<String> {
+    report
+        .metrics
+        .values()
+        .next()
+        .map(|m| of(m).keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// A Markdown section: one row per metric (ranked), one column per key of the correlations
+/// `of` picks from each metric (the keys of the first metric, headed by `header`).
+fn rho_table(
+    md: &mut String,
+    report: &Report,
+    title: &str,
+    of: impl Fn(&MetricReport) -> &BTreeMap<String, Correlation>,
+    header: impl Fn(&str) -> String,
+) {
+    let keys = keys_of(report, &of);
+    let _ = writeln!(md, "\n## {title}\n");
+    let heads: Vec<String> = keys.iter().map(|k| header(k)).collect();
+    let _ = writeln!(md, "| metric | {} |", heads.join(" | "));
+    let _ = writeln!(md, "|---|{}", "---:|".repeat(keys.len()));
+    for name in ranked(report) {
+        let cells: Vec<String> = keys
+            .iter()
+            .map(|k| num(of(&report.metrics[name])[k].rho, 3))
+            .collect();
+        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+    }
+}
+
 /// The report as Markdown: the main table (ρ, CI, p, partial ρ), ρ per benchmark, ρ per scale.
 pub fn markdown(report: &Report) -> String {
     let mut md = String::new();
@@ -122,41 +160,29 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     if report.scales.len() > 1 {
-        let keys: Vec<String> = report
-            .metrics
-            .values()
-            .next()
-            .map(|m| m.by_scale.keys().cloned().collect())
-            .unwrap_or_default();
-        let _ = writeln!(md, "\n## ρ within each scale\n");
-        let _ = writeln!(
-            md,
-            "| metric | {} |",
-            keys.iter()
-                .map(|k| format!("n = {k}"))
-                .collect::<Vec<_>>()
-                .join(" | ")
+        rho_table(
+            &mut md,
+            report,
+            "ρ within each scale",
+            |m| &m.by_scale,
+            |k| format!("n = {k}"),
         );
-        let _ = writeln!(md, "|---|{}", "---:|".repeat(keys.len()));
-        for name in ranked(report) {
-            let cells: Vec<String> = keys
-                .iter()
-                .map(|k| num(report.metrics[name].by_scale[k].rho, 3))
-                .collect();
-            let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
-        }
+    }
+    if report.seed_noise.is_some() {
+        rho_table(
+            &mut md,
+            report,
+            "ρ with each training seed's students alone",
+            |m| &m.by_train_seed,
+            |k| format!("seed {k}"),
+        );
     }
     md
 }
 
 /// The report as CSV: one row per metric.
 pub fn csv(report: &Report) -> String {
-    let scale_keys: Vec<String> = report
-        .metrics
-        .values()
-        .next()
-        .map(|m| m.by_scale.keys().cloned().collect())
-        .unwrap_or_default();
+    let scale_keys = keys_of(report, &|m| &m.by_scale);
     let mut header = vec![
         "metric",
         "n",
@@ -173,6 +199,8 @@ pub fn csv(report: &Report) -> String {
     .collect::<Vec<_>>();
     header.extend(report.benchmarks.iter().map(|b| format!("bench.{b}.rho")));
     header.extend(scale_keys.iter().map(|s| format!("scale.{s}.rho")));
+    let seed_keys = keys_of(report, &|m| &m.by_train_seed);
+    header.extend(seed_keys.iter().map(|s| format!("train_seed.{s}.rho")));
     let mut out = header.join(",") + "\n";
     for name in ranked(report) {
         let m = &report.metrics[name];
@@ -194,6 +222,7 @@ pub fn csv(report: &Report) -> String {
                 .map(|b| m.benches[b].rho.to_string()),
         );
         row.extend(scale_keys.iter().map(|s| m.by_scale[s].rho.to_string()));
+        row.extend(seed_keys.iter().map(|s| m.by_train_seed[s].rho.to_string()));
         out += &(row.join(",") + "\n");
     }
     out
