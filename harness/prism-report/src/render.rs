@@ -147,17 +147,13 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
     }
     if !report.benchmarks.is_empty() {
-        let _ = writeln!(md, "\n## ρ per benchmark\n");
-        let _ = writeln!(md, "| metric | {} |", report.benchmarks.join(" | "));
-        let _ = writeln!(md, "|---|{}", "---:|".repeat(report.benchmarks.len()));
-        for name in ranked(report) {
-            let cells: Vec<String> = report
-                .benchmarks
-                .iter()
-                .map(|b| num(report.metrics[name].benches[b].rho, 3))
-                .collect();
-            let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
-        }
+        rho_table(
+            &mut md,
+            report,
+            "ρ per benchmark",
+            |m| &m.benches,
+            |k| k.to_string(),
+        );
     }
     if report.scales.len() > 1 {
         rho_table(
