@@ -372,6 +372,19 @@ fn training_seeds_give_several_students_per_subset_and_the_report_averages_them(
         (Some(3), Some(6))
     );
     assert_eq!(report["seed_noise"]["subsets_with_seeds"], 3);
+    // A sweep run under another name is found by that name.
+    sweep_each(
+        dir.path(),
+        &[&single],
+        &["--set", "name=renamed", "--no-report"],
+    );
+    let status = prism(dir.path(), &["status", "renamed"], &[]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("results/renamed") && text.contains("done"),
+        "{text}"
+    );
     assert_eq!(report["metrics"]["distinct-2"]["n"], 3);
     assert_eq!(
         report["metrics"]["distinct-2"]["by_train_seed"]["1"]["n"],

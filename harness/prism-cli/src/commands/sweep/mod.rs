@@ -598,16 +598,33 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     }
 }
 
-/// The sweep folder `sweep` names (a folder holding `config.json`, or an experiment whose
-/// results folder it is) and the heartbeat age after which a running run counts as stale.
+/// The sweep folder `sweep` names (a folder holding `config.json`, an experiment whose
+/// results folder it is, or the name of a results folder) and the heartbeat age after which a
+/// running run counts as stale.
 fn resolve_sweep_dir(sweep: &str, config: &ConfigArgs) -> Result<(PathBuf, u64)> {
     let dir = PathBuf::from(sweep);
     if dir.join("config.json").is_file() {
         return Ok((dir, 300));
     }
-    let session = Session::load(Some(sweep), config)?;
-    let stale = session.config.value.sweep.stale_seconds;
-    Ok((session.results(), stale))
+    match Session::load(Some(sweep), config) {
+        Ok(session) => {
+            let stale = session.config.value.sweep.stale_seconds;
+            Ok((session.results(), stale))
+        }
+        Err(not_an_experiment) => {
+            // A sweep run under another name (`--set name=nli-seeds`) has a results folder
+            // but no experiment file of that name.
+            if let Ok(defaults) = Session::load(None, config) {
+                let dir = defaults
+                    .resolve_path(&defaults.config.value.paths.results)
+                    .join(sweep);
+                if dir.join("config.json").is_file() {
+                    return Ok((dir, defaults.config.value.sweep.stale_seconds));
+                }
+            }
+            Err(not_an_experiment)
+        }
+    }
 }
 
 pub fn status(args: StatusArgs) -> Result<ExitCode> {
