@@ -36,14 +36,15 @@ pub struct SeedNoise {
 /// its own), in first-appearance order.
 fn groups(runs: &RunsTable) -> Vec<Vec<usize>> {
     let mut order: Vec<Vec<usize>> = Vec::new();
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut group_of: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, subset) in runs.subset.iter().enumerate() {
-        match index.get(subset.as_str()) {
-            Some(&g) if !subset.is_empty() => order[g].push(i),
-            _ => {
-                index.insert(subset, order.len());
-                order.push(vec![i]);
-            }
+        if subset.is_empty() {
+            order.push(vec![i]);
+        } else if let Some(&g) = group_of.get(subset.as_str()) {
+            order[g].push(i);
+        } else {
+            group_of.insert(subset, order.len());
+            order.push(vec![i]);
         }
     }
     order

@@ -62,22 +62,22 @@ pub fn write_report(
     seed: u64,
 ) -> Result<prism_report::Report> {
     let runs = RunsTable::read(table_path).map_err(|e| UsageError(e.to_string()))?;
-    // Students of one subset count once: the report correlates per subset.
-    let subsets = prism_report::average_training_seeds(&runs).0.len();
-    if subsets < 3 {
-        return Err(UsageError(format!(
-            "`{}`: {} runs on {subsets} subsets; a correlation needs at least 3 subsets",
-            table_path.display(),
-            runs.len()
-        ))
-        .into());
-    }
     let options = ReportOptions {
         bootstrap_reps: bootstrap,
         seed,
         ..Default::default()
     };
     let report = analyze(&runs, &options);
+    // Students of one subset count once: the report correlates per subset.
+    if report.runs < 3 {
+        return Err(UsageError(format!(
+            "`{}`: {} runs on {} subsets; a correlation needs at least 3 subsets",
+            table_path.display(),
+            report.students,
+            report.runs
+        ))
+        .into());
+    }
     render::write_all(&report, &runs, out)
         .with_context(|| format!("writing the report into `{}`", out.display()))?;
     Ok(report)

@@ -42,7 +42,8 @@ pub struct NliSweep<'a> {
     /// `grad_row_of[pool row]` is the feature row of a featurised example.
     gradients: Option<PoolGradients>,
     metrics: Vec<Box<dyn DiversityMetric>>,
-    /// Each pending run's subset (ids and manifest), or why it could not be built.
+    /// The pending runs' subsets (ids and manifest), or why one could not be built, by
+    /// [`PlannedRun::subset_key`].
     subsets: HashMap<String, std::result::Result<(Vec<String>, serde_json::Value), String>>,
     /// Content hashes of the input files (part of every stage key).
     inputs: serde_json::Value,
@@ -93,12 +94,14 @@ impl<'a> NliSweep<'a> {
         let pool = Pool::new(&table, cfg.subsets.length_bins);
         let ctx = SubsetContext::default();
         // Each subset is built once, however many training seeds' runs share it.
-        let subset_key = |r: &PlannedRun| serde_json::json!([r.spec, r.size, r.seed]).to_string();
-        let mut distinct: Vec<&PlannedRun> = pending.to_vec();
-        distinct.sort_by_cached_key(|r| subset_key(r));
-        distinct.dedup_by_key(|r| subset_key(r));
+        let mut seen = HashSet::new();
+        let distinct: Vec<&PlannedRun> = pending
+            .iter()
+            .copied()
+            .filter(|r| seen.insert(r.subset_key()))
+            .collect();
         let requests: Vec<_> = distinct.iter().map(|r| (&r.spec, r.size, r.seed)).collect();
-        let mut by_subset = HashMap::new();
+        let mut subsets = HashMap::new();
         for (run, (built, _)) in distinct.iter().zip(build_many(&pool, &requests, &ctx)) {
             let built = match built {
                 Ok(s) => {
@@ -111,12 +114,8 @@ impl<'a> NliSweep<'a> {
                 // The run fails with this reason when it executes; the others go on.
                 Err(e) => Err(e.to_string()),
             };
-            by_subset.insert(subset_key(run), built);
+            subsets.insert(run.subset_key(), built);
         }
-        let subsets: HashMap<String, _> = pending
-            .iter()
-            .map(|r| (r.id.clone(), by_subset[&subset_key(r)].clone()))
-            .collect();
         let row_of: HashMap<String, usize> = table
             .examples
             .iter()
@@ -233,7 +232,7 @@ impl<'a> NliSweep<'a> {
         stage("subset")?;
         let ids_path = dir.file("subset.ids");
         if !ids_path.is_file() {
-            let (ids, manifest) = match self.subsets.get(&run.id) {
+            let (ids, manifest) = match self.subsets.get(&run.subset_key()) {
                 Some(Ok(built)) => built,
                 Some(Err(why)) => bail!("{why}"),
                 None => bail!("subset {} was not prepared", run.subset),

@@ -29,6 +29,14 @@ pub struct PlannedRun {
     pub train_seed: u64,
 }
 
+impl PlannedRun {
+    /// What names this run's subset (its spec, size and seed): the same for every training
+    /// seed's run of that subset, so the subset is built once for all of them.
+    pub fn subset_key(&self) -> String {
+        serde_json::json!([self.spec, self.size, self.seed]).to_string()
+    }
+}
+
 /// The (strategy, size, seed) triples of the matrix, in run order: strategy-major for a grid,
 /// list order for a zip (validated lists: equal lengths, or length 1).
 fn combinations(subsets: &SubsetsConfig) -> Vec<(&StrategySpec, usize, u64)> {
@@ -68,42 +76,40 @@ fn combinations(subsets: &SubsetsConfig) -> Vec<(&StrategySpec, usize, u64)> {
 pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
     let train_seeds = cfg.train_seeds();
-    let subsets = combinations(&cfg.subsets);
-    for ((spec, size, seed), &train_seed) in subsets
-        .iter()
-        .flat_map(|subset| train_seeds.iter().map(move |t| (*subset, t)))
-    {
-        let identity = serde_json::json!({
-            "strategy": spec, "size": size, "seed": seed,
-            "data": cfg.data, "length_bins": cfg.subsets.length_bins,
-            "student": cfg.student, "train": cfg.train_with_seed(train_seed), "gvendi": cfg.gvendi,
-            "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
-            "inputs": inputs,
-            // The code that computes a run's numbers: a new encoder, trainer or feature
-            // definition makes new runs instead of mixing with results of the old code.
-            "versions": {
-                "encoder": prism_models::bert::ENCODER_VERSION,
-                "trainer": prism_models::train::TRAINER_VERSION,
-                "features": prism_features::store::FEATURES_VERSION,
-            },
-        });
-        let mut identity = identity;
-        if !cfg.sweep.train {
-            // Only when set, so that the ids of ordinary sweeps did not change when
-            // metrics-only sweeps were introduced.
-            identity["metrics_only"] = true.into();
+    for (spec, size, seed) in combinations(&cfg.subsets) {
+        for &train_seed in &train_seeds {
+            let identity = serde_json::json!({
+                "strategy": spec, "size": size, "seed": seed,
+                "data": cfg.data, "length_bins": cfg.subsets.length_bins,
+                "student": cfg.student, "train": cfg.train_with_seed(train_seed), "gvendi": cfg.gvendi,
+                "eval_limit": cfg.sweep.eval_limit, "metrics": cfg.sweep.metrics,
+                "inputs": inputs,
+                // The code that computes a run's numbers: a new encoder, trainer or feature
+                // definition makes new runs instead of mixing with results of the old code.
+                "versions": {
+                    "encoder": prism_models::bert::ENCODER_VERSION,
+                    "trainer": prism_models::train::TRAINER_VERSION,
+                    "features": prism_features::store::FEATURES_VERSION,
+                },
+            });
+            let mut identity = identity;
+            if !cfg.sweep.train {
+                // Only when set, so that the ids of ordinary sweeps did not change when
+                // metrics-only sweeps were introduced.
+                identity["metrics_only"] = true.into();
+            }
+            let hash = prism_core::hash::sha256_hex(identity.to_string().as_bytes());
+            runs.push(PlannedRun {
+                index: runs.len(),
+                id: hash[..12].to_string(),
+                subset: prism_data::subset::subset_name(spec, size, seed),
+                strategy: spec.label(),
+                spec: spec.clone(),
+                size,
+                seed,
+                train_seed,
+            });
         }
-        let hash = prism_core::hash::sha256_hex(identity.to_string().as_bytes());
-        runs.push(PlannedRun {
-            index: runs.len(),
-            id: hash[..12].to_string(),
-            subset: prism_data::subset::subset_name(spec, size, seed),
-            strategy: spec.label(),
-            spec: spec.clone(),
-            size,
-            seed,
-            train_seed,
-        });
     }
     runs
 }
