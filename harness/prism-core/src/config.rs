@@ -489,6 +489,80 @@ mod tests {
     }
 
     #[test]
+    fn gvendi_format_lays_out_pairs_and_stays_out_of_keys_at_its_default() {
+        use crate::config::schema::{GvendiConfig, GvendiFormat};
+        let dir = tempfile::tempdir().unwrap();
+        let g = layers(dir.path(), "[gvendi]\nformat = \"hypothesis\"\n")
+            .resolve::<ExperimentConfig>()
+            .unwrap()
+            .value
+            .gvendi;
+        assert_eq!(g.format, GvendiFormat::Hypothesis);
+        let (prompt, completion) = g.example("P.", "H.", "contradiction").unwrap();
+        assert_eq!(
+            prompt,
+            "Premise: P.\nWrite a claim that contradicts the premise."
+        );
+        assert_eq!(completion, "H.");
+        let (prompt, _) = g.example("P.", "H.", "neutral").unwrap();
+        assert!(prompt.ends_with("is neither entailed nor contradicted by the premise."));
+        let err = g.example("P.", "H.", "SUPPORTS").unwrap_err();
+        assert!(err.contains("`SUPPORTS`"), "{err}");
+        // The label format: the completion is the label word, the prompt holds both texts.
+        assert_eq!(GvendiConfig::default().format, GvendiFormat::Hypothesis);
+        let label = GvendiConfig {
+            format: GvendiFormat::Label,
+            ..GvendiConfig::default()
+        };
+        let (prompt, completion) = label.example("P.", "H.", "entailment").unwrap();
+        assert!(prompt.starts_with("Premise: P.\nHypothesis: H.\n"));
+        assert_eq!(completion, "entailment");
+        // The label format and the default hypothesis template are absent from the serialised
+        // config (run ids of before stay); the hypothesis format is present.
+        let json = serde_json::to_string(&label).unwrap();
+        assert!(
+            !json.contains("format") && !json.contains("hypothesis_template"),
+            "{json}"
+        );
+        assert!(
+            serde_json::to_string(&g)
+                .unwrap()
+                .contains("\"format\":\"hypothesis\"")
+        );
+        let err = validation_error(
+            &layers(
+                dir.path(),
+                "[gvendi]\nhypothesis_template = \"{premise}\"\n",
+            ),
+            dir.path(),
+        );
+        assert!(err.contains("gvendi.hypothesis_template"), "{err}");
+    }
+
+    #[test]
+    fn the_ood_aggregate_is_declared_from_the_benchmarks() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = layers(dir.path(), "[report]\nood = [\"hans\"]\n")
+            .resolve::<ExperimentConfig>()
+            .unwrap()
+            .value;
+        assert_eq!(cfg.ood_aggregate(), ["hans"]);
+        let all = layers(dir.path(), "")
+            .resolve::<ExperimentConfig>()
+            .unwrap()
+            .value;
+        assert_eq!(all.ood_aggregate(), all.data.benchmarks);
+        let err = validation_error(
+            &layers(dir.path(), "[report]\nood = [\"hans\", \"snli\"]\n"),
+            dir.path(),
+        );
+        assert!(
+            err.contains("report.ood") && err.contains("`snli`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn embedded_defaults_and_validation_name_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let l = ConfigLayers {

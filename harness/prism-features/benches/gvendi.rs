@@ -25,7 +25,10 @@ fn main() {
         .examples
         .iter()
         .take(n)
-        .map(|e| (g.prompt(&e.premise, &e.hypothesis), e.label.clone()))
+        .map(|e| {
+            g.example(&e.premise, &e.hypothesis, &e.label)
+                .expect("VitaminC labels have a wording")
+        })
         .collect();
     let device = prism_models::Backend::Flex.device().unwrap();
     let record = prism_features::bench::measure(

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct SubsetsArgs {
     /// Experiment name (`experiments/<name>.toml`) or path; its `[subsets]` section sets
-    /// strategies × sizes × seeds. Omitted: the defaults (override with --set).
+    /// strategies × sizes × seeds (or zipped, `subsets.matrix`). Omitted: the defaults (override with --set).
     experiment: Option<String>,
     /// Output folder (default: `results/<experiment>/subsets`).
     #[arg(long)]
@@ -37,19 +37,7 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| session.results().join("subsets"));
     let ctx = SubsetContext::default();
 
-    let requests: Vec<_> = cfg
-        .subsets
-        .strategies
-        .iter()
-        .flat_map(|spec| {
-            cfg.subsets.sizes.iter().flat_map(move |&size| {
-                cfg.subsets
-                    .seeds
-                    .iter()
-                    .map(move |&seed| (spec, size, seed))
-            })
-        })
-        .collect();
+    let requests = cfg.subsets.combinations();
     let mut manifests = Vec::new();
     let mut failures = Vec::new();
     for (built, seconds) in build_many(&pool, &requests, &ctx) {

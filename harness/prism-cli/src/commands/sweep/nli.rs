@@ -175,7 +175,7 @@ impl<'a> NliSweep<'a> {
                 .flatten()
                 .flat_map(|(ids, _)| ids.iter().map(String::as_str))
                 .collect();
-            let (pool_rows, examples): (Vec<usize>, Vec<_>) = nli_examples(&table, &cfg.gvendi)
+            let (pool_rows, examples): (Vec<usize>, Vec<_>) = nli_examples(&table, &cfg.gvendi)?
                 .into_iter()
                 .enumerate()
                 .filter(|(_, e)| used.contains(e.id.as_str()))

@@ -4,7 +4,7 @@
 //! evaluation settings, and the content hashes of its inputs) and nothing that does not
 //! (workers, retries, log level).
 
-use prism_core::config::schema::{ExperimentConfig, Matrix, StrategySpec, SubsetsConfig};
+use prism_core::config::schema::{ExperimentConfig, StrategySpec};
 use serde::{Deserialize, Serialize};
 
 /// One run of a sweep.
@@ -37,46 +37,13 @@ impl PlannedRun {
     }
 }
 
-/// The (strategy, size, seed) triples of the matrix, in run order: strategy-major for a grid,
-/// list order for a zip (validated lists: equal lengths, or length 1).
-fn combinations(subsets: &SubsetsConfig) -> Vec<(&StrategySpec, usize, u64)> {
-    match subsets.matrix {
-        Matrix::Grid => subsets
-            .strategies
-            .iter()
-            .flat_map(|spec| {
-                subsets.sizes.iter().flat_map(move |&size| {
-                    subsets.seeds.iter().map(move |&seed| (spec, size, seed))
-                })
-            })
-            .collect(),
-        Matrix::Zip => {
-            let n = subsets
-                .strategies
-                .len()
-                .max(subsets.sizes.len())
-                .max(subsets.seeds.len());
-            let at = |len: usize, i: usize| if len == 1 { 0 } else { i };
-            (0..n)
-                .map(|i| {
-                    (
-                        &subsets.strategies[at(subsets.strategies.len(), i)],
-                        subsets.sizes[at(subsets.sizes.len(), i)],
-                        subsets.seeds[at(subsets.seeds.len(), i)],
-                    )
-                })
-                .collect()
-        }
-    }
-}
-
 /// The runs of `cfg`, each subset's training seeds next to each other; `inputs` are the
 /// content hashes of the files the runs read. A run's identity holds its own training seed
 /// (as `train.seed`), so a sweep without `sweep.train_seeds` keeps the ids it always had.
 pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
     let train_seeds = cfg.train_seeds();
-    for (spec, size, seed) in combinations(&cfg.subsets) {
+    for (spec, size, seed) in cfg.subsets.combinations() {
         for &train_seed in &train_seeds {
             let identity = serde_json::json!({
                 "strategy": spec, "size": size, "seed": seed,
@@ -117,6 +84,7 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prism_core::config::schema::Matrix;
 
     fn config() -> ExperimentConfig {
         toml::from_str(prism_core::config::schema::DEFAULTS_TOML).unwrap()

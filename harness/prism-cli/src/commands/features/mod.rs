@@ -1,5 +1,8 @@
 //! `prism features grad`: projected per-example loss gradients of a proxy LM into a feature
-//! store (or, in exact mode, the cosine kernel of the full gradients).
+//! store (or, in exact mode, the cosine kernel of the full gradients); `prism features formats`
+//! compares what G-Vendi sees under each input format.
+
+mod formats;
 
 use crate::commands::train::{dataset_table, progress_bar};
 use crate::context::{ConfigArgs, Session};
@@ -26,6 +29,10 @@ pub enum FeaturesCommand {
     /// against numpy, measured in one run (`just bench gvendi`); writes
     /// results/bench/gvendi.json.
     Bench(BenchArgs),
+    /// What G-Vendi sees under each input format (`gvendi.format`): spectrum concentration,
+    /// per-label G-Vendi, within/across-label cosine and a ground-truth check, on the same
+    /// pool pairs (writes results/gvendi-format/formats.json).
+    Formats(formats::FormatsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,8 +60,9 @@ fn bench(args: BenchArgs) -> Result<ExitCode> {
         .examples
         .iter()
         .take(args.examples)
-        .map(|e| (g.prompt(&e.premise, &e.hypothesis), e.label.clone()))
-        .collect();
+        .map(|e| g.example(&e.premise, &e.hypothesis, &e.label))
+        .collect::<Result<_, String>>()
+        .map_err(UsageError)?;
     let proxy = resolve_model(&g.proxy, &session.cache().model(""))?;
     let device = Backend::from_str(&g.backend)?.device()?;
     let record = prism_features::bench::measure(
@@ -76,8 +84,8 @@ pub struct GradArgs {
     /// Proxy model: a name in the cache, a `.gguf` file or a HF folder (default: gvendi.proxy).
     #[arg(long)]
     model: Option<String>,
-    /// Examples: a normalised parquet table (prompt from gvendi.prompt_template, completion =
-    /// the label) or JSONL of {"id", "prompt", "completion"} (default: the experiment's pool).
+    /// Examples: a normalised parquet table (prompt and completion as gvendi.format lays
+    /// them out) or JSONL of {"id", "prompt", "completion"} (default: the experiment's pool).
     #[arg(long)]
     data: Option<PathBuf>,
     /// factored (fast, default), dense (paper-exact) or exact (n × n kernel; small n).
@@ -100,15 +108,21 @@ pub struct GradArgs {
     config: ConfigArgs,
 }
 
-/// The examples of a parquet table as (prompt, completion) pairs for the proxy.
-pub fn nli_examples(table: &Table, gvendi: &GvendiConfig) -> Vec<GradientExample> {
+/// The examples of a parquet table as (prompt, completion) pairs for the proxy, in
+/// `gvendi.format`; an example the format cannot express is an error naming it.
+pub fn nli_examples(table: &Table, gvendi: &GvendiConfig) -> Result<Vec<GradientExample>> {
     table
         .examples
         .iter()
-        .map(|e| GradientExample {
-            id: e.id.clone(),
-            prompt: gvendi.prompt(&e.premise, &e.hypothesis),
-            completion: e.label.clone(),
+        .map(|e| {
+            let (prompt, completion) = gvendi
+                .example(&e.premise, &e.hypothesis, &e.label)
+                .map_err(|why| UsageError(format!("example `{}`: {why}", e.id)))?;
+            Ok(GradientExample {
+                id: e.id.clone(),
+                prompt,
+                completion,
+            })
         })
         .collect()
 }
@@ -228,6 +242,7 @@ pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
     let args = match cmd {
         FeaturesCommand::Grad(args) => args,
         FeaturesCommand::Bench(args) => return bench(args),
+        FeaturesCommand::Formats(args) => return formats::run(args),
     };
     let session = Session::load(args.experiment.as_deref(), &args.config)?;
     let mut gvendi = session.config.value.gvendi.clone();
@@ -245,11 +260,11 @@ pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
         .map_err(|(key, why)| UsageError(format!("{key}: {why}")))?;
     let mut examples = match &args.data {
         Some(p) if p.extension().is_some_and(|e| e == "jsonl") => jsonl_examples(p)?,
-        Some(p) => nli_examples(&Table::read_parquet(p)?, &gvendi),
+        Some(p) => nli_examples(&Table::read_parquet(p)?, &gvendi)?,
         None => nli_examples(
             &dataset_table(&session, &session.config.value.data.pool.clone())?.0,
             &gvendi,
-        ),
+        )?,
     };
     if let Some(ids) = &args.ids {
         let picked =
