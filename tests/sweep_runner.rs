@@ -372,6 +372,28 @@ fn training_seeds_give_several_students_per_subset_and_the_report_averages_them(
         (Some(3), Some(6))
     );
     assert_eq!(report["seed_noise"]["subsets_with_seeds"], 3);
+    // Every evaluation sample's majority rate is in the table, and the report's diagnostics
+    // judge each set's headroom with it and state the smallest detectable ρ.
+    for b in ["id_majority", "majority.hans", "majority.mnli_matched"] {
+        let rates: Vec<&str> = rows.iter().map(|r| r[col(b)].as_str()).collect();
+        assert!(rates[0].parse::<f64>().is_ok(), "{b}: {rates:?}");
+        assert!(rates.iter().all(|r| *r == rates[0]), "one sample: {b}");
+    }
+    let diagnostics = &report["diagnostics"];
+    assert_eq!(diagnostics["subsets"], 3);
+    assert_eq!(diagnostics["headroom"][0]["name"], "id");
+    assert!(
+        diagnostics["min_detectable_rho"].is_null(),
+        "n = 3: undefined"
+    );
+    assert!(
+        diagnostics["headroom"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["majority"].as_f64().is_some()),
+        "{diagnostics}"
+    );
     // A sweep run under another name is found by that name.
     sweep_each(
         dir.path(),
@@ -393,6 +415,7 @@ fn training_seeds_give_several_students_per_subset_and_the_report_averages_them(
     let md = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
     assert!(
         md.contains("3 subsets (6 students")
+            && md.contains("## Diagnostics: what this sweep can detect")
             && md.contains("Training-seed noise")
             && md.contains("ρ with each training seed's students alone"),
         "{md}"

@@ -1,6 +1,8 @@
 //! Every metric against OOD accuracy: pooled, per scale, controlling for scale, per benchmark
 //! and against in-distribution accuracy.
 
+use crate::diagnostics::{Diagnostics, diagnose};
+use crate::ground_truth::{GroundTruth, ground_truth};
 use crate::runs::RunsTable;
 use crate::seeds::{SeedNoise, average_training_seeds};
 use crate::stats;
@@ -73,6 +75,12 @@ pub struct MetricReport {
 /// The whole analysis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// What the study can detect (headroom, noise, smallest detectable ρ), before any ρ.
+    pub diagnostics: Diagnostics,
+    /// OOD accuracy and every metric against the ground-truth diversity axis (`groups_k`),
+    /// when the sweep has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ground_truth: Option<GroundTruth>,
     /// Rows analysed: one per subset (its students' accuracies averaged).
     pub runs: usize,
     /// Students in the runs table (more than `runs` when subsets have several training seeds).
@@ -100,7 +108,8 @@ fn complete(x: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
-fn correlation(x: &[f64], y: &[f64]) -> Correlation {
+/// Spearman's ρ of the rows where both are finite, with its p-value and n.
+pub(crate) fn correlation(x: &[f64], y: &[f64]) -> Correlation {
     let (x, y) = complete(x, y);
     Correlation {
         rho: stats::spearman(&x, &y),
@@ -109,7 +118,8 @@ fn correlation(x: &[f64], y: &[f64]) -> Correlation {
     }
 }
 
-fn scale_key(scale: f64) -> String {
+/// A scale as a map key: `100`, or `12.5` for a fractional one.
+pub(crate) fn scale_key(scale: f64) -> String {
     if scale.fract() == 0.0 {
         format!("{}", scale as i64)
     } else {
@@ -134,14 +144,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
     };
     train_seeds.sort_by_key(|s| (s.len(), *s));
     train_seeds.dedup();
-    let mut scales: Vec<f64> = runs
-        .scale
-        .iter()
-        .copied()
-        .filter(|s| s.is_finite())
-        .collect();
-    scales.sort_by(f64::total_cmp);
-    scales.dedup();
+    let scales = runs.scales();
     let mut strategies = runs.strategy.clone();
     strategies.sort();
     strategies.dedup();
@@ -214,6 +217,8 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
         );
     }
     Report {
+        diagnostics: diagnose(runs, students, seed_noise.as_ref()),
+        ground_truth: ground_truth(runs, scale_key),
         runs: runs.len(),
         students: students.len(),
         seed_noise,
@@ -249,6 +254,10 @@ mod tests {
             benches: BTreeMap::new(),
             id_acc: vec![f64::NAN; 8],
             ood_mean: ood.to_vec(),
+            id_majority: vec![f64::NAN; 8],
+            groups_k: vec![f64::NAN; 8],
+            distinct_groups: vec![f64::NAN; 8],
+            ..Default::default()
         };
         let report = analyze(&runs, &ReportOptions::default());
         assert_eq!((report.runs, report.students), (4, 8));

@@ -3,7 +3,10 @@
 
 use crate::analysis::Report;
 use crate::plots::Figure;
-use crate::render::{main_row, num, ranked, rows_summary, seed_noise_sentence};
+use crate::render::{
+    detectable_line, diagnostics_sentences, headroom_table, ladder_tables, main_row, num, ranked,
+    rows_summary, seed_noise_sentence,
+};
 use base64::Engine;
 use std::fmt::Write as _;
 
@@ -12,6 +15,41 @@ fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Escaped text with Markdown's `**bold**` and `` `code` `` as HTML.
+fn inline(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in esc(text).split("**").enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<strong>{part}</strong>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    let mut code = String::new();
+    for (i, part) in out.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(code, "<code>{part}</code>");
+        } else {
+            code.push_str(part);
+        }
+    }
+    code
+}
+
+/// A table from a header and rows (cells may hold `**bold**`).
+fn table<S: AsRef<str>>(h: &mut String, id: &str, header: &[S], rows: &[Vec<String>]) {
+    let _ = write!(h, "<table id=\"{id}\"><tr>");
+    for c in header {
+        let _ = write!(h, "<th>{}</th>", esc(c.as_ref()));
+    }
+    let _ = writeln!(h, "</tr>");
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| inline(c)).collect();
+        let _ = writeln!(h, "<tr><td>{}</td></tr>", cells.join("</td><td>"));
+    }
+    let _ = writeln!(h, "</table>");
 }
 
 /// The page, with `figures` read from disk and inlined.
@@ -35,9 +73,38 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
         report.options.bootstrap_reps,
         report.options.seed
     );
+    let _ = writeln!(h, "<h2>Diagnostics: what this sweep can detect</h2>");
+    let (header, rows) = headroom_table(report);
+    table(&mut h, "diagnostics", &header, &rows);
+    let _ = writeln!(h, "<ul>");
+    for sentence in diagnostics_sentences(report) {
+        let _ = writeln!(h, "<li>{}</li>", inline(&sentence));
+    }
+    let _ = writeln!(h, "</ul>");
     if let Some(sentence) = seed_noise_sentence(report) {
         let _ = writeln!(h, "<p>{}</p>", esc(&sentence));
     }
+    if let Some(((cell_head, cells), (metric_head, metric_rows))) = ladder_tables(report) {
+        let g = report
+            .ground_truth
+            .as_ref()
+            .expect("ladder tables come from it");
+        let _ = writeln!(
+            h,
+            "<h2>Ground truth: OOD accuracy against k pages</h2>\n<p>ρ(k, OOD aggregate) = {} (n {}); ρ(k, ID accuracy) = {}. {}</p>",
+            num(g.ood_with_k.rho, 3),
+            g.ood_with_k.n,
+            num(g.id_with_k.rho, 3),
+            esc(&detectable_line(g.ood_with_k.n))
+        );
+        table(&mut h, "ladder", &cell_head, &cells);
+        table(&mut h, "ladder-metrics", &metric_head, &metric_rows);
+    }
+    let _ = writeln!(
+        h,
+        "<h2>ρ with the OOD aggregate</h2>\n<p>{}</p>",
+        esc(&detectable_line(report.runs))
+    );
     let _ = writeln!(
         h,
         "<table id=\"main\"><tr><th>metric</th><th>ρ</th><th>{level}% CI</th><th>p</th><th>partial ρ (scale)</th><th>ρ with ID acc</th><th>n</th></tr>"

@@ -5,11 +5,15 @@
 //!   intervals, partial correlation), tested against scipy;
 //! - [`runs`]: the runs table (one row per training run);
 //! - [`seeds`]: several students per subset averaged, and their seed noise measured;
+//! - [`diagnostics`]: what a sweep can detect (headroom, noise, smallest detectable ρ);
+//! - [`ground_truth`]: OOD accuracy and every metric against diversity set by construction;
 //! - [`analysis`]: every metric against `ood_mean`, each benchmark and `id_acc`, pooled and
 //!   per scale;
 //! - [`render`]: `report.json`, `report.csv` and `report.md`.
 
 pub mod analysis;
+pub mod diagnostics;
+pub mod ground_truth;
 pub mod html;
 pub mod plots;
 pub mod render;

@@ -114,6 +114,89 @@ impl Plot for Bars<'_> {
     }
 }
 
+/// OOD accuracy against the ground-truth axis k (log₂), a series per scale.
+struct Ladder<'a>(&'a Report, &'a RunsTable);
+
+impl Plot for Ladder<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        ladder(area, self.0, self.1)
+    }
+}
+
+fn ladder<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &Report,
+    runs: &RunsTable,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE)?;
+    let Some(g) = &report.ground_truth else {
+        return Ok(());
+    };
+    let rows: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs.groups_k[i].is_finite() && runs.ood_mean[i].is_finite())
+        .collect();
+    let (x0, x1) = finite_range(rows.iter().map(|&i| runs.groups_k[i].log2()));
+    let (y0, y1) = finite_range(rows.iter().map(|&i| runs.ood_mean[i]));
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("OOD accuracy against k pages: ρ = {:.3}", g.ood_with_k.rho),
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("k, pages per subset (log scale)")
+        .x_label_formatter(&|v| format!("{:.0}", 2f64.powf(*v)))
+        .y_desc("OOD accuracy (declared aggregate)")
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    let mut scales: Vec<f64> = rows.iter().map(|&i| runs.scale[i]).collect();
+    scales.sort_by(f64::total_cmp);
+    scales.dedup();
+    for (c, s) in scales.iter().enumerate() {
+        let color = PALETTE[c % PALETTE.len()];
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|&&i| runs.scale[i] == *s)
+            .map(|&i| (runs.groups_k[i].log2(), runs.ood_mean[i]))
+            .collect();
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 4, color.mix(0.5).filled())),
+        )?;
+        let means: Vec<(f64, f64)> = g
+            .ladder
+            .iter()
+            .filter(|r| r.scale == *s && r.ood_mean.is_finite())
+            .map(|r| (r.k.log2(), r.ood_mean))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(means, color.stroke_width(3)))?
+            .label(format!("n = {s} (line: mean per k)"))
+            .legend(move |(px, py)| {
+                PathElement::new(vec![(px, py), (px + 16, py)], color.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    area.present()?;
+    Ok(())
+}
+
 fn file_stem(name: &str) -> String {
     name.chars()
         .map(|c| {
@@ -130,7 +213,17 @@ fn file_stem(name: &str) -> String {
 /// metric, in that order.
 pub fn write_plots(report: &Report, runs: &RunsTable, dir: &Path) -> std::io::Result<Vec<Figure>> {
     let tall = (900, (120 + 28 * report.metrics.len()) as u32);
-    let mut figures = vec![
+    let mut figures = Vec::new();
+    if report.ground_truth.is_some() {
+        figures.push(write_both(
+            dir,
+            "ood-vs-k",
+            "OOD accuracy against k pages (the ground-truth diversity axis)".into(),
+            (800, 560),
+            &Ladder(report, runs),
+        )?);
+    }
+    figures.extend([
         write_both(
             dir,
             "rho-bars",
@@ -145,7 +238,7 @@ pub fn write_plots(report: &Report, runs: &RunsTable, dir: &Path) -> std::io::Re
             (900, tall.1 + 80),
             &Heatmap(report),
         )?,
-    ];
+    ]);
     for name in ranked(report) {
         let rho = report.metrics[name].rho;
         let plot = Scatter {

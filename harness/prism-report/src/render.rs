@@ -63,6 +63,196 @@ pub(crate) fn seed_noise_sentence(report: &Report) -> Option<String> {
     ))
 }
 
+/// The headroom table: header and one row per evaluation set (the ID test first).
+pub(crate) fn headroom_table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "set",
+        "in OOD aggregate",
+        "mean acc",
+        "majority",
+        "diff",
+        "95% CI of diff",
+        "runs above majority",
+        "headroom",
+    ];
+    let rows = report
+        .diagnostics
+        .headroom
+        .iter()
+        .map(|h| {
+            vec![
+                if h.name == "id" {
+                    "ID test".to_string()
+                } else {
+                    h.name.clone()
+                },
+                if h.in_aggregate { "yes" } else { "" }.to_string(),
+                num(h.mean, 3),
+                num(h.majority, 3),
+                signed(h.diff, 3),
+                format!("[{}, {}]", signed(h.ci_low, 3), signed(h.ci_high, 3)),
+                if h.share_above.is_nan() {
+                    "–".into()
+                } else {
+                    format!("{}%", num(100.0 * h.share_above, 0))
+                },
+                if h.majority.is_nan() {
+                    "unknown (no majority rate)".into()
+                } else if h.headroom {
+                    "yes".into()
+                } else {
+                    "**no headroom**".into()
+                },
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// The diagnostics' sentences: the aggregate, its spread, seed noise and the detectable ρ.
+pub(crate) fn diagnostics_sentences(report: &Report) -> Vec<String> {
+    let d = &report.diagnostics;
+    let mut out = Vec::new();
+    let members = if d.ood_aggregate.is_empty() {
+        "the runs table's own `ood_mean` column (its benchmarks not stated)".to_string()
+    } else {
+        format!(
+            "the mean of {} (declared); {} of its {} benchmarks have headroom",
+            d.ood_aggregate.join(", "),
+            d.aggregate_with_headroom,
+            d.ood_aggregate.len()
+        )
+    };
+    out.push(format!("OOD aggregate (`ood_mean`): {members}."));
+    let by_scale: Vec<String> = d
+        .ood_spread
+        .by_scale
+        .iter()
+        .map(|(k, v)| format!("{} at n = {k}", num(*v, 4)))
+        .collect();
+    out.push(format!(
+        "Between-subset spread of the OOD aggregate: sd {} over {} subsets ({}).",
+        num(d.ood_spread.sd, 4),
+        d.subsets,
+        by_scale.join(", ")
+    ));
+    out.push(match d.seed_noise_share {
+        Some(share) => format!(
+            "Seed noise: {}% of the variance of the subsets' OOD aggregate (see below).",
+            num(100.0 * share, 0)
+        ),
+        None => "Seed noise: not measured (one student per subset); add a second training seed (`sweep.train_seeds`) to measure it."
+            .into(),
+    });
+    for c in &d.checks {
+        out.push(format!(
+            "{} {}: {}.",
+            match c.met {
+                Some(true) => "Met:",
+                Some(false) => "**Not met:**",
+                None => "Unknown:",
+            },
+            c.requirement,
+            c.measured
+        ));
+    }
+    out.push(format!(
+        "Smallest detectable |ρ| at n = {} subsets (two-sided α 0.05, power 0.8, Fisher z): **{}**. ρ = 0.9 and ρ = 0.5 are distinguishable at this n: **{}**.",
+        d.subsets,
+        num(d.min_detectable_rho, 3),
+        if d.distinguishes_09_from_05 {
+            "yes"
+        } else {
+            "no"
+        }
+    ));
+    out
+}
+
+/// The line stated next to a ρ table whose correlations use `n` rows.
+pub(crate) fn detectable_line(n: usize) -> String {
+    format!(
+        "Smallest detectable |ρ| at n = {n}: {}.",
+        num(crate::diagnostics::min_detectable_rho(n), 3)
+    )
+}
+
+/// A signed statistic (`+0.012`, `–` when undefined).
+fn signed(v: f64, digits: usize) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        format!("{v:+.digits$}")
+    }
+}
+
+/// A Markdown table from a header and rows.
+fn md_table(md: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(md, "| {} |", header.join(" | "));
+    let _ = writeln!(md, "|---|{}", "---:|".repeat(header.len() - 1));
+    for row in rows {
+        let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+}
+
+/// The ground-truth ladder's tables (cells, then metrics against k), as header and rows.
+#[allow(clippy::type_complexity)]
+pub(crate) fn ladder_tables(
+    report: &Report,
+) -> Option<(
+    (Vec<&'static str>, Vec<Vec<String>>),
+    (Vec<String>, Vec<Vec<String>>),
+)> {
+    let g = report.ground_truth.as_ref()?;
+    let cells = g
+        .ladder
+        .iter()
+        .map(|r| {
+            vec![
+                num(r.scale, 0),
+                num(r.k, 0),
+                num(r.pages, 1),
+                r.subsets.to_string(),
+                num(r.ood_mean, 4),
+                num(r.ood_sd, 4),
+                num(r.id_mean, 4),
+            ]
+        })
+        .collect();
+    let scales: Vec<&String> = g.ood_with_k_by_scale.keys().collect();
+    let mut header = vec!["metric".to_string(), "ρ with k".into()];
+    header.extend(scales.iter().map(|s| format!("ρ with k (n = {s})")));
+    header.push("ρ with OOD (ladder)".into());
+    let mut rows = vec![{
+        let mut row = vec!["*OOD aggregate*".to_string(), num(g.ood_with_k.rho, 3)];
+        row.extend(scales.iter().map(|s| num(g.ood_with_k_by_scale[*s].rho, 3)));
+        row.push(String::new());
+        row
+    }];
+    for name in ranked(report) {
+        let m = &g.metrics[name];
+        let mut row = vec![name.clone(), num(m.with_k.rho, 3)];
+        row.extend(scales.iter().map(|s| num(m.with_k_by_scale[*s].rho, 3)));
+        row.push(num(m.with_ood.rho, 3));
+        rows.push(row);
+    }
+    Some((
+        (
+            vec![
+                "size",
+                "k (pages drawn)",
+                "distinct pages (mean)",
+                "subsets",
+                "OOD mean",
+                "OOD sd",
+                "ID mean",
+            ],
+            cells,
+        ),
+        (header, rows),
+    ))
+}
+
 /// A statistic for a table cell: `–` when undefined.
 pub(crate) fn num(v: f64, digits: usize) -> String {
     if v.is_nan() {
@@ -108,6 +298,37 @@ fn rho_table(
 ) {
     let keys = keys_of(report, &of);
     let _ = writeln!(md, "\n## {title}\n");
+    // The n of each column (every metric has the same rows), and the |ρ| it can detect.
+    let ns: Vec<(String, usize)> = keys
+        .iter()
+        .filter_map(|k| {
+            report
+                .metrics
+                .values()
+                .next()
+                .map(|m| (header(k), of(m)[k].n))
+        })
+        .collect();
+    if ns.windows(2).all(|w| w[0].1 == w[1].1) {
+        if let Some((_, n)) = ns.first() {
+            let _ = writeln!(md, "{}\n", detectable_line(*n));
+        }
+    } else {
+        let cells: Vec<String> = ns
+            .iter()
+            .map(|(k, n)| {
+                format!(
+                    "{} ({k}, n = {n})",
+                    num(crate::diagnostics::min_detectable_rho(*n), 3)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "Smallest detectable |ρ| per column: {}.\n",
+            cells.join(", ")
+        );
+    }
     let heads: Vec<String> = keys.iter().map(|k| header(k)).collect();
     let _ = writeln!(md, "| metric | {} |", heads.join(" | "));
     let _ = writeln!(md, "|---|{}", "---:|".repeat(keys.len()));
@@ -134,9 +355,45 @@ pub fn markdown(report: &Report) -> String {
         report.options.bootstrap_reps,
         report.options.seed
     );
+    let _ = writeln!(md, "## Diagnostics: what this sweep can detect\n");
+    let (header, rows) = headroom_table(report);
+    md_table(&mut md, &header, &rows);
+    let _ = writeln!(md);
+    for sentence in diagnostics_sentences(report) {
+        let _ = writeln!(md, "- {sentence}");
+    }
+    let _ = writeln!(md);
     if let Some(sentence) = seed_noise_sentence(report) {
         let _ = writeln!(md, "{sentence}\n");
     }
+    if let Some(((cell_head, cells), (metric_head, metric_rows))) = ladder_tables(report) {
+        let g = report
+            .ground_truth
+            .as_ref()
+            .expect("ladder tables come from it");
+        let _ = writeln!(md, "## Ground truth: OOD accuracy against k pages\n");
+        let _ = writeln!(
+            md,
+            "{} subsets drawn from k whole pages at fixed size, labels and lengths. ρ(k, OOD \
+             aggregate) = {} (p {}, n {}); ρ(k, ID accuracy) = {}. {}\n",
+            g.subsets,
+            num(g.ood_with_k.rho, 3),
+            p_value(g.ood_with_k.p),
+            g.ood_with_k.n,
+            num(g.id_with_k.rho, 3),
+            detectable_line(g.ood_with_k.n)
+        );
+        md_table(&mut md, &cell_head, &cells);
+        let _ = writeln!(
+            md,
+            "\nEvery metric against k (the diversity set by construction) and against OOD accuracy over the ladder's subsets:\n"
+        );
+        let head: Vec<&str> = metric_head.iter().map(String::as_str).collect();
+        md_table(&mut md, &head, &metric_rows);
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## ρ with the OOD aggregate\n");
+    let _ = writeln!(md, "{}\n", detectable_line(report.runs));
     let _ = writeln!(
         md,
         "| metric | ρ | {level}% CI | p | partial ρ (scale) | ρ with ID acc | n |"

@@ -3,8 +3,12 @@
 //! Columns: `run_id`, `scale` (subset size), `strategy`, `seed`, `train_seed` and `subset`
 //! (optional: several students of one subset are averaged, see [`crate::seeds`]),
 //! `metric.<name>` per diversity metric, `bench.<name>` per OOD benchmark accuracy, `id_acc`,
-//! and `ood_mean` (the unweighted mean of the `bench.*` columns; computed when absent). Empty cells and `NaN` are missing
-//! values; statistics use the rows where both sides are present.
+//! and `ood_mean` (the declared OOD aggregate: the unweighted mean of its `bench.*` columns;
+//! computed over all of them when the column is absent, see [`RunsTable::with_ood_aggregate`]).
+//! Optional: `majority.<name>` and `id_majority` (each evaluation sample's majority-class rate,
+//! for the report's headroom diagnostics) and `groups_k` (the pages a `groups` subset is drawn
+//! from: the ground-truth diversity axis) and `distinct_groups` (the pages a subset holds). Empty cells and `NaN` are missing values;
+//! statistics use the rows where both sides are present.
 
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -21,6 +25,9 @@ pub enum RunsError {
         /// What went wrong.
         message: String,
     },
+    /// The declared analysis does not fit the table.
+    #[error("{0}")]
+    Declared(String),
     /// A cell is not what its column needs.
     #[error("`{path}`: line {line}, column `{column}`: {message}")]
     Cell {
@@ -57,8 +64,21 @@ pub struct RunsTable {
     pub benches: BTreeMap<String, Vec<f64>>,
     /// In-distribution accuracy.
     pub id_acc: Vec<f64>,
-    /// Mean OOD accuracy.
+    /// Mean OOD accuracy over the declared aggregate ([`Self::ood_members`]).
     pub ood_mean: Vec<f64>,
+    /// The benchmarks `ood_mean` averages; empty when the table's own `ood_mean` column was
+    /// read and nothing says which benchmarks it holds.
+    pub ood_members: Vec<String>,
+    /// `majority.<name>` columns: each benchmark's majority-class rate, by name.
+    pub majority: BTreeMap<String, Vec<f64>>,
+    /// The ID test's majority-class rate (NaN when the table has none).
+    pub id_majority: Vec<f64>,
+    /// Pages (or claims) of each `groups` subset (NaN for other strategies, or when the table
+    /// has no such column).
+    pub groups_k: Vec<f64>,
+    /// Distinct pages (or claims) each subset holds, as measured (`distinct_groups`; NaN when
+    /// the table has none).
+    pub distinct_groups: Vec<f64>,
 }
 
 impl RunsTable {
@@ -70,6 +90,19 @@ impl RunsTable {
     /// Whether there are no runs.
     pub fn is_empty(&self) -> bool {
         self.run_id.is_empty()
+    }
+
+    /// The distinct finite scales, ascending.
+    pub fn scales(&self) -> Vec<f64> {
+        let mut scales: Vec<f64> = self
+            .scale
+            .iter()
+            .copied()
+            .filter(|s| s.is_finite())
+            .collect();
+        scales.sort_by(f64::total_cmp);
+        scales.dedup();
+        scales
     }
 
     /// Reads a `.csv` or `.parquet` runs table.
@@ -85,6 +118,32 @@ impl RunsTable {
             }
         };
         from_columns(path, columns)
+    }
+
+    /// The table with `ood_mean` recomputed as the unweighted mean of the declared benchmarks
+    /// `ood` (a run missing any of them gets NaN, counted as missing, never a mean of fewer);
+    /// a declared benchmark the table lacks is an error naming it.
+    pub fn with_ood_aggregate(mut self, ood: &[String]) -> Result<RunsTable, RunsError> {
+        if ood.is_empty() {
+            return Err(RunsError::Declared(
+                "the OOD aggregate must name at least one benchmark".into(),
+            ));
+        }
+        let mut columns = Vec::new();
+        for b in ood {
+            columns.push(self.benches.get(b).ok_or_else(|| {
+                RunsError::Declared(format!(
+                    "the OOD aggregate names `{b}`, but the runs table has no `bench.{b}` column \
+                     (it has: {})",
+                    self.benches.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?);
+        }
+        self.ood_mean = (0..self.len())
+            .map(|i| columns.iter().map(|c| c[i]).sum::<f64>() / columns.len() as f64)
+            .collect();
+        self.ood_members = ood.to_vec();
+        Ok(self)
     }
 }
 
@@ -208,28 +267,40 @@ fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {
     let scale = numbers("scale", find("scale").ok_or_else(|| missing("scale"))?)?;
     let mut metrics = BTreeMap::new();
     let mut benches = BTreeMap::new();
+    let mut majority = BTreeMap::new();
     for (name, values) in &columns {
         if let Some(metric) = name.strip_prefix("metric.") {
             metrics.insert(metric.to_string(), numbers(name, values)?);
         } else if let Some(bench) = name.strip_prefix("bench.") {
             benches.insert(bench.to_string(), numbers(name, values)?);
+        } else if let Some(bench) = name.strip_prefix("majority.") {
+            majority.insert(bench.to_string(), numbers(name, values)?);
         }
     }
+    let optional = |name: &str| match find(name) {
+        Some(values) => numbers(name, values),
+        None => Ok(vec![f64::NAN; n]),
+    };
     if metrics.is_empty() {
         return Err(missing("metric.<name> (at least one)"));
     }
-    let ood_mean = match find("ood_mean") {
-        Some(values) => numbers("ood_mean", values)?,
-        None if !benches.is_empty() => (0..n)
-            .map(|i| benches.values().map(|b| b[i]).sum::<f64>() / benches.len() as f64)
-            .collect(),
+    let (ood_mean, ood_members) = match find("ood_mean") {
+        Some(values) => (numbers("ood_mean", values)?, Vec::new()),
+        None if !benches.is_empty() => (
+            (0..n)
+                .map(|i| benches.values().map(|b| b[i]).sum::<f64>() / benches.len() as f64)
+                .collect(),
+            benches.keys().cloned().collect(),
+        ),
         None => return Err(missing("ood_mean (or bench.<name> columns)")),
     };
-    let id_acc = match find("id_acc") {
-        Some(values) => numbers("id_acc", values)?,
-        None => vec![f64::NAN; n],
-    };
+    let id_acc = optional("id_acc")?;
     Ok(RunsTable {
+        ood_members,
+        majority,
+        id_majority: optional("id_majority")?,
+        groups_k: optional("groups_k")?,
+        distinct_groups: optional("distinct_groups")?,
         run_id,
         scale,
         strategy: text("strategy"),
@@ -271,6 +342,14 @@ mod tests {
             (t.ood_mean[0] - 0.6).abs() < 1e-12,
             "ood_mean is computed from bench.*"
         );
+        assert_eq!(t.ood_members, ["x", "y"]);
+        assert!(t.groups_k.iter().all(|k| k.is_nan()) && t.majority.is_empty());
+        // A declared aggregate of one benchmark, and one the table lacks.
+        let declared = t.clone().with_ood_aggregate(&["y".into()]).unwrap();
+        assert_eq!(declared.ood_mean, [0.7, 0.8]);
+        assert_eq!(declared.ood_members, ["y"]);
+        let err = t.with_ood_aggregate(&["z".into()]).unwrap_err().to_string();
+        assert!(err.contains("`z`") && err.contains("bench.z"), "{err}");
         std::fs::write(&path, "run_id,scale,metric.a\nr1,100,high\n").unwrap();
         let err = RunsTable::read(&path).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("metric.a"), "{err}");

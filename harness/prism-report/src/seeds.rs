@@ -138,6 +138,15 @@ pub fn average_training_seeds(runs: &RunsTable) -> (RunsTable, Option<SeedNoise>
             .collect(),
         id_acc: averaged(&runs.id_acc),
         ood_mean: averaged(&runs.ood_mean),
+        ood_members: runs.ood_members.clone(),
+        majority: runs
+            .majority
+            .iter()
+            .map(|(k, v)| (k.clone(), averaged(v)))
+            .collect(),
+        id_majority: averaged(&runs.id_majority),
+        groups_k: groups.iter().map(|g| runs.groups_k[g[0]]).collect(),
+        distinct_groups: groups.iter().map(|g| runs.distinct_groups[g[0]]).collect(),
     };
     let (ood_within_sd, ood_between_sd, ood_noise_share) = noise(&runs.ood_mean, &groups);
     let (id_within_sd, id_between_sd, id_noise_share) = noise(&runs.id_acc, &groups);
@@ -172,6 +181,11 @@ mod tests {
             benches: BTreeMap::new(),
             id_acc: ood.iter().map(|v| v + 0.1).collect(),
             ood_mean: ood.to_vec(),
+            // Finite, so that tables compare equal (NaN is not equal to itself).
+            id_majority: vec![0.5; n],
+            groups_k: vec![8.0; n],
+            distinct_groups: vec![6.0; n],
+            ..Default::default()
         }
     }
 

@@ -51,6 +51,19 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
     (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0)
 }
 
+/// Mean and sample standard deviation of the finite values (NaN sd below two of them).
+pub fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = if values.len() > 1 {
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    (mean, sd)
+}
+
 /// Spearman's ρ.
 pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&average_ranks(x), &average_ranks(y))

@@ -19,6 +19,11 @@ pub struct ReportArgs {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The declared OOD aggregate: `ood_mean` becomes the mean of these benchmarks
+    /// (comma-separated `bench.<name>` names). Default: the table's `ood_mean` column, or
+    /// every benchmark when it has none.
+    #[arg(long, value_delimiter = ',')]
+    ood: Vec<String>,
 }
 
 fn locate(input: &Path) -> Result<(PathBuf, PathBuf)> {
@@ -45,7 +50,8 @@ fn locate(input: &Path) -> Result<(PathBuf, PathBuf)> {
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let (table_path, default_out) = locate(&args.input)?;
     let out = args.out.unwrap_or(default_out);
-    let report = write_report(&table_path, &out, args.bootstrap, args.seed)?;
+    let ood = (!args.ood.is_empty()).then_some(args.ood.as_slice());
+    let report = write_report(&table_path, &out, args.bootstrap, args.seed, ood)?;
     print!("{}", render::markdown(&report));
     eprintln!(
         "wrote report.json, report.csv, report.md, report.html and plots/ to `{}`",
@@ -54,14 +60,21 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Analyses the runs table at `table_path` and writes every report file into `out`.
+/// Analyses the runs table at `table_path` and writes every report file into `out`; with
+/// `ood`, `ood_mean` is the mean of those benchmarks (the experiment's declared aggregate).
 pub fn write_report(
     table_path: &Path,
     out: &Path,
     bootstrap: usize,
     seed: u64,
+    ood: Option<&[String]>,
 ) -> Result<prism_report::Report> {
-    let runs = RunsTable::read(table_path).map_err(|e| UsageError(e.to_string()))?;
+    let mut runs = RunsTable::read(table_path).map_err(|e| UsageError(e.to_string()))?;
+    if let Some(ood) = ood {
+        runs = runs
+            .with_ood_aggregate(ood)
+            .map_err(|e| UsageError(format!("`{}`: {e}", table_path.display())))?;
+    }
     let options = ReportOptions {
         bootstrap_reps: bootstrap,
         seed,

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ledger::{Heartbeat, RunDir, RunState, RunStatus, host, now, peak_rss_mb};
 use plan::PlannedRun;
+use prism_core::config::schema::StrategySpec;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -308,7 +309,9 @@ fn prune_stale(sweep_dir: &Path, stale: &[PathBuf]) -> Result<usize> {
 /// Rebuilds `runs.csv` and `runs.parquet` from the run folders of `runs` (finished runs only).
 fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Result<usize> {
     let cfg = &session.config.value;
+    let num = |v: &serde_json::Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
     let mut rows: Vec<(&PlannedRun, serde_json::Value, serde_json::Value)> = Vec::new();
+    let mut pages: Vec<String> = Vec::new();
     for run in runs {
         let dir = RunDir::new(sweep_dir, &run.id);
         if dir.status().is_some_and(|s| s.state == RunState::Done) {
@@ -321,6 +324,9 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
                     .with_context(|| format!("`{}`", p.display()))
             };
             rows.push((run, read("metrics.json")?, read("eval.json")?));
+            // The subset's distinct pages (or claims), as measured when it was built.
+            let subset = read("subset.json")?;
+            pages.push(num(&subset["controls"]["distinct_groups"]));
         }
     }
     let mut metric_names: Vec<String> = rows
@@ -335,7 +341,6 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
         .collect();
     metric_names.sort();
     metric_names.dedup();
-    let num = |v: &serde_json::Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
     let mut columns: Vec<(String, Vec<String>)> = vec![
         (
             "run_id".into(),
@@ -384,17 +389,18 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
             .map(|(_, _, e)| num(&e["eval"]["vitaminc_id_test"]["accuracy"]))
             .collect(),
     ));
+    // The declared aggregate (`report.ood`): a run missing one of its benchmarks has no
+    // `ood_mean` (an empty cell the report counts as missing), never a mean of fewer sets.
+    let declared = cfg.ood_aggregate();
     columns.push((
         "ood_mean".into(),
         rows.iter()
             .map(|(_, _, e)| {
-                let accs: Vec<f64> = cfg
-                    .data
-                    .benchmarks
+                let accs: Vec<f64> = declared
                     .iter()
                     .filter_map(|b| e["eval"][b]["accuracy"].as_f64())
                     .collect();
-                if accs.is_empty() {
+                if accs.is_empty() || accs.len() < declared.len() {
                     String::new()
                 } else {
                     (accs.iter().sum::<f64>() / accs.len() as f64).to_string()
@@ -408,6 +414,38 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
             .map(|(_, _, e)| num(&e["train_seconds"]))
             .collect(),
     ));
+    // Each evaluation sample's majority-class rate (the same in every run: a seeded sample),
+    // so the report can say which benchmarks the students beat at all.
+    for b in &cfg.data.benchmarks {
+        columns.push((
+            format!("majority.{b}"),
+            rows.iter()
+                .map(|(_, _, e)| num(&e["eval"][b]["majority"]))
+                .collect(),
+        ));
+    }
+    columns.push((
+        "id_majority".into(),
+        rows.iter()
+            .map(|(_, _, e)| num(&e["eval"]["vitaminc_id_test"]["majority"]))
+            .collect(),
+    ));
+    columns.push(("distinct_groups".into(), pages));
+    // The ground-truth diversity axis: pages (or claims) a `groups` subset is drawn from.
+    if rows
+        .iter()
+        .any(|(r, _, _)| matches!(r.spec, StrategySpec::Groups { .. }))
+    {
+        columns.push((
+            "groups_k".into(),
+            rows.iter()
+                .map(|(r, _, _)| match r.spec {
+                    StrategySpec::Groups { k, .. } => k.to_string(),
+                    _ => String::new(),
+                })
+                .collect(),
+        ));
+    }
     prism_report::runs::write_columns(
         &columns,
         &sweep_dir.join("runs.csv"),
@@ -581,8 +619,13 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     );
     if !args.no_report && done >= 3 {
         let out = sweep_dir.join("report");
-        let report =
-            crate::commands::report::write_report(&sweep_dir.join("runs.csv"), &out, 2000, 0)?;
+        let report = crate::commands::report::write_report(
+            &sweep_dir.join("runs.csv"),
+            &out,
+            2000,
+            0,
+            Some(&cfg.ood_aggregate()),
+        )?;
         print!("{}", prism_report::render::markdown(&report));
         eprintln!("report in `{}`", out.display());
     }
