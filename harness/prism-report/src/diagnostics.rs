@@ -121,6 +121,7 @@ fn checks(
     id: &Headroom,
     with_headroom: usize,
     declared: usize,
+    rates_known: bool,
     noise: Option<f64>,
 ) -> Vec<Check> {
     vec![
@@ -132,17 +133,26 @@ fn checks(
         Check {
             requirement: format!("mean ID accuracy at least majority + {MIN_ID_MARGIN}"),
             met: (!id.diff.is_nan()).then_some(id.diff >= MIN_ID_MARGIN),
-            measured: format!(
-                "{:+.3} ({:.3} against {:.3})",
-                id.diff, id.mean, id.majority
-            ),
+            measured: if id.majority.is_nan() {
+                "unknown (the runs table has no majority rate)".into()
+            } else {
+                format!(
+                    "{:+.3} ({:.3} against {:.3})",
+                    id.diff, id.mean, id.majority
+                )
+            },
         },
         Check {
             requirement: format!(
                 "at least {MIN_OOD_WITH_HEADROOM} declared OOD benchmarks with headroom"
             ),
-            met: Some(with_headroom >= MIN_OOD_WITH_HEADROOM),
-            measured: format!("{with_headroom} of {declared}"),
+            met: (rates_known || with_headroom >= MIN_OOD_WITH_HEADROOM)
+                .then_some(with_headroom >= MIN_OOD_WITH_HEADROOM),
+            measured: if rates_known {
+                format!("{with_headroom} of {declared}")
+            } else {
+                format!("{with_headroom} of {declared} (some have no majority rate)")
+            },
         },
         Check {
             requirement: format!(
@@ -259,12 +269,17 @@ pub fn diagnose(
     let n = subsets.len();
     let with_headroom = rows.iter().filter(|h| h.in_aggregate && h.headroom).count();
     let declared = rows.iter().filter(|h| h.in_aggregate).count();
+    let rates_known = rows
+        .iter()
+        .filter(|h| h.in_aggregate)
+        .all(|h| !h.majority.is_nan());
     Diagnostics {
         checks: checks(
             n,
             &rows[0],
             with_headroom,
             declared,
+            rates_known,
             seed_noise.map(|s| s.ood_noise_share),
         ),
         subsets: n,
@@ -371,5 +386,9 @@ mod tests {
         let d = diagnose(&t, &t, None);
         assert!(d.headroom.iter().all(|h| !h.headroom && h.diff.is_nan()));
         assert!(d.headroom.iter().all(|h| h.share_above.is_nan()));
+        // Without majority rates the ID and headroom conditions are unknown, not failed.
+        assert_eq!(d.checks[1].met, None);
+        assert!(d.checks[1].measured.contains("no majority rate"));
+        assert_eq!(d.checks[2].met, None);
     }
 }
