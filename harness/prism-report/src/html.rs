@@ -4,8 +4,8 @@
 use crate::analysis::Report;
 use crate::plots::Figure;
 use crate::render::{
-    detectable_line, diagnostics_sentences, headroom_table, ladder_tables, main_row, num, ranked,
-    rows_summary, seed_noise_sentence,
+    TextTable, detectable_line, diagnostics_sentences, headroom_table, ladder_tables, main_row,
+    num, ranked, rows_summary, seed_noise_sentence,
 };
 use base64::Engine;
 use std::fmt::Write as _;
@@ -19,33 +19,30 @@ fn esc(text: &str) -> String {
 
 /// Escaped text with Markdown's `**bold**` and `` `code` `` as HTML.
 fn inline(text: &str) -> String {
+    wrap_every_other(&wrap_every_other(&esc(text), "**", "strong"), "`", "code")
+}
+
+/// `text` with every other part between `delimiter`s wrapped in `<tag>`.
+fn wrap_every_other(text: &str, delimiter: &str, tag: &str) -> String {
     let mut out = String::new();
-    for (i, part) in esc(text).split("**").enumerate() {
+    for (i, part) in text.split(delimiter).enumerate() {
         if i % 2 == 1 {
-            let _ = write!(out, "<strong>{part}</strong>");
+            let _ = write!(out, "<{tag}>{part}</{tag}>");
         } else {
             out.push_str(part);
         }
     }
-    let mut code = String::new();
-    for (i, part) in out.split('`').enumerate() {
-        if i % 2 == 1 {
-            let _ = write!(code, "<code>{part}</code>");
-        } else {
-            code.push_str(part);
-        }
-    }
-    code
+    out
 }
 
-/// A table from a header and rows (cells may hold `**bold**`).
-fn table<S: AsRef<str>>(h: &mut String, id: &str, header: &[S], rows: &[Vec<String>]) {
+/// An HTML table with the given id.
+fn table(h: &mut String, id: &str, table: &TextTable) {
     let _ = write!(h, "<table id=\"{id}\"><tr>");
-    for c in header {
-        let _ = write!(h, "<th>{}</th>", esc(c.as_ref()));
+    for c in &table.header {
+        let _ = write!(h, "<th>{}</th>", esc(c));
     }
     let _ = writeln!(h, "</tr>");
-    for row in rows {
+    for row in &table.rows {
         let cells: Vec<String> = row.iter().map(|c| inline(c)).collect();
         let _ = writeln!(h, "<tr><td>{}</td></tr>", cells.join("</td><td>"));
     }
@@ -74,8 +71,7 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
         report.options.seed
     );
     let _ = writeln!(h, "<h2>Diagnostics: what this sweep can detect</h2>");
-    let (header, rows) = headroom_table(report);
-    table(&mut h, "diagnostics", &header, &rows);
+    table(&mut h, "diagnostics", &headroom_table(report));
     let _ = writeln!(h, "<ul>");
     for sentence in diagnostics_sentences(report) {
         let _ = writeln!(h, "<li>{}</li>", inline(&sentence));
@@ -84,11 +80,8 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
     if let Some(sentence) = seed_noise_sentence(report) {
         let _ = writeln!(h, "<p>{}</p>", esc(&sentence));
     }
-    if let Some(((cell_head, cells), (metric_head, metric_rows))) = ladder_tables(report) {
-        let g = report
-            .ground_truth
-            .as_ref()
-            .expect("ladder tables come from it");
+    if let Some(g) = &report.ground_truth {
+        let (cells, metrics) = ladder_tables(report, g);
         let _ = writeln!(
             h,
             "<h2>Ground truth: OOD accuracy against k pages</h2>\n<p>ρ(k, OOD aggregate) = {} (n {}); ρ(k, ID accuracy) = {}. {}</p>",
@@ -97,8 +90,8 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
             num(g.id_with_k.rho, 3),
             esc(&detectable_line(g.ood_with_k.n))
         );
-        table(&mut h, "ladder", &cell_head, &cells);
-        table(&mut h, "ladder-metrics", &metric_head, &metric_rows);
+        table(&mut h, "ladder", &cells);
+        table(&mut h, "ladder-metrics", &metrics);
     }
     let _ = writeln!(
         h,

@@ -1,6 +1,7 @@
 //! Writing a [`Report`]: `report.json`, `report.csv` and `report.md`.
 
 use crate::analysis::{Correlation, MetricReport, Report};
+use crate::ground_truth::GroundTruth;
 use prism_core::atomic::{write_atomic, write_json_atomic};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -63,9 +64,18 @@ pub(crate) fn seed_noise_sentence(report: &Report) -> Option<String> {
     ))
 }
 
-/// The headroom table: header and one row per evaluation set (the ID test first).
-pub(crate) fn headroom_table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
-    let header = vec![
+/// A table for both renderers (Markdown and HTML): a header and rows of cells, which may hold
+/// `**bold**`.
+pub(crate) struct TextTable {
+    /// Column names.
+    pub header: Vec<String>,
+    /// One vector of cells per row, as many as the header.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The headroom table: one row per evaluation set (the ID test first).
+pub(crate) fn headroom_table(report: &Report) -> TextTable {
+    let header = [
         "set",
         "in OOD aggregate",
         "mean acc",
@@ -74,7 +84,9 @@ pub(crate) fn headroom_table(report: &Report) -> (Vec<&'static str>, Vec<Vec<Str
         "95% CI of diff",
         "runs above majority",
         "headroom",
-    ];
+    ]
+    .map(String::from)
+    .to_vec();
     let rows = report
         .diagnostics
         .headroom
@@ -106,7 +118,7 @@ pub(crate) fn headroom_table(report: &Report) -> (Vec<&'static str>, Vec<Vec<Str
             ]
         })
         .collect();
-    (header, rows)
+    TextTable { header, rows }
 }
 
 /// The diagnostics' sentences: the aggregate, its spread, seed noise and the detectable ρ.
@@ -186,24 +198,17 @@ fn signed(v: f64, digits: usize) -> String {
     }
 }
 
-/// A Markdown table from a header and rows.
-fn md_table(md: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    let _ = writeln!(md, "| {} |", header.join(" | "));
-    let _ = writeln!(md, "|---|{}", "---:|".repeat(header.len() - 1));
-    for row in rows {
+/// A Markdown table.
+fn md_table(md: &mut String, table: &TextTable) {
+    let _ = writeln!(md, "| {} |", table.header.join(" | "));
+    let _ = writeln!(md, "|---|{}", "---:|".repeat(table.header.len() - 1));
+    for row in &table.rows {
         let _ = writeln!(md, "| {} |", row.join(" | "));
     }
 }
 
-/// The ground-truth ladder's tables (cells, then metrics against k), as header and rows.
-#[allow(clippy::type_complexity)]
-pub(crate) fn ladder_tables(
-    report: &Report,
-) -> Option<(
-    (Vec<&'static str>, Vec<Vec<String>>),
-    (Vec<String>, Vec<Vec<String>>),
-)> {
-    let g = report.ground_truth.as_ref()?;
+/// The ground-truth ladder's tables: its cells, then every metric against k.
+pub(crate) fn ladder_tables(report: &Report, g: &GroundTruth) -> (TextTable, TextTable) {
     let cells = g
         .ladder
         .iter()
@@ -236,21 +241,24 @@ pub(crate) fn ladder_tables(
         row.push(num(m.with_ood.rho, 3));
         rows.push(row);
     }
-    Some((
-        (
-            vec![
-                "size",
-                "k (pages drawn)",
-                "distinct pages (mean)",
-                "subsets",
-                "OOD mean",
-                "OOD sd",
-                "ID mean",
-            ],
-            cells,
-        ),
-        (header, rows),
-    ))
+    let cell_header = [
+        "size",
+        "k (pages drawn)",
+        "distinct pages (mean)",
+        "subsets",
+        "OOD mean",
+        "OOD sd",
+        "ID mean",
+    ]
+    .map(String::from)
+    .to_vec();
+    (
+        TextTable {
+            header: cell_header,
+            rows: cells,
+        },
+        TextTable { header, rows },
+    )
 }
 
 /// A statistic for a table cell: `–` when undefined.
@@ -356,8 +364,7 @@ pub fn markdown(report: &Report) -> String {
         report.options.seed
     );
     let _ = writeln!(md, "## Diagnostics: what this sweep can detect\n");
-    let (header, rows) = headroom_table(report);
-    md_table(&mut md, &header, &rows);
+    md_table(&mut md, &headroom_table(report));
     let _ = writeln!(md);
     for sentence in diagnostics_sentences(report) {
         let _ = writeln!(md, "- {sentence}");
@@ -366,11 +373,8 @@ pub fn markdown(report: &Report) -> String {
     if let Some(sentence) = seed_noise_sentence(report) {
         let _ = writeln!(md, "{sentence}\n");
     }
-    if let Some(((cell_head, cells), (metric_head, metric_rows))) = ladder_tables(report) {
-        let g = report
-            .ground_truth
-            .as_ref()
-            .expect("ladder tables come from it");
+    if let Some(g) = &report.ground_truth {
+        let (cells, metrics) = ladder_tables(report, g);
         let _ = writeln!(md, "## Ground truth: OOD accuracy against k pages\n");
         let _ = writeln!(
             md,
@@ -383,13 +387,12 @@ pub fn markdown(report: &Report) -> String {
             num(g.id_with_k.rho, 3),
             detectable_line(g.ood_with_k.n)
         );
-        md_table(&mut md, &cell_head, &cells);
+        md_table(&mut md, &cells);
         let _ = writeln!(
             md,
             "\nEvery metric against k (the diversity set by construction) and against OOD accuracy over the ladder's subsets:\n"
         );
-        let head: Vec<&str> = metric_head.iter().map(String::as_str).collect();
-        md_table(&mut md, &head, &metric_rows);
+        md_table(&mut md, &metrics);
         let _ = writeln!(md);
     }
     let _ = writeln!(md, "## ρ with the OOD aggregate\n");

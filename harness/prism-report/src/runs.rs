@@ -139,12 +139,18 @@ impl RunsTable {
                 ))
             })?);
         }
-        self.ood_mean = (0..self.len())
-            .map(|i| columns.iter().map(|c| c[i]).sum::<f64>() / columns.len() as f64)
-            .collect();
+        self.ood_mean = row_means(&columns, self.len());
         self.ood_members = ood.to_vec();
         Ok(self)
     }
+}
+
+/// Each row's unweighted mean over `columns` (NaN where any of them is NaN): the one
+/// definition of `ood_mean` when the report computes it.
+fn row_means(columns: &[&Vec<f64>], rows: usize) -> Vec<f64> {
+    (0..rows)
+        .map(|i| columns.iter().map(|c| c[i]).sum::<f64>() / columns.len() as f64)
+        .collect()
 }
 
 type Columns = Vec<(String, Vec<String>)>;
@@ -287,9 +293,7 @@ fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {
     let (ood_mean, ood_members) = match find("ood_mean") {
         Some(values) => (numbers("ood_mean", values)?, Vec::new()),
         None if !benches.is_empty() => (
-            (0..n)
-                .map(|i| benches.values().map(|b| b[i]).sum::<f64>() / benches.len() as f64)
-                .collect(),
+            row_means(&benches.values().collect::<Vec<_>>(), n),
             benches.keys().cloned().collect(),
         ),
         None => return Err(missing("ood_mean (or bench.<name> columns)")),

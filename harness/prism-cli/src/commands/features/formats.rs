@@ -178,10 +178,7 @@ fn figures(
         }
         wide.push(vendi(&all.select(&rows))?);
     }
-    let wide_mean = wide.iter().sum::<f64>() / wide.len() as f64;
-    let wide_sd = (wide.iter().map(|v| (v - wide_mean).powi(2)).sum::<f64>()
-        / (wide.len().max(2) - 1) as f64)
-        .sqrt();
+    let (wide_mean, wide_sd) = prism_report::stats::mean_sd(&wide);
     let narrow_v = vendi(narrow)?;
     Ok(FormatFigures {
         format: format.to_string(),
