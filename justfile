@@ -119,6 +119,15 @@ report-demo:
 check-gvendi: fetch (venv "scipy-venv" "scipy")
     PYTHON=.cache/scipy-venv/bin/python tests/scripts/gvendi_agreement.sh
 
+# Fault injection beyond `just test` (which flips bytes in shards, run outputs, stage-cache
+# entries and tables: tests/faults.rs): SIGKILL at seeded random points of featurisation and of
+# a trained sweep, each resumed; a full disk (a 1 MiB tmpfs under the results, needs root); and
+# `prism status`/`prism report` reading while sweeps write. Prints each case with its trials,
+# lost and wrong counts (tests/scripts/faults.sh; FAULT_SEED, FAULT_KILLS).
+test-faults: fetch
+    cargo build --quiet --release -p prism-cli
+    PRISM="$CARGO_TARGET_DIR/release/prism" tests/scripts/faults.sh
+
 # The feature store after `kill -9` mid-run: resumed features are byte-identical to an
 # uninterrupted run's (about 3 minutes).
 check-features-resume: fetch

@@ -48,6 +48,16 @@ pub fn prism(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("prism runs")
 }
 
+/// A seed that differs on every test run (from the clock): keeps a test's stage-cache entries
+/// apart from every earlier run's, so that it really trains.
+pub fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        % 1_000_000_007
+}
+
 /// Standard error as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -272,11 +272,7 @@ fn sweep_each(dir: &Path, experiments: &[&PathBuf], flags: &[&str]) {
 #[test]
 fn a_changed_metric_list_reuses_the_trained_students() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        % 1_000_000_007;
+    let seed = common::fresh_seed();
     let write = |name: &str, metrics: &str| {
         tiny_trained_experiment(
             dir.path(),

@@ -53,7 +53,9 @@ impl Session {
     }
 
     /// The parquet file of a dataset named in the config: a name in the cache (`vitaminc`)
-    /// or a path (see [`looks_like_path`]); an error naming both when it is missing.
+    /// or a path (see [`looks_like_path`]); an error naming both when it is missing, and one
+    /// naming the file and both hashes when a cached table no longer matches the hash `prism
+    /// data fetch` recorded.
     pub fn dataset_path(&self, name: &str) -> Result<PathBuf> {
         let path = if looks_like_path(name) {
             self.resolve_path(name)
@@ -66,6 +68,9 @@ impl Session {
                 path,
             }
             .into());
+        }
+        if !looks_like_path(name) {
+            prism_data::fetch::check_dataset(&self.cache(), name)?;
         }
         Ok(path)
     }

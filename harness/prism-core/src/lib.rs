@@ -9,6 +9,8 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod hash;
+pub mod integrity;
 pub mod once_map;
 
 pub use error::{ConfigError, ExitClass};
+pub use integrity::IntegrityError;

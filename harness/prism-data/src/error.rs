@@ -34,6 +34,9 @@ pub enum DataError {
         /// Actual hash.
         actual: String,
     },
+    /// A cached table or model file no longer matches the hash recorded when it was built.
+    #[error("{0}\nhint: `prism data fetch` rebuilds it from the verified packages (offline)")]
+    Damaged(prism_core::IntegrityError),
     /// A raw source did not have the expected shape.
     #[error("{source_name}: {location}: {message}")]
     Parse {
@@ -80,6 +83,14 @@ pub enum DataError {
         /// Its error output, shortened.
         message: String,
     },
+}
+
+// Not `#[from]`: the message already holds the integrity error's, and a `source` would make
+// the CLI print it twice.
+impl From<prism_core::IntegrityError> for DataError {
+    fn from(e: prism_core::IntegrityError) -> Self {
+        Self::Damaged(e)
+    }
 }
 
 impl DataError {

@@ -24,9 +24,22 @@ pub enum FeatureError {
         /// `loss` or `gradient`.
         what: &'static str,
     },
+    /// A stored file does not match its recorded checksum (or cannot be checked).
+    #[error(
+        "{0}\nhint: `prism doctor --repair` moves damaged feature shards aside; the next featurisation computes their examples again"
+    )]
+    Integrity(prism_core::IntegrityError),
     /// A request that cannot be served (bad option, missing example, ...).
     #[error("{0}")]
     Invalid(String),
+}
+
+// Not `#[from]`: the message already holds the integrity error's, and a `source` would make
+// the CLI print it twice.
+impl From<prism_core::IntegrityError> for FeatureError {
+    fn from(e: prism_core::IntegrityError) -> Self {
+        Self::Integrity(e)
+    }
 }
 
 impl FeatureError {

@@ -20,7 +20,7 @@ pub use featurize::{
     GradientProjection, Mode, exact_kernel, flat_gradient, load_proxy,
 };
 pub use pipeline::{Batching, FeaturizeSummary, featurize_into_store, plan_batches};
-pub use store::{FeatureStore, IndexRow, StoreMeta, StoredExample};
+pub use store::{FeatureStore, IndexRow, StoreCheck, StoreMeta, StoredExample};
 
 /// The projection of `mode` for `lm` (exact mode has no projection: use [`exact_kernel`]).
 pub fn projection(

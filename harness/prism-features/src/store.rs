@@ -1,11 +1,20 @@
 //! The feature store: unit-normalised projected gradients as fp16 safetensors shards, each with
 //! a parquet index (id, content hash, gradient norm, loss), under a folder keyed by the proxy
-//! and the projection config. A shard is written atomically (safetensors, then its index, each
-//! through a temp file + rename); the index's presence commits it, so a kill loses at most the
-//! shard in progress and a rerun featurises only examples whose content is not stored yet.
+//! and the projection config. A shard is written atomically (safetensors, its sums, then its
+//! index, each through a temp file + rename); the index's presence commits it, so a kill loses
+//! at most the shard in progress and a rerun featurises only examples whose content is not
+//! stored yet.
+//!
+//! Every shard carries `shard-NNNNNN.sha256` (`sha256sum` format) with the sha256 of its tensor
+//! file and of its index, and every read checks them: a byte that rots in a shard is a
+//! [`FeatureError::Integrity`] naming the file and both hashes, never a silently different
+//! G-Vendi. [`FeatureStore::repair`] moves damaged shards aside (`*.corrupt`) so that their
+//! examples are featurised again; shards written before prism recorded sums are reported as
+//! unrecorded and get their sums recorded.
 
 use crate::error::FeatureError;
 use polars::prelude::*;
+use prism_core::integrity::{self, IntegrityError, Sums};
 use prism_vendi::Features;
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
@@ -86,6 +95,36 @@ pub struct FeatureStore {
 
 const META_FILE: &str = "store.json";
 
+/// Whether this process has not yet warned about the store at `dir` (one warning per store,
+/// however often its index is read).
+fn first_warning(dir: &Path) -> bool {
+    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if warned.iter().any(|d| d == dir) {
+        return false;
+    }
+    warned.push(dir.to_path_buf());
+    true
+}
+
+/// What [`FeatureStore::verify`] and [`FeatureStore::repair`] found.
+#[derive(Debug, Default)]
+pub struct StoreCheck {
+    /// Committed shards examined.
+    pub shards: usize,
+    /// Damaged shards (number, what is wrong); after a repair, moved aside.
+    pub damaged: Vec<(usize, IntegrityError)>,
+    /// Shards written before prism recorded sums (after a repair, recorded now).
+    pub unrecorded: Vec<usize>,
+}
+
+impl StoreCheck {
+    /// Whether every shard matched its sums.
+    pub fn is_clean(&self) -> bool {
+        self.damaged.is_empty() && self.unrecorded.is_empty()
+    }
+}
+
 fn shard_name(n: usize, ext: &str) -> String {
     format!("shard-{n:06}.{ext}")
 }
@@ -126,15 +165,19 @@ fn index_frame(rows: &[IndexRow], position: bool) -> PolarsResult<DataFrame> {
     DataFrame::new(rows.len(), columns)
 }
 
+/// `df` as parquet bytes (`path` names it in errors).
+fn parquet_bytes(path: &Path, df: &mut DataFrame) -> Result<Vec<u8>, FeatureError> {
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .finish(df)
+        .map_err(|e| FeatureError::store(path, e))?;
+    Ok(bytes)
+}
+
 /// Writes `df` to `path` atomically.
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), FeatureError> {
-    prism_core::atomic::write_atomic_with(path, |file| {
-        ParquetWriter::new(file)
-            .finish(df)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
-    })
-    .map_err(|e| FeatureError::store(path, e))
+    let bytes = parquet_bytes(path, df)?;
+    prism_core::atomic::write_atomic(path, &bytes).map_err(|e| FeatureError::store(path, e))
 }
 
 impl FeatureStore {
@@ -223,46 +266,165 @@ impl FeatureStore {
         Ok(out)
     }
 
-    /// Every committed row, shard by shard.
-    pub fn index(&self) -> Result<Vec<IndexRow>, FeatureError> {
-        let mut rows = Vec::new();
-        for shard in self.committed()? {
-            let path = self.dir.join(shard_name(shard, "parquet"));
-            let bad = |m: String| FeatureError::store(&path, m);
-            let file = fs_err::File::open(&path).map_err(|e| bad(e.to_string()))?;
-            let df = ParquetReader::new(file.into_parts().0)
-                .finish()
-                .map_err(|e| bad(format!("not a readable parquet index: {e}")))?;
-            let col = |name: &str| {
-                df.column(name)
-                    .map_err(|_| bad(format!("missing column `{name}`")))
+    /// The sums recorded for `shard`, if any.
+    fn sums(&self, shard: usize) -> Result<Option<Sums>, FeatureError> {
+        Ok(Sums::read(&self.dir.join(shard_name(shard, "sha256")))?)
+    }
+
+    /// The bytes of the shard's file with extension `ext`, checked against its sums when it has
+    /// them.
+    fn read_checked(
+        &self,
+        shard: usize,
+        ext: &str,
+        sums: Option<&Sums>,
+    ) -> Result<Vec<u8>, FeatureError> {
+        let name = shard_name(shard, ext);
+        let path = self.dir.join(&name);
+        let bytes = fs_err::read(&path).map_err(|e| FeatureError::store(&path, e))?;
+        if let Some(sums) = sums {
+            let expected = sums.get(&name).ok_or_else(|| IntegrityError::Unreadable {
+                path: self.dir.join(shard_name(shard, "sha256")),
+                message: format!("no line for `{name}`"),
+            })?;
+            integrity::check_bytes(&path, &bytes, expected)?;
+        }
+        Ok(bytes)
+    }
+
+    /// The rows of one committed shard's index.
+    fn shard_index(
+        &self,
+        shard: usize,
+        sums: Option<&Sums>,
+    ) -> Result<Vec<IndexRow>, FeatureError> {
+        let path = self.dir.join(shard_name(shard, "parquet"));
+        let bytes = self.read_checked(shard, "parquet", sums)?;
+        let bad = |m: String| FeatureError::store(&path, m);
+        let df = ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| bad(format!("not a readable parquet index: {e}")))?;
+        let mut rows = Vec::with_capacity(df.height());
+        let col = |name: &str| {
+            df.column(name)
+                .map_err(|_| bad(format!("missing column `{name}`")))
+        };
+        let ids = col("id")?.str().map_err(|e| bad(e.to_string()))?.clone();
+        let hashes = col("content_hash")?
+            .str()
+            .map_err(|e| bad(e.to_string()))?
+            .clone();
+        let norms = col("grad_norm")?
+            .f32()
+            .map_err(|e| bad(e.to_string()))?
+            .clone();
+        let losses = col("loss")?.f32().map_err(|e| bad(e.to_string()))?.clone();
+        for r in 0..df.height() {
+            let get = |v: Option<&str>| {
+                v.map(str::to_string)
+                    .ok_or_else(|| bad(format!("row {r} is null")))
             };
-            let ids = col("id")?.str().map_err(|e| bad(e.to_string()))?.clone();
-            let hashes = col("content_hash")?
-                .str()
-                .map_err(|e| bad(e.to_string()))?
-                .clone();
-            let norms = col("grad_norm")?
-                .f32()
-                .map_err(|e| bad(e.to_string()))?
-                .clone();
-            let losses = col("loss")?.f32().map_err(|e| bad(e.to_string()))?.clone();
-            for r in 0..df.height() {
-                let get = |v: Option<&str>| {
-                    v.map(str::to_string)
-                        .ok_or_else(|| bad(format!("row {r} is null")))
-                };
-                rows.push(IndexRow {
-                    id: get(ids.get(r))?,
-                    content_hash: get(hashes.get(r))?,
-                    grad_norm: norms.get(r).unwrap_or(f32::NAN),
-                    loss: losses.get(r).unwrap_or(f32::NAN),
-                    shard,
-                    row: r,
-                });
-            }
+            rows.push(IndexRow {
+                id: get(ids.get(r))?,
+                content_hash: get(hashes.get(r))?,
+                grad_norm: norms.get(r).unwrap_or(f32::NAN),
+                loss: losses.get(r).unwrap_or(f32::NAN),
+                shard,
+                row: r,
+            });
         }
         Ok(rows)
+    }
+
+    /// Every committed row, shard by shard, each shard's index checked against its sums.
+    /// Shards without sums (written before prism recorded them) are read unchecked, with one
+    /// warning per call that says how to record them.
+    pub fn index(&self) -> Result<Vec<IndexRow>, FeatureError> {
+        let mut rows = Vec::new();
+        let mut unrecorded = 0;
+        for shard in self.committed()? {
+            let sums = self.sums(shard)?;
+            unrecorded += usize::from(sums.is_none());
+            rows.extend(self.shard_index(shard, sums.as_ref())?);
+        }
+        if unrecorded > 0 && first_warning(&self.dir) {
+            tracing::warn!(
+                "{unrecorded} shard(s) of the feature store `{}` have no recorded checksums (written before prism recorded them), so they are read unchecked; `prism doctor --repair` records them",
+                self.dir.display()
+            );
+        }
+        Ok(rows)
+    }
+
+    /// Checks every committed shard (tensor file and index) against its sums, changing nothing.
+    pub fn verify(&self) -> Result<StoreCheck, FeatureError> {
+        let mut check = StoreCheck::default();
+        for shard in self.committed()? {
+            check.shards += 1;
+            let sums = match self.sums(shard) {
+                Ok(Some(sums)) => sums,
+                Ok(None) => {
+                    check.unrecorded.push(shard);
+                    continue;
+                }
+                Err(FeatureError::Integrity(e)) => {
+                    check.damaged.push((shard, e));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for ext in ["safetensors", "parquet"] {
+                match self.read_checked(shard, ext, Some(&sums)) {
+                    Ok(_) => {}
+                    Err(FeatureError::Integrity(e)) => {
+                        check.damaged.push((shard, e));
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(check)
+    }
+
+    /// Under the writer's lock: moves every damaged shard aside (its tensor file, index and
+    /// sums renamed to `*.corrupt`), so that its examples count as not stored and the next
+    /// featurisation computes them again, and records sums for shards that have none. Returns
+    /// what it found.
+    pub fn repair(&self) -> Result<StoreCheck, FeatureError> {
+        let _writer = self.lock_for_writing()?;
+        self.repair_locked()
+    }
+
+    fn repair_locked(&self) -> Result<StoreCheck, FeatureError> {
+        let check = self.verify()?;
+        for (shard, _) in &check.damaged {
+            // The index first: without it the shard is no longer committed.
+            for ext in ["parquet", "safetensors", "sha256"] {
+                let path = self.dir.join(shard_name(*shard, ext));
+                if path.exists() {
+                    integrity::quarantine(&path).map_err(|e| FeatureError::store(&path, e))?;
+                }
+            }
+        }
+        for &shard in &check.unrecorded {
+            let mut sums = Vec::new();
+            for ext in ["safetensors", "parquet"] {
+                let name = shard_name(shard, ext);
+                let path = self.dir.join(&name);
+                let hash = prism_core::hash::sha256_file(&path)
+                    .map_err(|e| FeatureError::store(&path, e))?;
+                sums.push((name, hash));
+            }
+            let path = self.dir.join(shard_name(shard, "sha256"));
+            Sums(sums)
+                .write(&path)
+                .map_err(|e| FeatureError::store(&path, e))?;
+        }
+        if !check.damaged.is_empty() {
+            self.write_index()?;
+        }
+        Ok(check)
     }
 
     /// Writes `rows` as the next shard (safetensors, then the index that commits it).
@@ -306,7 +468,23 @@ impl FeatureStore {
             })
             .collect();
         let mut df = index_frame(&index, false).map_err(|e| FeatureError::store(&index_path, e))?;
-        write_parquet(&index_path, &mut df)
+        let index_bytes = parquet_bytes(&index_path, &mut df)?;
+        // Sums before the index: a committed shard always has them.
+        let sums_path = self.dir.join(shard_name(n, "sha256"));
+        Sums(vec![
+            (
+                shard_name(n, "safetensors"),
+                prism_core::hash::sha256_hex(&encoded),
+            ),
+            (
+                shard_name(n, "parquet"),
+                prism_core::hash::sha256_hex(&index_bytes),
+            ),
+        ])
+        .write(&sums_path)
+        .map_err(|e| FeatureError::store(&sums_path, e))?;
+        prism_core::atomic::write_atomic(&index_path, &index_bytes)
+            .map_err(|e| FeatureError::store(&index_path, e))
     }
 
     /// Writes `index.parquet`: the union of the shard indices (a convenience view, rebuilt
@@ -318,10 +496,10 @@ impl FeatureStore {
         write_parquet(&path, &mut df)
     }
 
-    /// One shard's features as f32, `rows × d`.
+    /// One shard's features as f32, `rows × d`, checked against the shard's sums.
     fn read_shard(&self, shard: usize) -> Result<Vec<f32>, FeatureError> {
         let path = self.dir.join(shard_name(shard, "safetensors"));
-        let bytes = fs_err::read(&path).map_err(|e| FeatureError::store(&path, e))?;
+        let bytes = self.read_checked(shard, "safetensors", self.sums(shard)?.as_ref())?;
         let st = safetensors::SafeTensors::deserialize(&bytes)
             .map_err(|e| FeatureError::store(&path, e))?;
         let t = st
@@ -381,5 +559,131 @@ impl FeatureStore {
     pub fn load_all(&self) -> Result<(Features, Vec<IndexRow>), FeatureError> {
         let hashes: Vec<String> = self.index()?.into_iter().map(|r| r.content_hash).collect();
         self.load(&hashes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> StoreMeta {
+        StoreMeta {
+            proxy: "test".into(),
+            proxy_sha256: "0".repeat(64),
+            mode: "factored".into(),
+            dim: 4,
+            seed: 0,
+            factor_dim: 2,
+            version: FEATURES_VERSION,
+        }
+    }
+
+    fn example(i: usize) -> StoredExample {
+        let v = [1.0 + i as f32, 2.0, 0.5, -1.0];
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        StoredExample {
+            id: format!("ex{i}"),
+            content_hash: format!("h{i}"),
+            grad_norm: norm,
+            loss: 0.1 * i as f32,
+            vector: v.iter().map(|x| x / norm).collect(),
+        }
+    }
+
+    /// A store of two shards (rows 0-2 and 3-4) in a fresh folder.
+    fn two_shards() -> (tempfile::TempDir, FeatureStore) {
+        let root = tempfile::tempdir().unwrap();
+        let store = FeatureStore::open(root.path(), meta()).unwrap();
+        store
+            .write_shard(&(0..3).map(example).collect::<Vec<_>>())
+            .unwrap();
+        store
+            .write_shard(&(3..5).map(example).collect::<Vec<_>>())
+            .unwrap();
+        (root, store)
+    }
+
+    fn flip_last_byte(path: &Path) {
+        let mut bytes = std::fs::read(path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn every_shard_has_sums_that_sha256sum_can_check() {
+        let (_root, store) = two_shards();
+        let sums = std::fs::read_to_string(store.dir().join("shard-000001.sha256")).unwrap();
+        let lines: Vec<&str> = sums.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].ends_with("  shard-000001.safetensors"), "{sums}");
+        assert!(lines[1].ends_with("  shard-000001.parquet"), "{sums}");
+        let tensor = std::fs::read(store.dir().join("shard-000001.safetensors")).unwrap();
+        assert!(lines[0].starts_with(&prism_core::hash::sha256_hex(&tensor)));
+        assert!(store.verify().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_flipped_byte_in_a_shard_is_an_error_and_a_repair_recomputes_only_that_shard() {
+        let (_root, store) = two_shards();
+        let (before, _) = store.load_all().unwrap();
+        // The last byte of the tensor data: the fp16 of the last row's last feature.
+        flip_last_byte(&store.dir().join("shard-000001.safetensors"));
+
+        let err = store.load_all().unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, FeatureError::Integrity(_)), "{text}");
+        assert!(
+            text.contains("shard-000001.safetensors") && text.contains("recorded sha256"),
+            "{text}"
+        );
+        let check = store.verify().unwrap();
+        assert_eq!((check.shards, check.damaged.len()), (2, 1));
+        assert_eq!(check.damaged[0].0, 1);
+
+        let repaired = store.repair().unwrap();
+        assert_eq!(repaired.damaged.len(), 1);
+        assert!(
+            store
+                .dir()
+                .join("shard-000001.safetensors.corrupt")
+                .is_file()
+        );
+        // The damaged shard's examples are no longer stored; nothing else was lost.
+        let ids: Vec<String> = store.index().unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["ex0", "ex1", "ex2"]);
+        store
+            .write_shard(&(3..5).map(example).collect::<Vec<_>>())
+            .unwrap();
+        let (after, _) = store.load_all().unwrap();
+        assert_eq!(before.as_slice(), after.as_slice());
+        assert!(store.verify().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_flipped_byte_in_an_index_or_its_sums_is_caught() {
+        let (_root, store) = two_shards();
+        flip_last_byte(&store.dir().join("shard-000000.parquet"));
+        assert!(matches!(store.index(), Err(FeatureError::Integrity(_))));
+        let (_root, store) = two_shards();
+        let sums = store.dir().join("shard-000000.sha256");
+        let text = std::fs::read_to_string(&sums)
+            .unwrap()
+            .replacen('a', "b", 1);
+        std::fs::write(&sums, text).unwrap();
+        let check = store.verify().unwrap();
+        assert_eq!(check.damaged.len(), 1, "{check:?}");
+    }
+
+    #[test]
+    fn shards_from_before_sums_are_read_and_get_their_sums_recorded() {
+        let (_root, store) = two_shards();
+        std::fs::remove_file(store.dir().join("shard-000000.sha256")).unwrap();
+        let (features, _) = store.load_all().unwrap();
+        assert_eq!(features.n(), 5);
+        let check = store.verify().unwrap();
+        assert_eq!(check.unrecorded, [0]);
+        store.repair().unwrap();
+        assert!(store.verify().unwrap().is_clean());
     }
 }

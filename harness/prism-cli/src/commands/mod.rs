@@ -2,6 +2,7 @@
 
 mod config;
 mod data;
+mod doctor;
 mod features;
 mod generate;
 mod metric;
@@ -53,6 +54,8 @@ enum Command {
     /// Export a sweep for other tools (MLflow).
     #[command(subcommand)]
     Export(sweep::export::ExportCommand),
+    /// Check every cached file and finished run against its recorded hash (`--repair` fixes).
+    Doctor(doctor::DoctorArgs),
     /// Inspect the layered configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -73,5 +76,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(args) => sweep::status(args),
         Command::Report(args) => report::run(args),
         Command::Export(cmd) => sweep::export::run(cmd),
+        Command::Doctor(args) => doctor::run(args),
     }
 }

@@ -225,7 +225,7 @@ pub fn run(args: FormatsArgs) -> Result<ExitCode> {
         let mut gvendi = cfg.gvendi.clone();
         gvendi.format = format;
         let grad = nli_examples(&examples, &gvendi)?;
-        let store = featurize(
+        let (store, _) = featurize(
             &session,
             &gvendi,
             &grad,

@@ -173,13 +173,14 @@ pub fn proxy_fingerprint(path: &Path) -> Result<String> {
 }
 
 /// Featurises `examples` into the store for `gvendi` (factored or dense), loading the proxy
-/// only when something is missing; returns the store.
+/// only when something is missing; returns the store and what its check found (damaged shards
+/// are moved aside first, so their examples are featurised again).
 pub fn featurize(
     session: &Session,
     gvendi: &GvendiConfig,
     examples: &[GradientExample],
     store_root: &Path,
-) -> Result<FeatureStore> {
+) -> Result<(FeatureStore, prism_features::StoreCheck)> {
     let mode = Mode::from_str(&gvendi.mode)?;
     let models = session.cache().model("");
     let path = resolve_model(&gvendi.proxy, &models)?;
@@ -201,10 +202,12 @@ pub fn featurize(
         version: prism_features::store::FEATURES_VERSION,
     };
     let store = FeatureStore::open(store_root, meta)?;
+    let check = store.repair()?;
+    report_repair(&store, &check);
     let stored: std::collections::HashSet<String> =
         store.index()?.into_iter().map(|r| r.content_hash).collect();
     if examples.iter().all(|e| stored.contains(&e.content_hash())) {
-        return Ok(store);
+        return Ok((store, check));
     }
     let started = Instant::now();
     let device = Backend::from_str(&gvendi.backend)?.device()?;
@@ -235,7 +238,25 @@ pub fn featurize(
         started.elapsed().as_secs_f64(),
         store.dir().display()
     );
-    Ok(store)
+    Ok((store, check))
+}
+
+/// Says what [`FeatureStore::repair`] did: damaged shards moved aside (their examples are
+/// featurised again) and older shards whose sums were recorded.
+pub fn report_repair(store: &FeatureStore, check: &prism_features::StoreCheck) {
+    for (shard, e) in &check.damaged {
+        eprintln!(
+            "warning: feature shard {shard} of `{}` is damaged ({e}); moved aside to `*.corrupt`, its examples are featurised again",
+            store.dir().display()
+        );
+    }
+    if !check.unrecorded.is_empty() {
+        eprintln!(
+            "note: recorded checksums for {} feature shard(s) of `{}` written before prism recorded them (their content could not be checked this once)",
+            check.unrecorded.len(),
+            store.dir().display()
+        );
+    }
 }
 
 pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
@@ -311,7 +332,7 @@ pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
     let root = args
         .out
         .unwrap_or_else(|| session.cache().root().join("features"));
-    let store = featurize(&session, &gvendi, &examples, &root)?;
+    let (store, _) = featurize(&session, &gvendi, &examples, &root)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{} examples featurised into {} ({:.1} s, {:.2} examples/s)",

@@ -6,10 +6,16 @@
 //! process holding the exclusive lock on its `lock` file (`flock`), which the kernel releases
 //! when that process dies, so a killed run is reclaimed by the next sweep without waiting for
 //! a timeout. The heartbeat is for people (`prism status` flags stale runs).
+//!
+//! A finished run's status records the sha256 of each of its outputs ([`OUTPUTS`]); a resumed
+//! sweep checks them ([`RunDir::check_outputs`]) and executes a run again whose outputs were
+//! damaged or lost, after moving the damaged files aside.
 
 use anyhow::{Context, Result};
+use prism_core::IntegrityError;
 use prism_core::atomic::write_json_atomic;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
@@ -48,6 +54,24 @@ pub struct RunStatus {
     pub pid: u32,
     /// Why it failed.
     pub error: Option<String>,
+    /// A finished run's outputs and their sha256 (absent in runs finished before prism
+    /// recorded them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<BTreeMap<String, String>>,
+}
+
+/// The files a run writes, in the order its stages make them.
+pub const OUTPUTS: [&str; 4] = ["subset.ids", "subset.json", "metrics.json", "eval.json"];
+
+/// What [`RunDir::check_outputs`] found.
+#[derive(Debug)]
+pub enum OutputsCheck {
+    /// Every recorded output is there with its recorded hash.
+    Intact,
+    /// The run finished before prism recorded output hashes: nothing to check against.
+    Unrecorded,
+    /// These outputs are missing or changed since the run finished.
+    Damaged(Vec<IntegrityError>),
 }
 
 /// Unix time in seconds.
@@ -138,6 +162,49 @@ impl RunDir {
         }
     }
 
+    /// The sha256 of each output the run has written.
+    pub fn hash_outputs(&self) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for name in OUTPUTS {
+            let path = self.file(name);
+            if path.is_file() {
+                let hash = prism_core::hash::sha256_file(&path)
+                    .with_context(|| format!("hashing `{}`", path.display()))?;
+                out.insert(name.to_string(), hash);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records the output hashes of a run that finished before prism recorded them, if no
+    /// other process holds the run; returns whether it did.
+    pub fn record_outputs(&self, mut status: RunStatus) -> Result<bool> {
+        let Some(_claim) = self.try_claim()? else {
+            return Ok(false);
+        };
+        status.outputs = Some(self.hash_outputs()?);
+        self.write_status(&status)?;
+        Ok(true)
+    }
+
+    /// Checks a finished run's outputs against the hashes its `status` recorded.
+    pub fn check_outputs(&self, status: &RunStatus) -> OutputsCheck {
+        let Some(recorded) = &status.outputs else {
+            return OutputsCheck::Unrecorded;
+        };
+        let damaged: Vec<IntegrityError> = recorded
+            .iter()
+            .filter_map(|(name, hash)| {
+                prism_core::integrity::check_file(&self.file(name), hash).err()
+            })
+            .collect();
+        if damaged.is_empty() {
+            OutputsCheck::Intact
+        } else {
+            OutputsCheck::Damaged(damaged)
+        }
+    }
+
     /// Whether another process holds the lock now (for `prism status`).
     pub fn is_locked(&self) -> bool {
         match File::open(self.file("lock")) {
@@ -200,6 +267,7 @@ impl Heartbeat {
         st.error = error;
         if state == RunState::Done {
             st.stage = "done".into();
+            st.outputs = Some(self.dir.hash_outputs()?);
         }
         self.dir.write_status(&st)?;
         Ok(st)

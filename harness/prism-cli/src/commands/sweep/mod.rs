@@ -2,16 +2,18 @@
 //! evaluate per run), resumably, then rebuild the runs table and write the report.
 
 pub mod export;
-mod ledger;
+pub mod ledger;
 mod nli;
 mod plan;
 mod slurm;
 
 use crate::context::{ConfigArgs, Session};
 use crate::exit::UsageError;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use ledger::{Heartbeat, RunDir, RunState, RunStatus, host, now, peak_rss_mb};
+use ledger::{
+    Heartbeat, OUTPUTS, OutputsCheck, RunDir, RunState, RunStatus, host, now, peak_rss_mb,
+};
 use plan::PlannedRun;
 use prism_core::config::schema::StrategySpec;
 use std::io::Write;
@@ -179,7 +181,40 @@ fn execute_one(
     };
     let previous = dir.status();
     // Checked again under the lock: another process may have finished it meanwhile.
-    if !args.wants(previous.as_ref()) {
+    let damaged = match previous.as_ref() {
+        Some(p) if p.state == RunState::Done && !args.rerun => match dir.check_outputs(p) {
+            OutputsCheck::Damaged(errors) => errors,
+            _ => return Ok(Outcome::Skipped),
+        },
+        _ => Vec::new(),
+    };
+    if !damaged.is_empty() {
+        let mut files = Vec::new();
+        for e in &damaged {
+            let path = e.path();
+            if path.is_file() {
+                prism_core::integrity::quarantine(path)?;
+            }
+            log(&dir, &format!("damaged output, executing again: {e}"));
+            files.push(
+                path.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        eprintln!(
+            "warning: run {} ({}): {} output(s) damaged or lost since it finished ({}); moved aside to `*.corrupt` and executing it again",
+            run.id,
+            run.subset,
+            files.len(),
+            files.join(", ")
+        );
+        event(
+            sweep_dir,
+            serde_json::json!({"run": run.id, "state": "damaged", "files": files}),
+        );
+    } else if !args.wants(previous.as_ref()) {
         return Ok(Outcome::Skipped);
     }
     if let Some(p) = &previous
@@ -194,7 +229,7 @@ fn execute_one(
         );
     }
     if args.rerun && previous.as_ref().is_some_and(|p| p.state == RunState::Done) {
-        for f in ["subset.ids", "subset.json", "metrics.json", "eval.json"] {
+        for f in OUTPUTS {
             let _ = std::fs::remove_file(dir.file(f));
         }
     }
@@ -212,6 +247,7 @@ fn execute_one(
             host: host(),
             pid: std::process::id(),
             error: None,
+            outputs: None,
         };
         let beat = Heartbeat::start(dir.clone(), status, Duration::from_secs(15))?;
         log(&dir, &format!("attempt {attempts} started"));
@@ -314,7 +350,15 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
     let mut pages: Vec<String> = Vec::new();
     for run in runs {
         let dir = RunDir::new(sweep_dir, &run.id);
-        if dir.status().is_some_and(|s| s.state == RunState::Done) {
+        if let Some(status) = dir.status().filter(|s| s.state == RunState::Done) {
+            if let OutputsCheck::Damaged(errors) = dir.check_outputs(&status) {
+                bail!(
+                    "run {} ({}): {}\nhint: `prism sweep` (without --collect) executes it again",
+                    run.id,
+                    run.subset,
+                    errors[0]
+                );
+            }
             let read = |f: &str| -> Result<serde_json::Value> {
                 let p = dir.file(f);
                 if f == "eval.json" && !cfg.sweep.train {
@@ -508,10 +552,35 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let pending: Vec<&PlannedRun> = if args.collect {
         Vec::new()
     } else {
-        selected
+        let mut recorded = 0;
+        let pending = selected
             .into_iter()
-            .filter(|r| args.wants(RunDir::new(&sweep_dir, &r.id).status().as_ref()))
-            .collect()
+            .map(|r| -> Result<Option<&PlannedRun>> {
+                let dir = RunDir::new(&sweep_dir, &r.id);
+                let status = dir.status();
+                Ok(match status {
+                    Some(s) if s.state == RunState::Done && !args.rerun => {
+                        match dir.check_outputs(&s) {
+                            OutputsCheck::Intact => None,
+                            OutputsCheck::Damaged(_) => Some(r),
+                            OutputsCheck::Unrecorded => {
+                                recorded += usize::from(dir.record_outputs(s)?);
+                                None
+                            }
+                        }
+                    }
+                    status => args.wants(status.as_ref()).then_some(r),
+                })
+            })
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>>>()?;
+        if recorded > 0 {
+            eprintln!(
+                "note: recorded the output hashes of {recorded} runs that finished before prism \
+                 recorded them (their outputs could not be checked this once)"
+            );
+        }
+        pending
     };
     fs_err::create_dir_all(&sweep_dir)?;
     prism_core::atomic::write_json_atomic(&sweep_dir.join("config.json"), cfg)?;
@@ -535,6 +604,12 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
         );
         let prepared =
             nli::NliSweep::prepare(&session, &pending, &sweep_dir.join("cache"), &inputs)?;
+        for damage in &prepared.repaired_shards {
+            event(
+                &sweep_dir,
+                serde_json::json!({"state": "feature-shard-damaged", "error": damage, "action": "moved aside, featurised again"}),
+            );
+        }
         let workers = args.workers.unwrap_or(cfg.sweep.workers);
         let workers = if workers == 0 {
             (std::thread::available_parallelism()

@@ -47,6 +47,9 @@ pub struct NliSweep<'a> {
     subsets: HashMap<String, std::result::Result<(Vec<String>, serde_json::Value), String>>,
     /// Content hashes of the input files (part of every stage key).
     inputs: serde_json::Value,
+    /// Feature shards found damaged while preparing (moved aside and featurised again), each
+    /// as its error's text: the sweep records them in its event log.
+    pub repaired_shards: Vec<String>,
 }
 
 /// Gradient features of the featurised pool examples, read from the store once per sweep.
@@ -168,6 +171,7 @@ impl<'a> NliSweep<'a> {
         } else {
             None
         };
+        let mut repaired_shards = Vec::new();
         let gradients = if wants(Need::GradientFeatures) || wants(Need::ProxyLosses) {
             // Only examples some pending run uses are featurised.
             let used: HashSet<&str> = subsets
@@ -185,12 +189,13 @@ impl<'a> NliSweep<'a> {
                 examples.len(),
                 cfg.gvendi.mode
             );
-            let store = featurize(
+            let (store, check) = featurize(
                 session,
                 &cfg.gvendi,
                 &examples,
                 &cache.root().join("features"),
             )?;
+            repaired_shards.extend(check.damaged.iter().map(|(_, e)| e.to_string()));
             let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
             let (features, index) = store.load(&hashes)?;
             if let Some(mb) = super::ledger::peak_rss_mb() {
@@ -219,6 +224,7 @@ impl<'a> NliSweep<'a> {
             metrics,
             subsets,
             inputs: inputs.clone(),
+            repaired_shards,
         })
     }
 
@@ -269,8 +275,8 @@ impl<'a> NliSweep<'a> {
         if !eval_path.is_file() {
             let train = self.session.config.value.train_with_seed(run.train_seed);
             let cached = self.train_cache_path(&rows, &train);
-            if cached.is_file() {
-                write_atomic(&eval_path, &fs_err::read(&cached)?)?;
+            if let Some(report) = read_stage(&cached)? {
+                write_atomic(&eval_path, &report)?;
                 stage("train (cached)")?;
                 return Ok(());
             }
@@ -292,7 +298,8 @@ impl<'a> NliSweep<'a> {
                 "eval_seconds": student.eval_seconds, "eval": student.eval,
             });
             write_json_atomic(&eval_path, &report)?;
-            write_json_atomic(&cached, &report)?;
+            // The entry is eval.json's exact bytes, with its sums beside it.
+            prism_core::integrity::write_cached(&cached, &fs_err::read(&eval_path)?)?;
         }
         Ok(())
     }
@@ -373,17 +380,45 @@ impl<'a> NliSweep<'a> {
     }
 }
 
-/// A pool-level matrix from `path`, or computed by `make` and saved there.
+/// A cached train-and-evaluate result (`eval.json`'s bytes), if one is stored intact. A
+/// damaged entry is moved aside and one from before prism recorded sums is ignored (each with
+/// a warning): the student is trained again rather than a result used that cannot be vouched
+/// for.
+fn read_stage(path: &Path) -> Result<Option<Vec<u8>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    match prism_core::integrity::read_cached(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.is_damage() => {
+            let moved = prism_core::integrity::quarantine(path)?;
+            eprintln!(
+                "warning: {e}; moved it to `{}` and training again",
+                moved.display()
+            );
+            Ok(None)
+        }
+        Err(e) => {
+            eprintln!("warning: {e}; training again");
+            Ok(None)
+        }
+    }
+}
+
+/// A pool-level matrix from `path` (checked against its sums), or computed by `make` and saved
+/// there with them.
 fn cached_matrix(
     path: &Path,
     make: impl FnOnce() -> Result<Option<Features>>,
 ) -> Result<Option<Features>> {
-    if path.is_file() {
-        return Ok(Some(prism_vendi::npy::read_npy(path)?));
+    if let Some(bytes) = prism_core::integrity::read_cached_or_discard(path)? {
+        let features = prism_vendi::npy::parse_npy(&bytes)
+            .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+        return Ok(Some(features));
     }
     let f = make()?;
     if let Some(f) = &f {
-        write_atomic(path, &prism_vendi::npy::to_npy_f32(f))?;
+        prism_core::integrity::write_cached(path, &prism_vendi::npy::to_npy_f32(f))?;
     }
     Ok(f)
 }
