@@ -27,6 +27,7 @@ failures=0
 summary=()
 report_case() { # name trials lost wrong [note]
     summary+=("$(printf '%-34s %3s trials  %s lost  %s wrong  %s' "$1" "$2" "$3" "$4" "${5:-}")")
+    echo "${summary[-1]}"
     if [ "$3" != 0 ] || [ "$4" != 0 ]; then failures=$((failures + 1)); fi
 }
 now_ms() { date +%s%3N; }
@@ -77,7 +78,7 @@ PRISM_CACHE=$cache "$prism" "${feat[@]}" --out "$work/feat/whole" > /dev/null 2>
 span=$(($(now_ms) - t0))
 whole_store=$(ls -d "$work"/feat/whole/*/)
 whole_vendi=$("$prism" vendi "$whole_store" 2> /dev/null)
-lost=0; wrong=0
+lost=0; wrong=0; at=()
 for i in $(seq 1 "$kills"); do
     out=$work/feat/k$i
     PRISM_CACHE=$cache "$prism" "${feat[@]}" --out "$out" > /dev/null 2>&1 &
@@ -85,7 +86,8 @@ for i in $(seq 1 "$kills"); do
     sleep_random_ms 300 "$span"
     kill -9 $pid 2> /dev/null || true
     wait $pid 2> /dev/null || true
-    PRISM_CACHE=$cache "$prism" "${feat[@]}" --out "$out" > /dev/null 2>&1
+    at+=("$( (ls "$out"/*/shard-*.parquet 2> /dev/null || true) | wc -l)")
+    PRISM_CACHE=$cache "$prism" "${feat[@]}" --out "$out" > /dev/null 2>&1 || wrong=$((wrong + 1))
     store=$(ls -d "$out"/*/)
     for f in "$whole_store"shard-*.safetensors; do
         if [ ! -f "$store$(basename "$f")" ]; then lost=$((lost + 1));
@@ -93,7 +95,7 @@ for i in $(seq 1 "$kills"); do
     done
     [ "$("$prism" vendi "$store" 2> /dev/null)" = "$whole_vendi" ] || wrong=$((wrong + 1))
 done
-report_case "featurisation, SIGKILL + resume" "$kills" $lost $wrong "(48 examples, shards of 8; uninterrupted ${span} ms)"
+report_case "featurisation, SIGKILL + resume" "$kills" $lost $wrong "(48 examples, shards of 8; uninterrupted ${span} ms; shards committed at each kill: ${at[*]})"
 
 # ---- 2. trained sweep killed -------------------------------------------------------------------
 # Writes the experiment `name` (results under `results`) into `dir` and prints its path; the
@@ -126,15 +128,18 @@ t0=$(now_ms)
 PRISM_CACHE=$work/train/cache-whole "$prism" sweep "$exp" --no-report > /dev/null 2>&1
 span=$(($(now_ms) - t0))
 want=$(table "$work/train/whole-results/whole/runs.csv")
-lost=0; wrong=0
+lost=0; wrong=0; at=()
 for i in $(seq 1 "$kills"); do
     exp=$(trained_experiment "$work/train" whole "$work/train/k$i")
     private_cache "$work/train/cache-k$i"
     PRISM_CACHE=$work/train/cache-k$i "$prism" sweep "$exp" --no-report > /dev/null 2>&1 &
     pid=$!
     sleep_random_ms 500 "$span"
+    # The stage each killed run was in (none: before the first run started).
+    stage=$( (grep -h -o '"stage": "[a-z ()]*"' "$work/train/k$i"/whole/*/status.json 2> /dev/null || true) | grep -v '"done"' | head -1 | cut -d'"' -f4)
     kill -9 $pid 2> /dev/null || true
     wait $pid 2> /dev/null || true
+    at+=("${stage:-setup}")
     PRISM_CACHE=$work/train/cache-k$i "$prism" sweep "$exp" --no-report > /dev/null 2>&1 || true
     got=$work/train/k$i/whole/runs.csv
     if [ ! -f "$got" ]; then lost=$((lost + 4)); continue; fi
@@ -143,7 +148,7 @@ for i in $(seq 1 "$kills"); do
     [ "$(table "$got")" = "$want" ] || wrong=$((wrong + 1))
     [ "$(whole_files "$work/train/k$i/whole" 2> /dev/null)" = 0 ] || wrong=$((wrong + 1))
 done
-report_case "trained sweep, SIGKILL + resume" "$kills" $lost $wrong "(4 students; uninterrupted ${span} ms)"
+report_case "trained sweep, SIGKILL + resume" "$kills" $lost $wrong "(4 students; uninterrupted ${span} ms; stage at each kill: ${at[*]})"
 
 # ---- 3. full disk ----------------------------------------------------------------------------
 metrics_experiment() { # dir name results
@@ -173,18 +178,20 @@ if mount -t tmpfs -o size=1m tmpfs "$work/disk/full" 2> /dev/null; then
     PRISM_CACHE=$cache "$prism" sweep "$exp" --no-report > "$work/disk/first.log" 2>&1
     first=$?
     set -e
-    failed=$(grep -l '"state": "failed"' "$work"/disk/full/disk/*/status.json 2> /dev/null | wc -l)
-    reasons=$(grep -h -o 'No space left on device' "$work"/disk/full/disk/*/status.json 2> /dev/null | wc -l)
+    # Runs that could not write failed alone, each with its reason on the sweep's stderr; a run
+    # whose status could still be written (in place, on a full disk) is marked failed with it.
+    failed=$(grep -c 'failed: .*No space left on device' "$work/disk/first.log" || true)
+    marked=$( (grep -l '"state": "failed"' "$work"/disk/full/disk/*/status.json 2> /dev/null || true) | wc -l)
     partial=$(whole_files "$work/disk/full/disk" 2> /dev/null || echo 1)
     mount -o remount,size=64m "$work/disk/full"
-    PRISM_CACHE=$cache "$prism" sweep "$exp" --no-report --retry-failed > "$work/disk/second.log" 2>&1
-    got=$(table "$work/disk/full/disk/runs.csv")
+    PRISM_CACHE=$cache "$prism" sweep "$exp" --no-report --retry-failed > "$work/disk/second.log" 2>&1 || true
+    got=$(table "$work/disk/full/disk/runs.csv" 2> /dev/null || true)
     lost=$(( $(echo "$want" | wc -l) - $(echo "$got" | wc -l) ))
     wrong=0
     [ "$got" = "$want" ] || wrong=1
     [ "$partial" = 0 ] || wrong=$((wrong + partial))
-    note="(80 runs on a 1 MiB tmpfs: first pass exit $first, $failed runs failed, $reasons naming 'No space left on device'; resumed on 64 MiB)"
-    [ "$first" != 0 ] && [ "$failed" -gt 0 ] || { wrong=$((wrong + 1)); note="$note; expected the first pass to fail runs"; }
+    note="(80 runs on a 1 MiB tmpfs: first pass exit $first, $failed runs failed with 'No space left on device', $marked marked failed in their status; resumed on 64 MiB; no partial or temporary file)"
+    { [ "$first" != 0 ] && [ "$failed" -gt 0 ]; } || { wrong=$((wrong + 1)); note="$note; expected the first pass to fail runs"; }
     report_case "full disk, free space + resume" 1 $lost $wrong "$note"
     umount "$work/disk/full"; mounted=""
 else
@@ -216,11 +223,9 @@ while kill -0 $w1 2> /dev/null || kill -0 $w2 2> /dev/null; do
     fi
     reads=$((reads + 1))
 done
-wait $w1 $w2
+wait $w1 $w2 || true
 report_case "status + report while sweeps write" $reads 0 $wrong "(each read pair: prism status of a running sweep, prism report of a table being rewritten)"
 
-echo
-printf '%s\n' "${summary[@]}"
 if [ "$failures" -gt 0 ]; then
     echo "FAILED: $failures case(s) lost or got something wrong"
     exit 1

@@ -137,10 +137,20 @@ impl RunDir {
         serde_json::from_str(&text).ok()
     }
 
-    /// Writes the status atomically.
+    /// Writes the status atomically. On a full disk, where the temporary file of an atomic
+    /// write cannot be made, it overwrites the status in place instead (one write of under a
+    /// page into blocks the file already holds, padded with JSON whitespace to the old length,
+    /// so that no new space is needed): a failed run is still marked failed, with the reason.
     pub fn write_status(&self, status: &RunStatus) -> Result<()> {
         let path = self.file("status.json");
-        write_json_atomic(&path, status).with_context(|| format!("writing `{}`", path.display()))
+        match write_json_atomic(&path, status) {
+            Err(e) if e.kind() == std::io::ErrorKind::StorageFull && path.is_file() => {
+                overwrite_in_place(&path, status).with_context(|| {
+                    format!("writing `{}` in place on a full disk ({e})", path.display())
+                })
+            }
+            other => other.with_context(|| format!("writing `{}`", path.display())),
+        }
     }
 
     /// Takes the run's lock if no other process holds it.
@@ -216,6 +226,32 @@ impl RunDir {
             Err(_) => false,
         }
     }
+}
+
+/// Overwrites a small JSON file in place, padded with spaces to its old length (see
+/// [`RunDir::write_status`]); an error message is shortened so that the record fits a page.
+fn overwrite_in_place(path: &Path, status: &RunStatus) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut status = status.clone();
+    if let Some(e) = &mut status.error
+        && e.len() > 1024
+    {
+        let cut = (0..=1024)
+            .rev()
+            .find(|&i| e.is_char_boundary(i))
+            .unwrap_or(0);
+        e.truncate(cut);
+        e.push_str(" …");
+    }
+    let mut bytes = serde_json::to_vec_pretty(&status).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    let old = std::fs::metadata(path)?.len() as usize;
+    if bytes.len() < old {
+        bytes.resize(old, b' ');
+    }
+    let mut file = OpenOptions::new().write(true).open(path)?;
+    file.write_all(&bytes)?;
+    file.sync_all()
 }
 
 /// Keeps a running run's status fresh: a thread rewrites `heartbeat` every `every` until

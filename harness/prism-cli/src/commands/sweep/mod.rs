@@ -648,14 +648,19 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
                             let Some(run) = pending.get(i) else {
                                 return Ok(());
                             };
-                            match execute_one(
+                            // A run whose bookkeeping cannot even be written (a full disk)
+                            // fails alone: the sweep goes on, and its status, if left
+                            // `running`, makes the next sweep reclaim it.
+                            let outcome = execute_one(
                                 prepared,
                                 run,
                                 sweep_dir,
                                 args,
                                 cfg.sweep.max_attempts,
                                 &bar,
-                            )? {
+                            )
+                            .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
+                            match outcome {
                                 Outcome::Failed(why) => {
                                     eprintln!("run {} ({}) failed: {why}", run.id, run.subset);
                                     failures.lock().expect("lock").push((run.id.clone(), why));
