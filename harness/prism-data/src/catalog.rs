@@ -91,6 +91,16 @@ pub const DATASETS: &[DatasetInfo] = &[
     },
 ];
 
+/// The in-distribution test every student is scored on (the held-out pages of the pool's
+/// source): the one dataset with [`Role::IdTest`], so that its name is spelt in one place.
+pub fn id_test() -> &'static str {
+    DATASETS
+        .iter()
+        .find(|d| d.role == Role::IdTest)
+        .map(|d| d.name)
+        .expect("the catalog has an ID test")
+}
+
 /// Looks a dataset up by name.
 pub fn dataset(name: &str) -> Option<&'static DatasetInfo> {
     DATASETS.iter().find(|d| d.name == name)

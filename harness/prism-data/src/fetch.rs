@@ -320,7 +320,7 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
         opts.split_seed,
     )?;
     tables.push(("vitaminc", vitaminc.pool));
-    tables.push(("vitaminc_id_test", vitaminc.id_test));
+    tables.push((crate::catalog::id_test(), vitaminc.id_test));
     for rule in bigbench::OOD_TASKS {
         tables.push((rule.name, bigbench::parse_task(rule, member(rule.task))?));
     }

@@ -4,7 +4,7 @@
 //! Why: burn-flex evaluates GELU one element at a time through the `libm` crate's scalar
 //! `erff` and `expf` on one thread, and burn builds SiLU from a scalar sigmoid and a tracked
 //! multiply. On two cores that was over a quarter of the student's training step and half of
-//! its inference (README, Models). Here the CPU backend gets a branch-free `erf` (a rational
+//! its inference (docs/performance.md, Models). Here the CPU backend gets a branch-free `erf` (a rational
 //! approximation within 5e-7 of the exact value) and `exp`, which the compiler vectorises,
 //! spread over the rayon pool; PyTorch's CPU kernels also use polynomial `erf` and `exp`. The
 //! other backends (libtorch, CUDA) keep burn's ops, and autodiff records one node per

@@ -145,11 +145,21 @@ impl RunsTable {
     }
 }
 
-/// Each row's unweighted mean over `columns` (NaN where any of them is NaN): the one
-/// definition of `ood_mean` when the report computes it.
+/// One run's OOD aggregate: the unweighted mean of its accuracies on the aggregate's
+/// benchmarks, summed in their declared order; `None` when any is missing (never a mean of
+/// fewer sets) or there are none. The one definition of `ood_mean`: the sweep writes the runs
+/// table's column with it, and the report computes the column with it when a table lacks it.
+pub fn ood_mean(accuracies: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let accs: Vec<f64> = accuracies.into_iter().collect::<Option<_>>()?;
+    (!accs.is_empty()).then(|| accs.iter().sum::<f64>() / accs.len() as f64)
+}
+
+/// Each row's [`ood_mean`] over `columns` (NaN where any of them is NaN).
 fn row_means(columns: &[&Vec<f64>], rows: usize) -> Vec<f64> {
     (0..rows)
-        .map(|i| columns.iter().map(|c| c[i]).sum::<f64>() / columns.len() as f64)
+        .map(|i| {
+            ood_mean(columns.iter().map(|c| Some(c[i]).filter(|x| !x.is_nan()))).unwrap_or(f64::NAN)
+        })
         .collect()
 }
 

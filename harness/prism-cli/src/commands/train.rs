@@ -203,7 +203,7 @@ pub fn train_and_evaluate(
 
     let start = Instant::now();
     let mut eval = BTreeMap::new();
-    let mut sets = vec!["vitaminc_id_test".to_string()];
+    let mut sets = vec![prism_data::catalog::id_test().to_string()];
     sets.extend(cfg.data.benchmarks.iter().cloned());
     for name in sets {
         let (table, two_way) = dataset_table(session, &name)?;

@@ -64,7 +64,7 @@ pub struct SweepConfig {
     /// Training seeds per subset: each subset's student is trained once per seed (one run
     /// each, `train.seed` replaced), and the report averages their accuracies per subset
     /// before it correlates, because a student's seed can move its OOD accuracy as much as
-    /// its subset does (README, "What it found"). Empty (the default) = one run at
+    /// its subset does (docs/findings.md). Empty (the default) = one run at
     /// `train.seed`; left out of the serialised config then.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub train_seeds: Vec<u64>,
@@ -174,7 +174,7 @@ fn is_default_hypothesis_template(t: &String) -> bool {
     t == HYPOTHESIS_TEMPLATE
 }
 
-/// The default bound on a featurisation batch's padded tokens (see README, "Memory").
+/// The default bound on a featurisation batch's padded tokens (see docs/performance.md, "Memory").
 pub const MAX_BATCH_TOKENS: usize = 1024;
 
 impl Default for GvendiConfig {
@@ -361,7 +361,7 @@ pub struct TrainConfig {
     /// At least this many example passes (0 = off): a subset of n examples is trained for
     /// ⌈min_example_passes / n⌉ epochs when that exceeds `epochs`, so that the small scales of
     /// a sweep get the optimiser steps the student needs to learn at all (MiniLM needs about
-    /// 10,000 on VitaminC; README, Models). The learning-rate schedule spans the actual steps.
+    /// 10,000 on VitaminC; docs/performance.md, Models). The learning-rate schedule spans the actual steps.
     /// Left out of the serialised config at 0, so caches keyed before it existed stay valid.
     #[serde(skip_serializing_if = "is_zero")]
     pub min_example_passes: usize,

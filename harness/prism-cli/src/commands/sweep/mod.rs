@@ -345,6 +345,7 @@ fn prune_stale(sweep_dir: &Path, stale: &[PathBuf]) -> Result<usize> {
 /// Rebuilds `runs.csv` and `runs.parquet` from the run folders of `runs` (finished runs only).
 fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Result<usize> {
     let cfg = &session.config.value;
+    let id_test = prism_data::catalog::id_test();
     let num = |v: &serde_json::Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
     let mut rows: Vec<(&PlannedRun, serde_json::Value, serde_json::Value)> = Vec::new();
     let mut pages: Vec<String> = Vec::new();
@@ -430,7 +431,7 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
     columns.push((
         "id_acc".into(),
         rows.iter()
-            .map(|(_, _, e)| num(&e["eval"]["vitaminc_id_test"]["accuracy"]))
+            .map(|(_, _, e)| num(&e["eval"][id_test]["accuracy"]))
             .collect(),
     ));
     // The declared aggregate (`report.ood`): a run missing one of its benchmarks has no
@@ -440,15 +441,11 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
         "ood_mean".into(),
         rows.iter()
             .map(|(_, _, e)| {
-                let accs: Vec<f64> = declared
-                    .iter()
-                    .filter_map(|b| e["eval"][b]["accuracy"].as_f64())
-                    .collect();
-                if accs.is_empty() || accs.len() < declared.len() {
-                    String::new()
-                } else {
-                    (accs.iter().sum::<f64>() / accs.len() as f64).to_string()
-                }
+                prism_report::runs::ood_mean(
+                    declared.iter().map(|b| e["eval"][b]["accuracy"].as_f64()),
+                )
+                .map(|m| m.to_string())
+                .unwrap_or_default()
             })
             .collect(),
     ));
@@ -471,7 +468,7 @@ fn write_ledger(session: &Session, runs: &[PlannedRun], sweep_dir: &Path) -> Res
     columns.push((
         "id_majority".into(),
         rows.iter()
-            .map(|(_, _, e)| num(&e["eval"]["vitaminc_id_test"]["majority"]))
+            .map(|(_, _, e)| num(&e["eval"][id_test]["majority"]))
             .collect(),
     ));
     columns.push(("distinct_groups".into(), pages));

@@ -63,7 +63,10 @@ struct PoolGradients {
 pub fn input_hashes(session: &Session) -> Result<serde_json::Value> {
     let cfg = &session.config.value;
     let mut inputs = serde_json::Map::new();
-    let mut sets = vec![cfg.data.pool.clone(), "vitaminc_id_test".to_string()];
+    let mut sets = vec![
+        cfg.data.pool.clone(),
+        prism_data::catalog::id_test().to_string(),
+    ];
     sets.extend(cfg.data.benchmarks.iter().cloned());
     for name in sets {
         let path = session.dataset_path(&name)?;
