@@ -21,6 +21,7 @@ pub mod encoder;
 pub mod error;
 pub mod eval;
 pub mod gguf;
+pub mod grad_tap;
 pub mod language_model;
 pub mod lm_tokenizer;
 pub mod prefix;

@@ -2,11 +2,11 @@
 //! in any browser without a server or network.
 
 use crate::analysis::Report;
-use crate::plots::Figure;
-use crate::render::{
+use crate::format::{
     TextTable, detectable_line, diagnostics_sentences, headroom_table, ladder_tables, main_row,
     num, ranked, rows_summary, seed_noise_sentence,
 };
+use crate::plots::Figure;
 use base64::Engine;
 use std::fmt::Write as _;
 

@@ -13,6 +13,7 @@
 
 pub mod analysis;
 pub mod diagnostics;
+pub mod format;
 pub mod ground_truth;
 pub mod html;
 pub mod plots;

@@ -4,7 +4,7 @@
 //! shipped in `assets/`, so they render on a headless machine with no fonts installed.
 
 use crate::analysis::Report;
-use crate::render::ranked;
+use crate::format::ranked;
 use crate::runs::RunsTable;
 use plotters::coord::Shift;
 use plotters::prelude::*;
