@@ -192,21 +192,19 @@ pub fn read_cached(path: &Path) -> Result<Option<Vec<u8>>, IntegrityError> {
 }
 
 /// [`read_cached`] for caches that can be recomputed: a damaged file is moved aside
-/// ([`quarantine`]) and an unrecorded one ignored, each with a warning, and both read as not
-/// cached, so the caller computes the value again.
-pub fn read_cached_or_discard(path: &Path) -> io::Result<Option<Vec<u8>>> {
+/// ([`quarantine`]) and an unrecorded one ignored, each with a warning that ends with `redo`
+/// (what the caller does instead, e.g. "training again"), and both read as not cached, so the
+/// caller computes the value again.
+pub fn read_cached_or_discard(path: &Path, redo: &str) -> io::Result<Option<Vec<u8>>> {
     match read_cached(path) {
         Ok(found) => Ok(found),
         Err(e) if e.is_damage() && path.is_file() => {
             let moved = quarantine(path)?;
-            tracing::warn!(
-                "{e}; moved it to `{}` and computing it again",
-                moved.display()
-            );
+            tracing::warn!("{e}; moved it to `{}` and {redo}", moved.display());
             Ok(None)
         }
         Err(e) => {
-            tracing::warn!("{e}; computing it again");
+            tracing::warn!("{e}; {redo}");
             Ok(None)
         }
     }
@@ -264,18 +262,27 @@ mod tests {
     fn cached_files_are_checked_and_a_damaged_one_is_recomputed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.npy");
-        assert_eq!(read_cached_or_discard(&path).unwrap(), None);
+        assert_eq!(
+            read_cached_or_discard(&path, "computing it again").unwrap(),
+            None
+        );
         write_cached(&path, b"0123456789").unwrap();
         assert_eq!(read_cached(&path).unwrap().unwrap(), b"0123456789");
         std::fs::write(&path, b"0123456788").unwrap();
         assert!(read_cached(&path).unwrap_err().is_damage());
-        assert_eq!(read_cached_or_discard(&path).unwrap(), None);
+        assert_eq!(
+            read_cached_or_discard(&path, "computing it again").unwrap(),
+            None
+        );
         assert!(!path.exists() && dir.path().join("m.npy.corrupt").is_file());
         // A file with no sidecar (an older cache) is not trusted either.
         std::fs::remove_file(sidecar(&path)).unwrap();
         std::fs::write(&path, b"x").unwrap();
         assert!(!read_cached(&path).unwrap_err().is_damage());
-        assert_eq!(read_cached_or_discard(&path).unwrap(), None);
+        assert_eq!(
+            read_cached_or_discard(&path, "computing it again").unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -278,7 +278,11 @@ impl<'a> NliSweep<'a> {
         if !eval_path.is_file() {
             let train = self.session.config.value.train_with_seed(run.train_seed);
             let cached = self.train_cache_path(&rows, &train);
-            if let Some(report) = read_stage(&cached)? {
+            // A damaged entry is moved aside and one without sums ignored: the student is
+            // trained again rather than a result used that cannot be vouched for.
+            if let Some(report) =
+                prism_core::integrity::read_cached_or_discard(&cached, "training again")?
+            {
                 write_atomic(&eval_path, &report)?;
                 stage("train (cached)")?;
                 return Ok(());
@@ -383,38 +387,14 @@ impl<'a> NliSweep<'a> {
     }
 }
 
-/// A cached train-and-evaluate result (`eval.json`'s bytes), if one is stored intact. A
-/// damaged entry is moved aside and one from before prism recorded sums is ignored (each with
-/// a warning): the student is trained again rather than a result used that cannot be vouched
-/// for.
-fn read_stage(path: &Path) -> Result<Option<Vec<u8>>> {
-    if !path.is_file() {
-        return Ok(None);
-    }
-    match prism_core::integrity::read_cached(path) {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.is_damage() => {
-            let moved = prism_core::integrity::quarantine(path)?;
-            eprintln!(
-                "warning: {e}; moved it to `{}` and training again",
-                moved.display()
-            );
-            Ok(None)
-        }
-        Err(e) => {
-            eprintln!("warning: {e}; training again");
-            Ok(None)
-        }
-    }
-}
-
 /// A pool-level matrix from `path` (checked against its sums), or computed by `make` and saved
 /// there with them.
 fn cached_matrix(
     path: &Path,
     make: impl FnOnce() -> Result<Option<Features>>,
 ) -> Result<Option<Features>> {
-    if let Some(bytes) = prism_core::integrity::read_cached_or_discard(path)? {
+    if let Some(bytes) = prism_core::integrity::read_cached_or_discard(path, "computing it again")?
+    {
         let features = prism_vendi::npy::parse_npy(&bytes)
             .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
         return Ok(Some(features));
