@@ -20,8 +20,16 @@ pub fn classify(err: &anyhow::Error) -> ExitClass {
         if let Some(e) = cause.downcast_ref::<prism_models::ModelError>() {
             return e.exit_class();
         }
+        if let Some(e) = cause.downcast_ref::<prism_features::FeatureError>() {
+            return e.exit_class();
+        }
+        if let Some(e) = cause.downcast_ref::<prism_report::RunsError>() {
+            return e.exit_class();
+        }
+        if let Some(e) = cause.downcast_ref::<prism_sweep::SweepError>() {
+            return e.exit_class();
+        }
         if cause.downcast_ref::<UsageError>().is_some()
-            || cause.downcast_ref::<prism_report::RunsError>().is_some()
             || cause.downcast_ref::<prism_vendi::npy::NpyError>().is_some()
             || matches!(
                 cause.downcast_ref::<prism_vendi::VendiError>(),

@@ -48,6 +48,16 @@ pub enum ConfigError {
     /// A `--set key=value` override that cannot be parsed.
     #[error("--set `{0}`: expected KEY=VALUE, e.g. `--set subsets.sizes=[500,1000]`")]
     BadOverride(String),
+    /// An experiment name with no file under `experiments/`.
+    #[error("no experiment `{name}`: `{}` does not exist (known: {})", path.display(), if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    UnknownExperiment {
+        /// The name as given.
+        name: String,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// The experiments that exist.
+        known: Vec<String>,
+    },
 }
 
 impl ConfigError {

@@ -11,6 +11,9 @@ pub mod error;
 pub mod hash;
 pub mod integrity;
 pub mod once_map;
+pub mod progress;
+pub mod session;
 
 pub use error::{ConfigError, ExitClass};
 pub use integrity::IntegrityError;
+pub use session::Session;

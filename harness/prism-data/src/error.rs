@@ -75,6 +75,16 @@ pub enum DataError {
         /// Why not.
         message: String,
     },
+    /// An example whose label is outside its table's label space.
+    #[error("{set} example `{id}` has label `{label}`")]
+    UnknownLabel {
+        /// Where the example comes from (`pool`, a dataset name).
+        set: String,
+        /// The example's id.
+        id: String,
+        /// Its label.
+        label: String,
+    },
     /// An external tool (pip, python3) failed.
     #[error("`{command}` failed: {message}")]
     Tool {
@@ -100,6 +110,7 @@ impl DataError {
             DataError::MissingDataset { .. }
             | DataError::Table { .. }
             | DataError::Subset { .. }
+            | DataError::UnknownLabel { .. }
             | DataError::MissingPackages { .. } => ExitClass::BadInput,
             _ => ExitClass::Failure,
         }

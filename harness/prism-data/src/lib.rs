@@ -4,12 +4,14 @@
 //! - [`parse`]: one parser per source, from raw files to [`Example`]s;
 //! - [`table`]: the normalised parquet schema, read and written through polars;
 //! - [`stats`]: what each table holds;
+//! - [`project`]: the tables an experiment names, read the same way by every stage;
 //! - [`subset`]: subsets of a pool that vary diversity while size, labels and lengths stay fixed.
 
 pub mod catalog;
 pub mod error;
 pub mod fetch;
 pub mod parse;
+pub mod project;
 pub mod stats;
 pub mod subset;
 pub mod table;
@@ -17,4 +19,5 @@ pub mod text;
 
 pub use catalog::{DATASETS, DatasetInfo, Role};
 pub use error::DataError;
+pub use project::{LabeledTable, dataset_path, dataset_table, pool_table};
 pub use table::{Example, Table};

@@ -29,6 +29,14 @@ pub enum FeatureError {
         "{0}\nhint: `prism doctor --repair` moves damaged feature shards aside; the next featurisation computes their examples again"
     )]
     Integrity(prism_core::IntegrityError),
+    /// An example that `gvendi.format` cannot lay out as a prompt and a completion.
+    #[error("example `{id}`: {why}")]
+    Format {
+        /// The example.
+        id: String,
+        /// Why not.
+        why: String,
+    },
     /// A request that cannot be served (bad option, missing example, ...).
     #[error("{0}")]
     Invalid(String),
@@ -43,6 +51,16 @@ impl From<prism_core::IntegrityError> for FeatureError {
 }
 
 impl FeatureError {
+    /// Exit class: an example the format cannot express and a bad model file are the user's
+    /// to fix (2); everything else is a failed computation (1).
+    pub fn exit_class(&self) -> prism_core::ExitClass {
+        match self {
+            FeatureError::Model(e) => e.exit_class(),
+            FeatureError::Format { .. } => prism_core::ExitClass::BadInput,
+            _ => prism_core::ExitClass::Failure,
+        }
+    }
+
     /// A store error on `path`.
     pub fn store(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
         Self::Store {

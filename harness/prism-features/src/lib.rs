@@ -1,11 +1,12 @@
 //! Per-example gradient features of a causal-LM proxy, the input of G-Vendi (method.md §1):
 //! seeded Rademacher projections (`dense`, paper-exact), Kronecker-factored projections from
 //! batched backward passes (`factored`, fast), the exact gradient kernel as a test oracle, and a
-//! resumable on-disk store.
+//! resumable on-disk store; [`experiment`] fills the store as an experiment's `[gvendi]` asks.
 
 pub mod bench;
 pub mod dense;
 pub mod error;
+pub mod experiment;
 pub mod factored;
 pub mod featurize;
 pub mod pipeline;
@@ -14,6 +15,7 @@ pub mod store;
 
 pub use dense::DenseProjector;
 pub use error::FeatureError;
+pub use experiment::{Featurised, featurize, model_fingerprint, store_notes, table_examples};
 pub use factored::FactoredProjector;
 pub use featurize::{
     DenseFeatures, ExactKernel, ExampleGradient, FactoredFeatures, GradientExample,

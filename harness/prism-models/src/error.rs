@@ -53,6 +53,22 @@ pub enum ModelError {
     /// A request the model cannot serve (bad option, empty input, unsupported backend).
     #[error("{0}")]
     Invalid(String),
+    /// A pretrained model a stage needs is not in the cache.
+    #[error("{need} in the cache (`{}`){instead}\nhint: run `prism data fetch`", dir.display())]
+    NotInCache {
+        /// What needs it, in words.
+        need: String,
+        /// Where it was looked for.
+        dir: PathBuf,
+        /// Another way to give what it provides, if any (` or --embeddings X.npy`).
+        instead: String,
+    },
+    /// The static embedder failed.
+    #[error(transparent)]
+    StaticEmbed(#[from] Box<crate::StaticEmbedError>),
+    /// A table the protocol reads is missing, damaged or has an unknown label.
+    #[error(transparent)]
+    Data(#[from] prism_data::DataError),
 }
 
 impl ModelError {
@@ -73,7 +89,10 @@ impl ModelError {
             ModelError::File { .. }
             | ModelError::MissingTensor { .. }
             | ModelError::Shape { .. }
-            | ModelError::Invalid(_) => prism_core::ExitClass::BadInput,
+            | ModelError::Invalid(_)
+            | ModelError::NotInCache { .. } => prism_core::ExitClass::BadInput,
+            ModelError::Data(e) => e.exit_class(),
+            ModelError::StaticEmbed(_) => prism_core::ExitClass::Failure,
             ModelError::Tokenize { .. } | ModelError::NonFiniteLoss { .. } => {
                 prism_core::ExitClass::Failure
             }

@@ -7,6 +7,8 @@
 //! - [`prefix`]: a last-k student's frozen lower blocks, run once per example;
 //! - [`activation`]: GELU and SiLU as a backend extension, with vectorised kernels on flex;
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
+//! - [`protocol`]: fine-tune a student on a subset and score it on the ID test and benchmarks;
+//! - [`embedders`]: the cached MiniLM and wordllama embedders the baseline metrics read;
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
 // burn-tch is deprecated upstream; the `tch` feature still routes the activations to it.
@@ -17,6 +19,7 @@ pub mod bert;
 pub mod causal_lm;
 pub mod device;
 pub mod dropout;
+pub mod embedders;
 pub mod encoder;
 pub mod error;
 pub mod eval;
@@ -25,6 +28,7 @@ pub mod grad_tap;
 pub mod language_model;
 pub mod lm_tokenizer;
 pub mod prefix;
+pub mod protocol;
 pub mod static_embed;
 pub mod tokenize;
 pub mod train;

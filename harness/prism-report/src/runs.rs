@@ -25,6 +25,14 @@ pub enum RunsError {
         /// What went wrong.
         message: String,
     },
+    /// The report's files cannot be written.
+    #[error("writing the report into `{path}`")]
+    Write {
+        /// The report folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The declared analysis does not fit the table.
     #[error("{0}")]
     Declared(String),
@@ -40,6 +48,17 @@ pub enum RunsError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl RunsError {
+    /// Exit class: a table or declaration that does not fit is the user's to fix (2); a
+    /// report that cannot be written is a failure (1).
+    pub fn exit_class(&self) -> prism_core::ExitClass {
+        match self {
+            RunsError::Write { .. } => prism_core::ExitClass::Failure,
+            _ => prism_core::ExitClass::BadInput,
+        }
+    }
 }
 
 /// A runs table in memory.
@@ -251,6 +270,103 @@ pub fn write_columns(
             .map(|_| ())
             .map_err(std::io::Error::other)
     })
+}
+
+/// What the runs table holds of one finished run: the sweep fills one per run from the run's
+/// folder, and [`write_runs`] lays them out in the columns [`RunsTable::read`] reads. A `None`
+/// is a missing value: an empty cell, which the report reads as NaN and counts as missing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunRecord {
+    /// The run's id.
+    pub run_id: String,
+    /// Subset size.
+    pub scale: usize,
+    /// Subset strategy label.
+    pub strategy: String,
+    /// Subset seed.
+    pub seed: u64,
+    /// Training seed of the run's student.
+    pub train_seed: u64,
+    /// Subset name (shared by the students of one subset).
+    pub subset: String,
+    /// Every metric's value, by name (`None`: the metric failed on this subset).
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// Accuracy on each evaluation set (the ID test and the benchmarks), by set name.
+    pub accuracy: BTreeMap<String, Option<f64>>,
+    /// Each evaluation sample's majority-class rate, by set name.
+    pub majority: BTreeMap<String, Option<f64>>,
+    /// Seconds the student trained.
+    pub train_seconds: Option<f64>,
+    /// Distinct pages (or claims) the subset holds, as measured when it was built.
+    pub distinct_groups: Option<f64>,
+    /// Pages a `groups` subset is drawn from (the ground-truth diversity axis).
+    pub groups_k: Option<usize>,
+}
+
+/// What a sweep declares about the columns of its runs table.
+pub struct RunsSchema<'a> {
+    /// The OOD benchmarks, in the experiment's order (`bench.<name>` and `majority.<name>`).
+    pub benchmarks: &'a [String],
+    /// The in-distribution test (`id_acc`, `id_majority`).
+    pub id_test: &'a str,
+    /// The benchmarks `ood_mean` averages (the experiment's `report.ood`).
+    pub ood: &'a [String],
+}
+
+/// Writes `records` as the runs table (`runs.csv` and `runs.parquet`, atomically): the one
+/// place the columns are laid out. `metric.<name>` columns are the union of every record's
+/// metrics, sorted; `ood_mean` is [`ood_mean`] over `schema.ood` (empty when a run lacks one
+/// of them); `groups_k` is written when some run has it.
+pub fn write_runs(
+    records: &[RunRecord],
+    schema: &RunsSchema,
+    csv_path: &Path,
+    parquet_path: &Path,
+) -> std::io::Result<()> {
+    let num = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    let column = |name: &str, f: &dyn Fn(&RunRecord) -> String| -> (String, Vec<String>) {
+        (name.to_string(), records.iter().map(f).collect())
+    };
+    let mut metric_names: Vec<&String> = records.iter().flat_map(|r| r.metrics.keys()).collect();
+    metric_names.sort();
+    metric_names.dedup();
+    let mut columns: Columns = vec![
+        column("run_id", &|r| r.run_id.clone()),
+        column("scale", &|r| r.scale.to_string()),
+        column("strategy", &|r| r.strategy.clone()),
+        column("seed", &|r| r.seed.to_string()),
+        column("train_seed", &|r| r.train_seed.to_string()),
+        column("subset", &|r| r.subset.clone()),
+    ];
+    for m in metric_names {
+        columns.push(column(&format!("metric.{m}"), &|r| {
+            num(r.metrics.get(m).copied().flatten())
+        }));
+    }
+    let get = |map: &BTreeMap<String, Option<f64>>, set: &str| map.get(set).copied().flatten();
+    for b in schema.benchmarks {
+        columns.push(column(&format!("bench.{b}"), &|r| num(get(&r.accuracy, b))));
+    }
+    columns.push(column("id_acc", &|r| num(get(&r.accuracy, schema.id_test))));
+    columns.push(column("ood_mean", &|r| {
+        num(ood_mean(schema.ood.iter().map(|b| get(&r.accuracy, b))))
+    }));
+    columns.push(column("train_seconds", &|r| num(r.train_seconds)));
+    for b in schema.benchmarks {
+        columns.push(column(&format!("majority.{b}"), &|r| {
+            num(get(&r.majority, b))
+        }));
+    }
+    columns.push(column("id_majority", &|r| {
+        num(get(&r.majority, schema.id_test))
+    }));
+    columns.push(column("distinct_groups", &|r| num(r.distinct_groups)));
+    if records.iter().any(|r| r.groups_k.is_some()) {
+        columns.push(column("groups_k", &|r| {
+            r.groups_k.map(|k| k.to_string()).unwrap_or_default()
+        }));
+    }
+    write_columns(&columns, csv_path, parquet_path)
 }
 
 fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {

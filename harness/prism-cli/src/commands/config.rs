@@ -25,7 +25,7 @@ pub fn run(cmd: ConfigCommand) -> Result<ExitCode> {
         json,
         config,
     } = cmd;
-    let session = Session::load(experiment.as_deref(), &config)?;
+    let session = Session::load(experiment.as_deref(), &config.overrides)?;
     let rows = session.config.provenance();
     if json {
         let items: Vec<_> = rows

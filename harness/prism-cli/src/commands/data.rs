@@ -33,7 +33,7 @@ pub enum DataCommand {
 pub fn run(cmd: DataCommand) -> Result<ExitCode> {
     match cmd {
         DataCommand::Fetch { force, config } => {
-            let session = Session::load(None, &config)?;
+            let session = Session::load(None, &config.overrides)?;
             let data = &session.config.value.data;
             let opts = FetchOptions {
                 cache: session.cache(),
@@ -62,10 +62,10 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DataCommand::Stats { json, config } => {
-            let session = Session::load(None, &config)?;
+            let session = Session::load(None, &config.overrides)?;
             let mut stats = Vec::new();
             for info in DATASETS {
-                let path = session.dataset_path(info.name)?;
+                let path = prism_data::dataset_path(&session, info.name)?;
                 let table = Table::read_parquet(&path)
                     .with_context(|| format!("reading dataset `{}`", info.name))?;
                 stats.push(summarize(info, &table));

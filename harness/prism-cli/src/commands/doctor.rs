@@ -5,13 +5,13 @@
 //! a researcher about to publish a figure (or after a disk scare) wants to know that nothing
 //! anywhere has rotted, without running anything.
 
-use super::sweep::ledger::{OutputsCheck, RunDir, RunState};
 use crate::context::{ConfigArgs, Session};
 use anyhow::Result;
 use prism_core::IntegrityError;
 use prism_core::integrity;
 use prism_data::fetch::{FetchOptions, PACKAGES, fetch, read_manifest, verify_cache};
 use prism_features::FeatureStore;
+use prism_sweep::ledger::{OutputsCheck, RunDir, RunState};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -46,7 +46,7 @@ impl Area {
 }
 
 pub fn run(args: DoctorArgs) -> Result<ExitCode> {
-    let session = Session::load(args.experiment.as_deref(), &args.config)?;
+    let session = Session::load(args.experiment.as_deref(), &args.config.overrides)?;
     let cache = session.cache();
     let results = session.resolve_path(&session.config.value.paths.results);
     let mut areas: Vec<(&str, Area)> = Vec::new();

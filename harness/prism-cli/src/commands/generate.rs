@@ -37,7 +37,7 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
-    let session = Session::load(None, &args.config)?;
+    let session = Session::load(None, &args.config.overrides)?;
     let models = session.cache().model("");
     let backend = Backend::from_str(&args.backend)?;
     let lm = LanguageModel::load(&args.model, &models, backend)?;

@@ -4,6 +4,8 @@ use crate::exit::UsageError;
 use anyhow::{Context, Result};
 use prism_data::{Example, Table};
 use prism_metrics::{MetricError, MetricInput, Need, registry};
+use prism_models::embedders::{minilm_embeddings, static_embeddings};
+use prism_tasks::metric_text;
 use prism_vendi::Features;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,7 +62,7 @@ pub fn run(cmd: MetricCommand) -> Result<ExitCode> {
             json,
             config,
         } => compute(
-            &crate::context::Session::load(None, &config)?.cache(),
+            &crate::context::Session::load(None, &config.overrides)?.cache(),
             &data,
             ids.as_deref(),
             &metrics,
@@ -172,88 +174,6 @@ fn load_matrix(path: Option<&Path>, rows: usize, keep: &[usize]) -> Result<Optio
         .into());
     }
     Ok(Some(f.select(keep)))
-}
-
-/// `dir` when it holds every file in `files`. Otherwise `None` if `optional` (the metrics that
-/// need it are skipped), else an error: `<need> in the cache (`dir`)<instead>` and how to
-/// fetch it.
-fn cached_model(
-    dir: PathBuf,
-    files: &[&str],
-    optional: bool,
-    need: &str,
-    instead: &str,
-) -> Result<Option<PathBuf>> {
-    if files.iter().all(|f| dir.join(f).is_file()) {
-        return Ok(Some(dir));
-    }
-    if optional {
-        return Ok(None);
-    }
-    Err(UsageError(format!(
-        "{need} in the cache (`{}`){instead}\nhint: run `prism data fetch`",
-        dir.display()
-    ))
-    .into())
-}
-
-/// Folder of the wordllama table and tokenizer in the cache (`prism data fetch` writes it).
-const WORDLLAMA: &str = "wordllama-l2-supercat-256";
-
-/// Mean-pooled wordllama vectors of `texts`. When the model is not in the cache: `None` if
-/// `optional` (the metric is skipped), else an error saying how to get it.
-pub(crate) fn static_embeddings(
-    cache: &prism_core::cache::Cache,
-    texts: &[String],
-    optional: bool,
-) -> Result<Option<Features>> {
-    let (weights, tokenizer) = (
-        "l2_supercat_256.safetensors",
-        "l2_supercat_tokenizer_config.json",
-    );
-    let Some(dir) = cached_model(
-        cache.model(WORDLLAMA),
-        &[weights, tokenizer],
-        optional,
-        "the static embeddings need wordllama",
-        "",
-    )?
-    else {
-        return Ok(None);
-    };
-    let (weights, tokenizer) = (dir.join(weights), dir.join(tokenizer));
-    let embedder = prism_models::StaticEmbedder::load(&weights, "embedding.weight", &tokenizer)?;
-    Ok(Some(embedder.embed(texts)?))
-}
-
-/// Folder of the MiniLM sentence encoder in the cache.
-const MINILM: &str = "all-minilm-l6-v2";
-
-/// MiniLM sentence embeddings (mean-pooled, L2-normalised) of each (premise, hypothesis) pair,
-/// encoded jointly, computed in-process. When the model is not in the cache: `None` if
-/// `optional`, else an error saying how to get it.
-pub(crate) fn minilm_embeddings(
-    cache: &prism_core::cache::Cache,
-    pairs: &[(&str, &str)],
-    optional: bool,
-) -> Result<Option<Features>> {
-    let Some(dir) = cached_model(
-        cache.model(MINILM),
-        &["model.safetensors"],
-        optional,
-        "the embedding metrics need MiniLM",
-        " or --embeddings X.npy",
-    )?
-    else {
-        return Ok(None);
-    };
-    let encoder = prism_models::SentenceEncoder::load(&dir, prism_models::Backend::Flex, 128)?;
-    Ok(Some(encoder.embed_pairs(pairs)?))
-}
-
-/// The text the surface metrics read for one example: premise, hypothesis and label.
-pub(crate) fn metric_text(e: &Example) -> String {
-    format!("{} {} {}", e.premise, e.hypothesis, e.label)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3,6 +3,7 @@
 mod config;
 mod data;
 mod doctor;
+mod export;
 mod features;
 mod generate;
 mod metric;
@@ -53,7 +54,7 @@ enum Command {
     Report(report::ReportArgs),
     /// Export a sweep for other tools (MLflow).
     #[command(subcommand)]
-    Export(sweep::export::ExportCommand),
+    Export(export::ExportCommand),
     /// Check every cached file and finished run against its recorded hash (`--repair` fixes).
     Doctor(doctor::DoctorArgs),
     /// Inspect the layered configuration.
@@ -75,7 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Status(args) => sweep::status(args),
         Command::Report(args) => report::run(args),
-        Command::Export(cmd) => sweep::export::run(cmd),
+        Command::Export(cmd) => export::run(cmd),
         Command::Doctor(args) => doctor::run(args),
     }
 }

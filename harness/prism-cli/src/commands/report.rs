@@ -1,8 +1,8 @@
 //! `prism report`: Spearman correlations of every metric with OOD accuracy.
 
 use crate::exit::UsageError;
-use anyhow::{Context, Result};
-use prism_report::{ReportOptions, RunsTable, analyze, render};
+use anyhow::Result;
+use prism_report::{ReportOptions, render};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -51,47 +51,16 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let (table_path, default_out) = locate(&args.input)?;
     let out = args.out.unwrap_or(default_out);
     let ood = (!args.ood.is_empty()).then_some(args.ood.as_slice());
-    let report = write_report(&table_path, &out, args.bootstrap, args.seed, ood)?;
+    let options = ReportOptions {
+        bootstrap_reps: args.bootstrap,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let report = prism_report::write_report(&table_path, &out, &options, ood)?;
     print!("{}", render::markdown(&report));
     eprintln!(
         "wrote report.json, report.csv, report.md, report.html and plots/ to `{}`",
         out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Analyses the runs table at `table_path` and writes every report file into `out`; with
-/// `ood`, `ood_mean` is the mean of those benchmarks (the experiment's declared aggregate).
-pub fn write_report(
-    table_path: &Path,
-    out: &Path,
-    bootstrap: usize,
-    seed: u64,
-    ood: Option<&[String]>,
-) -> Result<prism_report::Report> {
-    let mut runs = RunsTable::read(table_path).map_err(|e| UsageError(e.to_string()))?;
-    if let Some(ood) = ood {
-        runs = runs
-            .with_ood_aggregate(ood)
-            .map_err(|e| UsageError(format!("`{}`: {e}", table_path.display())))?;
-    }
-    let options = ReportOptions {
-        bootstrap_reps: bootstrap,
-        seed,
-        ..Default::default()
-    };
-    let report = analyze(&runs, &options);
-    // Students of one subset count once: the report correlates per subset.
-    if report.runs < 3 {
-        return Err(UsageError(format!(
-            "`{}`: {} runs on {} subsets; a correlation needs at least 3 subsets",
-            table_path.display(),
-            report.students,
-            report.runs
-        ))
-        .into());
-    }
-    render::write_all(&report, &runs, out)
-        .with_context(|| format!("writing the report into `{}`", out.display()))?;
-    Ok(report)
 }

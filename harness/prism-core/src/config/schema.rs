@@ -14,6 +14,10 @@ pub struct ExperimentConfig {
     /// Free text shown in reports.
     #[serde(default)]
     pub description: String,
+    /// The task every run performs (a name `prism-tasks` registers, e.g. `nli`): what the
+    /// examples are, what the student learns and what it is scored on.
+    #[serde(default = "default_task")]
+    pub task: String,
     /// Where things live.
     pub paths: PathsConfig,
     /// Which data, and how the pool is split.
@@ -36,6 +40,10 @@ pub struct ExperimentConfig {
     /// identity (it changes no run's numbers, only how the report combines them).
     #[serde(default)]
     pub report: ReportConfig,
+}
+
+fn default_task() -> String {
+    "nli".into()
 }
 
 /// The report's declared analysis: fixed in the experiment file before any ρ is seen, so the
@@ -688,6 +696,12 @@ pub enum FeatureSpec {
 }
 
 impl StrategySpec {
+    /// The name of this strategy's subset of size `n` drawn with `seed`:
+    /// `<label>-n<n>-s<seed>`, e.g. `groups-k20-page-n400-s0`.
+    pub fn subset_name(&self, n: usize, seed: u64) -> String {
+        format!("{}-n{n}-s{seed}", self.label())
+    }
+
     /// A short, stable, file-name-safe label, e.g. `groups-k20-page`.
     pub fn label(&self) -> String {
         match self {

@@ -249,7 +249,7 @@ pub struct Subset {
 
 /// The name of the subset of `spec`, size `n` and `seed`: `<strategy label>-n<size>-s<seed>`.
 pub fn subset_name(spec: &StrategySpec, n: usize, seed: u64) -> String {
-    format!("{}-n{n}-s{seed}", spec.label())
+    spec.subset_name(n, seed)
 }
 
 /// Builds one subset of `pool` with `spec`, size `n` and `seed`.

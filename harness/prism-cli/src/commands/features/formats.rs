@@ -7,13 +7,13 @@
 //! ground-truth check (pairs from 4 pages against equal-size draws from as many pages as
 //! pairs, with the same label counts).
 
-use super::{featurize, nli_examples};
-use crate::commands::train::dataset_table;
+use super::store::featurize;
 use crate::context::{ConfigArgs, Session};
 use crate::exit::UsageError;
 use anyhow::Result;
 use prism_core::config::schema::GvendiFormat;
 use prism_data::table::{Example, Table};
+use prism_features::table_examples;
 use prism_vendi::{Features, Order};
 use rand::SeedableRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -198,10 +198,10 @@ fn figures(
 pub fn run(args: FormatsArgs) -> Result<ExitCode> {
     let session = Session::load(
         Some(args.experiment.as_deref().unwrap_or("nli")),
-        &args.config,
+        &args.config.overrides,
     )?;
     let cfg = &session.config.value;
-    let (pool, _) = dataset_table(&session, &cfg.data.pool)?;
+    let pool = prism_data::dataset_table(&session, &cfg.data.pool)?.table;
     let mut labels: Vec<String> = pool.examples.iter().map(|e| e.label.clone()).collect();
     labels.sort();
     labels.dedup();
@@ -224,8 +224,8 @@ pub fn run(args: FormatsArgs) -> Result<ExitCode> {
     for format in [GvendiFormat::Label, GvendiFormat::Hypothesis] {
         let mut gvendi = cfg.gvendi.clone();
         gvendi.format = format;
-        let grad = nli_examples(&examples, &gvendi)?;
-        let (store, _) = featurize(
+        let grad = table_examples(&examples, &gvendi)?;
+        let store = featurize(
             &session,
             &gvendi,
             &grad,

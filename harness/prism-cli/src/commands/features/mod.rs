@@ -3,23 +3,20 @@
 //! compares what G-Vendi sees under each input format.
 
 mod formats;
+mod store;
 
-use crate::commands::train::{dataset_table, progress_bar};
 use crate::context::{ConfigArgs, Session};
 use crate::exit::UsageError;
-use anyhow::{Context, Result};
-use prism_core::config::schema::GvendiConfig;
+use anyhow::Result;
 use prism_data::table::Table;
-use prism_features::{
-    Batching, FeatureStore, GradientExample, Mode, StoreMeta, exact_kernel, featurize_into_store,
-    load_proxy,
-};
+use prism_features::{GradientExample, Mode, exact_kernel, load_proxy, table_examples};
 use prism_models::Backend;
 use prism_models::language_model::resolve_model;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Instant;
+use store::featurize;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum FeaturesCommand {
@@ -52,10 +49,10 @@ pub struct BenchArgs {
 fn bench(args: BenchArgs) -> Result<ExitCode> {
     let session = Session::load(
         Some(args.experiment.as_deref().unwrap_or("nli")),
-        &args.config,
+        &args.config.overrides,
     )?;
     let g = &session.config.value.gvendi;
-    let (pool, _) = crate::commands::train::pool_table(&session)?;
+    let pool = prism_data::pool_table(&session)?.table;
     let pairs: Vec<(String, String)> = pool
         .examples
         .iter()
@@ -108,25 +105,6 @@ pub struct GradArgs {
     config: ConfigArgs,
 }
 
-/// The examples of a parquet table as (prompt, completion) pairs for the proxy, in
-/// `gvendi.format`; an example the format cannot express is an error naming it.
-pub fn nli_examples(table: &Table, gvendi: &GvendiConfig) -> Result<Vec<GradientExample>> {
-    table
-        .examples
-        .iter()
-        .map(|e| {
-            let (prompt, completion) = gvendi
-                .example(&e.premise, &e.hypothesis, &e.label)
-                .map_err(|why| UsageError(format!("example `{}`: {why}", e.id)))?;
-            Ok(GradientExample {
-                id: e.id.clone(),
-                prompt,
-                completion,
-            })
-        })
-        .collect()
-}
-
 /// Rows of a JSONL file of {id, prompt, completion}; a bad line is an error naming it.
 fn jsonl_examples(path: &Path) -> Result<Vec<GradientExample>> {
     #[derive(serde::Deserialize)]
@@ -152,120 +130,13 @@ fn jsonl_examples(path: &Path) -> Result<Vec<GradientExample>> {
         .collect()
 }
 
-/// sha256 identifying the proxy's weights: the file, or a folder's config and safetensors.
-pub fn proxy_fingerprint(path: &Path) -> Result<String> {
-    if path.is_file() {
-        return Ok(prism_core::hash::sha256_file(path)?);
-    }
-    let mut parts = Vec::new();
-    let mut names: Vec<PathBuf> = fs_err::read_dir(path)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "safetensors")
-                || p.file_name().is_some_and(|n| n == "config.json")
-        })
-        .collect();
-    names.sort();
-    for p in names {
-        parts.push(prism_core::hash::sha256_file(&p)?);
-    }
-    Ok(prism_core::hash::sha256_hex(parts.join(",").as_bytes()))
-}
-
-/// Featurises `examples` into the store for `gvendi` (factored or dense), loading the proxy
-/// only when something is missing; returns the store and what its check found (damaged shards
-/// are moved aside first, so their examples are featurised again).
-pub fn featurize(
-    session: &Session,
-    gvendi: &GvendiConfig,
-    examples: &[GradientExample],
-    store_root: &Path,
-) -> Result<(FeatureStore, prism_features::StoreCheck)> {
-    let mode = Mode::from_str(&gvendi.mode)?;
-    let models = session.cache().model("");
-    let path = resolve_model(&gvendi.proxy, &models)?;
-    let meta = StoreMeta {
-        proxy: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        proxy_sha256: proxy_fingerprint(&path)
-            .with_context(|| format!("hashing the proxy `{}`", path.display()))?,
-        mode: mode.to_string(),
-        dim: gvendi.dim,
-        seed: gvendi.seed,
-        factor_dim: if mode == Mode::Factored {
-            gvendi.factor_dim
-        } else {
-            0
-        },
-        version: prism_features::store::FEATURES_VERSION,
-    };
-    let store = FeatureStore::open(store_root, meta)?;
-    let check = store.repair()?;
-    report_repair(&store, &check);
-    let stored: std::collections::HashSet<String> =
-        store.index()?.into_iter().map(|r| r.content_hash).collect();
-    if examples.iter().all(|e| stored.contains(&e.content_hash())) {
-        return Ok((store, check));
-    }
-    let started = Instant::now();
-    let device = Backend::from_str(&gvendi.backend)?.device()?;
-    let lm = load_proxy(&path, &device, mode)?;
-    let projection =
-        prism_features::projection(mode, &lm, gvendi.dim, gvendi.factor_dim, gvendi.seed)?;
-    let bar = progress_bar(0, "gradients");
-    let summary = featurize_into_store(
-        &lm,
-        projection.as_ref(),
-        examples,
-        &store,
-        Batching {
-            shard_size: gvendi.shard_size,
-            batch_size: gvendi.batch_size,
-            max_batch_tokens: gvendi.max_batch_tokens,
-        },
-        &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
-    )?;
-    bar.finish_and_clear();
-    eprintln!(
-        "featurised {} examples ({} already stored) in {:.1} s into `{}`",
-        summary.computed,
-        summary.skipped,
-        started.elapsed().as_secs_f64(),
-        store.dir().display()
-    );
-    Ok((store, check))
-}
-
-/// Says what [`FeatureStore::repair`] did: damaged shards moved aside (their examples are
-/// featurised again) and older shards whose sums were recorded.
-pub fn report_repair(store: &FeatureStore, check: &prism_features::StoreCheck) {
-    for (shard, e) in &check.damaged {
-        eprintln!(
-            "warning: feature shard {shard} of `{}` is damaged ({e}); moved aside to `*.corrupt`, its examples are featurised again",
-            store.dir().display()
-        );
-    }
-    if !check.unrecorded.is_empty() {
-        eprintln!(
-            "note: recorded checksums for {} feature shard(s) of `{}` written before prism recorded them (their content could not be checked this once)",
-            check.unrecorded.len(),
-            store.dir().display()
-        );
-    }
-}
-
 pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
     let args = match cmd {
         FeaturesCommand::Grad(args) => args,
         FeaturesCommand::Bench(args) => return bench(args),
         FeaturesCommand::Formats(args) => return formats::run(args),
     };
-    let session = Session::load(args.experiment.as_deref(), &args.config)?;
+    let session = Session::load(args.experiment.as_deref(), &args.config.overrides)?;
     let mut gvendi = session.config.value.gvendi.clone();
     if let Some(m) = args.model {
         gvendi.proxy = m;
@@ -281,9 +152,9 @@ pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
         .map_err(|(key, why)| UsageError(format!("{key}: {why}")))?;
     let mut examples = match &args.data {
         Some(p) if p.extension().is_some_and(|e| e == "jsonl") => jsonl_examples(p)?,
-        Some(p) => nli_examples(&Table::read_parquet(p)?, &gvendi)?,
-        None => nli_examples(
-            &dataset_table(&session, &session.config.value.data.pool.clone())?.0,
+        Some(p) => table_examples(&Table::read_parquet(p)?, &gvendi)?,
+        None => table_examples(
+            &prism_data::dataset_table(&session, &session.config.value.data.pool)?.table,
             &gvendi,
         )?,
     };
@@ -332,7 +203,7 @@ pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
     let root = args
         .out
         .unwrap_or_else(|| session.cache().root().join("features"));
-    let (store, _) = featurize(&session, &gvendi, &examples, &root)?;
+    let store = featurize(&session, &gvendi, &examples, &root)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{} examples featurised into {} ({:.1} s, {:.2} examples/s)",

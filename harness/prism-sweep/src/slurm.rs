@@ -13,31 +13,51 @@
 //! Written to `<sweep>/slurm/`: `manifest.json` (the submitted runs by array index),
 //! `array.sbatch`, `report.sbatch`, `jobs.json` (the job ids) and one log per task.
 
-use super::plan::PlannedRun;
-use super::{SweepArgs, event};
-use crate::context::Session;
+use crate::events::event;
+use crate::launcher::{LaunchContext, Launched, Launcher};
+use crate::options::SweepOptions;
+use crate::plan::PlannedRun;
 use anyhow::{Context, Result, bail};
+use prism_core::Session;
 use std::path::Path;
 use std::process::Command;
 
-/// Slurm settings of `prism sweep --launcher slurm`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SlurmArgs {
-    /// Slurm: array tasks running at once (`--array=...%P`).
-    #[arg(long, default_value_t = 8)]
+/// Slurm settings of a sweep (`prism sweep --launcher slurm --slurm-*`).
+#[derive(Debug, Clone)]
+pub struct SlurmSettings {
+    /// Array tasks running at once (`--array=...%P`).
     pub slurm_parallel: usize,
-    /// Slurm: CPUs per task.
-    #[arg(long, default_value_t = 2)]
+    /// CPUs per task.
     pub slurm_cpus: usize,
-    /// Slurm: time limit per task (`--time`).
-    #[arg(long, default_value = "04:00:00")]
+    /// Time limit per task (`--time`).
     pub slurm_time: String,
-    /// Slurm: seconds before the time limit at which a task is told to stop for requeue.
-    #[arg(long, default_value_t = 120)]
+    /// Seconds before the time limit at which a task is told to stop for requeue.
     pub slurm_grace: u64,
-    /// Slurm: partition (the cluster's default when not given).
-    #[arg(long)]
+    /// Partition (the cluster's default when not given).
     pub slurm_partition: Option<String>,
+}
+
+/// One sbatch array over the pending runs, then a report job: each task runs `prism sweep
+/// <experiment> --index i` with the same `--set` overrides.
+pub struct Slurm {
+    /// The experiment as the user named it (a name, or a path made absolute here).
+    pub experiment: String,
+    /// The `--set` overrides, passed on to every job.
+    pub overrides: Vec<String>,
+    /// The Slurm settings.
+    pub settings: SlurmSettings,
+}
+
+impl Launcher for Slurm {
+    fn launch(
+        &self,
+        sweep: &LaunchContext,
+        pending: &[&PlannedRun],
+        options: &SweepOptions,
+    ) -> Result<Launched> {
+        submit(self, sweep.session, options, pending, sweep.dir)?;
+        Ok(Launched::Submitted)
+    }
 }
 
 /// `0-3,5,7-9` for the sorted indices given.
@@ -82,7 +102,7 @@ fn prism_command(experiment: &str, overrides: &[String]) -> Result<String> {
 }
 
 /// The `#SBATCH` lines shared by both jobs.
-fn common_header(session: &Session, args: &SlurmArgs, job_name: &str) -> String {
+fn common_header(session: &Session, args: &SlurmSettings, job_name: &str) -> String {
     let mut h = format!(
         "#!/bin/bash\n#SBATCH --job-name={job_name}\n#SBATCH --chdir={}\n",
         session.root.display()
@@ -119,14 +139,15 @@ fn sbatch(script: &Path, extra: &[String]) -> Result<String> {
 }
 
 /// Writes the manifest and the two batch scripts and submits them.
-pub fn submit(
+fn submit(
+    launcher: &Slurm,
     session: &Session,
-    experiment: &str,
-    args: &SweepArgs,
+    options: &SweepOptions,
     pending: &[&PlannedRun],
     sweep_dir: &Path,
 ) -> Result<()> {
-    let slurm = &args.slurm;
+    let slurm = &launcher.settings;
+    let experiment = launcher.experiment.as_str();
     let dir = sweep_dir.join("slurm");
     fs_err::create_dir_all(&dir)?;
     let dir = std::path::absolute(&dir)?;
@@ -138,20 +159,20 @@ pub fn submit(
     } else {
         experiment.to_string()
     };
-    let prism = prism_command(&experiment, &args.config.overrides)?;
+    let prism = prism_command(&experiment, &launcher.overrides)?;
     let name = &session.config.value.name;
     let manifest = serde_json::json!({
         "experiment": experiment,
-        "overrides": args.config.overrides,
+        "overrides": launcher.overrides,
         "runs": pending.iter().map(|r| serde_json::json!({"index": r.index, "id": r.id, "subset": r.subset})).collect::<Vec<_>>(),
     });
     prism_core::atomic::write_json_atomic(&dir.join("manifest.json"), &manifest)?;
 
     let mut flags: Vec<&str> = Vec::new();
-    if args.retry_failed {
+    if options.selection.retry_failed {
         flags.push("--retry-failed");
     }
-    if args.rerun {
+    if options.selection.rerun {
         flags.push("--rerun");
     }
     let array_job = if pending.is_empty() {

@@ -13,47 +13,11 @@
 //! ids are stable (hashes of the sweep name and run id), so exporting again overwrites the
 //! same runs. The tree is built next to `<out>` and renamed into place.
 
-use super::ledger::{RunDir, RunState};
-use super::plan::PlannedRun;
-use crate::context::ConfigArgs;
+use crate::ledger::{RunDir, RunState};
+use crate::plan::PlannedRun;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-/// `prism export ...`.
-#[derive(Debug, clap::Subcommand)]
-pub enum ExportCommand {
-    /// Write the sweep as an MLflow file store (params, metrics, tags per run).
-    Mlflow(MlflowArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct MlflowArgs {
-    /// Experiment name or path (its results folder is the sweep), or a sweep folder.
-    sweep: String,
-    /// Where the file store goes (default: `<sweep>/mlruns`).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[command(flatten)]
-    config: ConfigArgs,
-}
-
-pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
-    match cmd {
-        ExportCommand::Mlflow(args) => {
-            let (sweep_dir, _) = super::resolve_sweep_dir(&args.sweep, &args.config)?;
-            let out = args.out.unwrap_or_else(|| sweep_dir.join("mlruns"));
-            let n = export_mlflow(&sweep_dir, &out)?;
-            eprintln!(
-                "{n} runs exported to `{}` (browse: mlflow ui --backend-store-uri {})",
-                out.display(),
-                out.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
 
 /// MLflow's run status codes (`RunStatus` in mlflow/protos/service.proto).
 fn mlflow_status(state: Option<RunState>) -> u8 {
@@ -138,7 +102,7 @@ pub fn export_mlflow(sweep_dir: &Path, out: &Path) -> Result<usize> {
         fs_err::remove_dir_all(&staging)?;
     }
     let abs_out = std::path::absolute(out)?;
-    let now_ms = (super::ledger::now() * 1000).to_string();
+    let now_ms = (crate::ledger::now() * 1000).to_string();
     let experiment = |id: &str, name: &str| {
         yaml(&[
             (

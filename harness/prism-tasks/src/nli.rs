@@ -8,32 +8,63 @@
 //! reason (a metric added to the sweep, a new sweep name) reuses the student already trained
 //! on the same subset (`<cache>/stages/train-eval/<key>.json`).
 
-use super::ledger::RunDir;
-use super::plan::PlannedRun;
-use crate::commands::features::{featurize, nli_examples, proxy_fingerprint};
-use crate::commands::metric::{metric_text, minilm_embeddings, static_embeddings};
-use crate::commands::train::{
-    StudentRun, labeled_pair, pool_table, student_dir, train_and_evaluate,
-};
-use crate::context::Session;
 use anyhow::{Context, Result, bail};
-use prism_core::atomic::{write_atomic, write_json_atomic};
+use prism_core::Session;
 use prism_core::config::schema::TrainConfig;
 use prism_core::hash::sha256_file;
 use prism_data::Table;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
+use prism_data::project::{LabeledTable, dataset_path, pool_table};
 use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
+use prism_features::experiment::{featurize, model_fingerprint, table_examples};
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
 use prism_models::LabeledPair;
+use prism_models::embedders::{minilm_embeddings, static_embeddings};
+use prism_models::protocol::{StudentRun, labeled_pair, train_and_evaluate};
+use prism_sweep::{PlannedRun, PreparedRuns, RunKind};
 use prism_vendi::Features;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+/// The NLI task: premise–hypothesis pairs from the experiment's pool, a BERT student, the ID
+/// test and the OOD benchmarks of `data.benchmarks`.
+pub struct Nli;
+
+impl RunKind for Nli {
+    fn input_hashes(&self, session: &Session) -> Result<serde_json::Value> {
+        input_hashes(session)
+    }
+
+    fn code_versions(&self) -> serde_json::Value {
+        serde_json::json!({
+            "encoder": prism_models::bert::ENCODER_VERSION,
+            "trainer": prism_models::train::TRAINER_VERSION,
+            "features": prism_features::store::FEATURES_VERSION,
+        })
+    }
+
+    fn id_test(&self) -> &str {
+        prism_data::catalog::id_test()
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        session: &'a Session,
+        pending: &[&PlannedRun],
+        cache_dir: &Path,
+        inputs: &serde_json::Value,
+    ) -> Result<Box<dyn PreparedRuns + 'a>> {
+        Ok(Box::new(NliSweep::prepare(
+            session, pending, cache_dir, inputs,
+        )?))
+    }
+}
+
 /// What every run of an NLI sweep shares.
-pub struct NliSweep<'a> {
+struct NliSweep<'a> {
     session: &'a Session,
     /// The (sampled) pool.
-    pub table: Table,
+    table: Table,
     two_way: bool,
     row_of: HashMap<String, usize>,
     embeddings: Option<Features>,
@@ -49,7 +80,7 @@ pub struct NliSweep<'a> {
     inputs: serde_json::Value,
     /// Feature shards found damaged while preparing (moved aside and featurised again), each
     /// as its error's text: the sweep records them in its event log.
-    pub repaired_shards: Vec<String>,
+    repaired_shards: Vec<String>,
 }
 
 /// Gradient features of the featurised pool examples, read from the store once per sweep.
@@ -60,7 +91,7 @@ struct PoolGradients {
 }
 
 /// Content hashes of the sweep's inputs (part of every run's identity).
-pub fn input_hashes(session: &Session) -> Result<serde_json::Value> {
+fn input_hashes(session: &Session) -> Result<serde_json::Value> {
     let cfg = &session.config.value;
     let mut inputs = serde_json::Map::new();
     let mut sets = vec![
@@ -69,34 +100,34 @@ pub fn input_hashes(session: &Session) -> Result<serde_json::Value> {
     ];
     sets.extend(cfg.data.benchmarks.iter().cloned());
     for name in sets {
-        let path = session.dataset_path(&name)?;
+        let path = dataset_path(session, &name)?;
         let h = sha256_file(&path).with_context(|| format!("hashing `{}`", path.display()))?;
         inputs.insert(format!("data.{name}"), h.into());
     }
-    let student = student_dir(session, cfg);
+    let student = session.model_dir(&cfg.student.model);
     inputs.insert(
         "student".into(),
-        proxy_fingerprint(&student)
+        model_fingerprint(&student)
             .with_context(|| format!("hashing the student `{}`", student.display()))?
             .into(),
     );
     let proxy =
         prism_models::language_model::resolve_model(&cfg.gvendi.proxy, &session.cache().model(""))?;
-    inputs.insert("proxy".into(), proxy_fingerprint(&proxy)?.into());
+    inputs.insert("proxy".into(), model_fingerprint(&proxy)?.into());
     Ok(serde_json::Value::Object(inputs))
 }
 
 impl<'a> NliSweep<'a> {
     /// Builds the subsets of `pending` runs and computes the pool-level inputs they need
     /// (cached in `cache_dir` and the feature store: a rerun reuses them).
-    pub fn prepare(
+    fn prepare(
         session: &'a Session,
         pending: &[&PlannedRun],
         cache_dir: &Path,
         inputs: &serde_json::Value,
     ) -> Result<Self> {
         let cfg = &session.config.value;
-        let (table, two_way) = pool_table(session)?;
+        let LabeledTable { table, two_way } = pool_table(session)?;
         let pool = Pool::new(&table, cfg.subsets.length_bins);
         let ctx = SubsetContext::default();
         // Each subset is built once, however many training seeds' runs share it.
@@ -161,7 +192,7 @@ impl<'a> NliSweep<'a> {
                     .iter()
                     .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
                     .collect();
-                minilm_embeddings(&cache, &pairs, false)
+                Ok(minilm_embeddings(&cache, &pairs, false)?)
             })?
         } else {
             None
@@ -169,7 +200,7 @@ impl<'a> NliSweep<'a> {
         let static_embeddings = if wants(Need::StaticEmbeddings) {
             cached_matrix(&cache_dir.join(format!("wordllama-{pool_key}.npy")), || {
                 let texts: Vec<String> = table.examples.iter().map(metric_text).collect();
-                static_embeddings(&cache, &texts, false)
+                Ok(static_embeddings(&cache, &texts, false)?)
             })?
         } else {
             None
@@ -182,7 +213,7 @@ impl<'a> NliSweep<'a> {
                 .flatten()
                 .flat_map(|(ids, _)| ids.iter().map(String::as_str))
                 .collect();
-            let (pool_rows, examples): (Vec<usize>, Vec<_>) = nli_examples(&table, &cfg.gvendi)?
+            let (pool_rows, examples): (Vec<usize>, Vec<_>) = table_examples(&table, &cfg.gvendi)?
                 .into_iter()
                 .enumerate()
                 .filter(|(_, e)| used.contains(e.id.as_str()))
@@ -192,16 +223,22 @@ impl<'a> NliSweep<'a> {
                 examples.len(),
                 cfg.gvendi.mode
             );
-            let (store, check) = featurize(
+            let bar = prism_core::progress::bar(0, "gradients");
+            let featurised = featurize(
                 session,
                 &cfg.gvendi,
                 &examples,
                 &cache.root().join("features"),
+                &mut prism_core::progress::counter(&bar),
             )?;
-            repaired_shards.extend(check.damaged.iter().map(|(_, e)| e.to_string()));
+            bar.finish_and_clear();
+            for note in featurised.notes() {
+                eprintln!("{note}");
+            }
+            repaired_shards.extend(featurised.check.damaged.iter().map(|(_, e)| e.to_string()));
             let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
-            let (features, index) = store.load(&hashes)?;
-            if let Some(mb) = super::ledger::peak_rss_mb() {
+            let (features, index) = featurised.store.load(&hashes)?;
+            if let Some(mb) = prism_sweep::ledger::peak_rss_mb() {
                 eprintln!("process peak RSS after featurisation: {mb} MB");
             }
             Some(PoolGradients {
@@ -231,84 +268,16 @@ impl<'a> NliSweep<'a> {
         })
     }
 
-    /// Executes one run's stages, skipping those whose outputs exist; `stage` is told each.
-    pub fn execute(
-        &self,
-        run: &PlannedRun,
-        dir: &RunDir,
-        stage: &dyn Fn(&str) -> Result<()>,
-    ) -> Result<()> {
-        stage("subset")?;
-        let ids_path = dir.file("subset.ids");
-        if !ids_path.is_file() {
-            let (ids, manifest) = match self.subsets.get(&run.subset_key()) {
-                Some(Ok(built)) => built,
-                Some(Err(why)) => bail!("{why}"),
-                None => bail!("subset {} was not prepared", run.subset),
-            };
-            write_json_atomic(&dir.file("subset.json"), manifest)?;
-            write_atomic(&ids_path, (ids.join("\n") + "\n").as_bytes())?;
-        }
-        let ids: Vec<String> = fs_err::read_to_string(&ids_path)?
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        let rows: Vec<usize> = ids
-            .iter()
+    /// The pool rows of the subset `ids`; an id the pool lacks is an error naming it.
+    fn rows(&self, ids: &[String]) -> Result<Vec<usize>> {
+        ids.iter()
             .map(|id| {
-                self.row_of.get(id).copied().with_context(|| {
-                    format!("`{}`: id `{id}` is not in the pool", ids_path.display())
-                })
+                self.row_of
+                    .get(id)
+                    .copied()
+                    .with_context(|| format!("subset id `{id}` is not in the pool"))
             })
-            .collect::<Result<_>>()?;
-
-        stage("metrics")?;
-        let metrics_path = dir.file("metrics.json");
-        if !metrics_path.is_file() {
-            let values = self.metrics_of(&rows)?;
-            write_json_atomic(&metrics_path, &values)?;
-        }
-
-        if !self.session.config.value.sweep.train {
-            return Ok(());
-        }
-        stage("train")?;
-        let eval_path = dir.file("eval.json");
-        if !eval_path.is_file() {
-            let train = self.session.config.value.train_with_seed(run.train_seed);
-            let cached = self.train_cache_path(&rows, &train);
-            // A damaged entry is moved aside and one without sums ignored: the student is
-            // trained again rather than a result used that cannot be vouched for.
-            if let Some(report) =
-                prism_core::integrity::read_cached_or_discard(&cached, "training again")?
-            {
-                write_atomic(&eval_path, &report)?;
-                stage("train (cached)")?;
-                return Ok(());
-            }
-            let pairs: Vec<LabeledPair> = rows
-                .iter()
-                .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
-                .collect::<Result<_>>()?;
-            let classes = if self.two_way {
-                TWO_WAY.len()
-            } else {
-                THREE_WAY.len()
-            };
-            let cfg = &self.session.config.value;
-            let student: StudentRun =
-                train_and_evaluate(self.session, &train, &pairs, classes, cfg.sweep.eval_limit)?;
-            let report = serde_json::json!({
-                "n_train": pairs.len(), "backend": student.backend.to_string(),
-                "summary": student.summary, "train_seconds": student.train_seconds,
-                "eval_seconds": student.eval_seconds, "eval": student.eval,
-            });
-            write_json_atomic(&eval_path, &report)?;
-            // The entry is eval.json's exact bytes, with its sums beside it.
-            prism_core::integrity::write_cached(&cached, &fs_err::read(&eval_path)?)?;
-        }
-        Ok(())
+            .collect()
     }
 
     /// Where the train-and-evaluate result of a student trained on the pool rows `rows` is
@@ -385,6 +354,81 @@ impl<'a> NliSweep<'a> {
         }
         Ok(serde_json::json!({"values": values, "errors": errors}))
     }
+}
+
+impl PreparedRuns for NliSweep<'_> {
+    fn subset(&self, run: &PlannedRun) -> Result<(Vec<String>, serde_json::Value)> {
+        match self.subsets.get(&run.subset_key()) {
+            Some(Ok(built)) => Ok(built.clone()),
+            Some(Err(why)) => bail!("{why}"),
+            None => bail!("subset {} was not prepared", run.subset),
+        }
+    }
+
+    fn metrics(&self, _run: &PlannedRun, ids: &[String]) -> Result<serde_json::Value> {
+        self.metrics_of(&self.rows(ids)?)
+    }
+
+    fn train_and_evaluate(
+        &self,
+        run: &PlannedRun,
+        ids: &[String],
+        stage: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<Vec<u8>> {
+        let rows = self.rows(ids)?;
+        let cfg = &self.session.config.value;
+        let train = cfg.train_with_seed(run.train_seed);
+        let cached = self.train_cache_path(&rows, &train);
+        // A damaged entry is moved aside and one without sums ignored: the student is trained
+        // again rather than a result used that cannot be vouched for.
+        if let Some(report) =
+            prism_core::integrity::read_cached_or_discard(&cached, "training again")?
+        {
+            stage("train (cached)")?;
+            return Ok(report);
+        }
+        let pairs: Vec<LabeledPair> = rows
+            .iter()
+            .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
+            .collect::<Result<_, _>>()?;
+        let classes = if self.two_way {
+            TWO_WAY.len()
+        } else {
+            THREE_WAY.len()
+        };
+        let bar = prism_core::progress::bar(0, "train");
+        let student: StudentRun = train_and_evaluate(
+            self.session,
+            &train,
+            &pairs,
+            classes,
+            cfg.sweep.eval_limit,
+            &mut prism_core::progress::with_loss(&bar),
+        )?;
+        bar.finish_and_clear();
+        let report = serde_json::json!({
+            "n_train": pairs.len(), "backend": student.backend.to_string(),
+            "summary": student.summary, "train_seconds": student.train_seconds,
+            "eval_seconds": student.eval_seconds, "eval": student.eval,
+        });
+        // eval.json's exact bytes; the cache entry holds the same, with its sums beside it.
+        let mut bytes = serde_json::to_vec_pretty(&report)?;
+        bytes.push(b'\n');
+        prism_core::integrity::write_cached(&cached, &bytes)?;
+        Ok(bytes)
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.repaired_shards
+            .iter()
+            .map(|damage| serde_json::json!({"state": "feature-shard-damaged", "error": damage, "action": "moved aside, featurised again"}))
+            .collect()
+    }
+}
+
+/// The text the surface metrics read for one example: premise, hypothesis and label.
+pub fn metric_text(e: &prism_data::Example) -> String {
+    format!("{} {} {}", e.premise, e.hypothesis, e.label)
 }
 
 /// A pool-level matrix from `path` (checked against its sums), or computed by `make` and saved

@@ -40,7 +40,13 @@ impl PlannedRun {
 /// The runs of `cfg`, each subset's training seeds next to each other; `inputs` are the
 /// content hashes of the files the runs read. A run's identity holds its own training seed
 /// (as `train.seed`), so a sweep without `sweep.train_seeds` keeps the ids it always had.
-pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRun> {
+/// `versions` names the code that computes a run's numbers (the task's
+/// [`RunKind::code_versions`](crate::RunKind::code_versions)).
+pub fn plan(
+    cfg: &ExperimentConfig,
+    inputs: &serde_json::Value,
+    versions: &serde_json::Value,
+) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
     let train_seeds = cfg.train_seeds();
     for (spec, size, seed) in cfg.subsets.combinations() {
@@ -53,11 +59,7 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
                 "inputs": inputs,
                 // The code that computes a run's numbers: a new encoder, trainer or feature
                 // definition makes new runs instead of mixing with results of the old code.
-                "versions": {
-                    "encoder": prism_models::bert::ENCODER_VERSION,
-                    "trainer": prism_models::train::TRAINER_VERSION,
-                    "features": prism_features::store::FEATURES_VERSION,
-                },
+                "versions": versions,
             });
             let mut identity = identity;
             if !cfg.sweep.train {
@@ -69,7 +71,7 @@ pub fn plan(cfg: &ExperimentConfig, inputs: &serde_json::Value) -> Vec<PlannedRu
             runs.push(PlannedRun {
                 index: runs.len(),
                 id: hash[..12].to_string(),
-                subset: prism_data::subset::subset_name(spec, size, seed),
+                subset: spec.subset_name(size, seed),
                 strategy: spec.label(),
                 spec: spec.clone(),
                 size,
@@ -86,6 +88,10 @@ mod tests {
     use super::*;
     use prism_core::config::schema::Matrix;
 
+    fn versions() -> serde_json::Value {
+        serde_json::json!({"encoder": 1, "trainer": 1, "features": 1})
+    }
+
     fn config() -> ExperimentConfig {
         toml::from_str(prism_core::config::schema::DEFAULTS_TOML).unwrap()
     }
@@ -93,26 +99,26 @@ mod tests {
     #[test]
     fn ids_change_with_what_matters_and_only_with_it() {
         let inputs = serde_json::json!({"pool": "abc"});
-        let base = plan(&config(), &inputs);
+        let base = plan(&config(), &inputs, &versions());
         assert_eq!(base.len(), 1);
         let mut cfg = config();
         cfg.sweep.workers = 7;
         cfg.sweep.max_attempts = 9;
         assert_eq!(
-            plan(&cfg, &inputs)[0].id,
+            plan(&cfg, &inputs, &versions())[0].id,
             base[0].id,
             "execution settings are not identity"
         );
         cfg.train.learning_rate = 1e-4;
-        assert_ne!(plan(&cfg, &inputs)[0].id, base[0].id);
+        assert_ne!(plan(&cfg, &inputs, &versions())[0].id, base[0].id);
         assert_ne!(
-            plan(&config(), &serde_json::json!({"pool": "abd"}))[0].id,
+            plan(&config(), &serde_json::json!({"pool": "abd"}), &versions())[0].id,
             base[0].id
         );
         let mut cfg = config();
         cfg.subsets.seeds = vec![0, 1];
         cfg.subsets.sizes = vec![10, 20];
-        let runs = plan(&cfg, &inputs);
+        let runs = plan(&cfg, &inputs, &versions());
         assert_eq!(runs.len(), 4);
         let ids: std::collections::HashSet<_> = runs.iter().map(|r| &r.id).collect();
         assert_eq!(ids.len(), 4);
@@ -123,9 +129,9 @@ mod tests {
         let inputs = serde_json::json!({"pool": "abc"});
         let mut cfg = config();
         cfg.subsets.sizes = vec![10, 20];
-        let single = plan(&cfg, &inputs);
+        let single = plan(&cfg, &inputs, &versions());
         cfg.sweep.train_seeds = vec![0, 7];
-        let seeded = plan(&cfg, &inputs);
+        let seeded = plan(&cfg, &inputs, &versions());
         assert_eq!(seeded.len(), 2 * single.len());
         let pairs: Vec<(usize, u64)> = seeded.iter().map(|r| (r.size, r.train_seed)).collect();
         assert_eq!(pairs, vec![(10, 0), (10, 7), (20, 0), (20, 7)]);
@@ -145,7 +151,7 @@ mod tests {
         let mut alone = config();
         alone.subsets.sizes = vec![10, 20];
         alone.train.seed = 7;
-        assert_eq!(plan(&alone, &inputs)[0].id, seeded[1].id);
+        assert_eq!(plan(&alone, &inputs, &versions())[0].id, seeded[1].id);
     }
 
     #[test]
@@ -154,11 +160,11 @@ mod tests {
         let mut grid = config();
         grid.subsets.sizes = vec![10, 20, 30];
         grid.subsets.seeds = vec![0, 1, 2];
-        let grid_runs = plan(&grid, &inputs);
+        let grid_runs = plan(&grid, &inputs, &versions());
         assert_eq!(grid_runs.len(), 9);
         let mut zip = grid.clone();
         zip.subsets.matrix = Matrix::Zip;
-        let zip_runs = plan(&zip, &inputs);
+        let zip_runs = plan(&zip, &inputs, &versions());
         let triples: Vec<(usize, u64)> = zip_runs.iter().map(|r| (r.size, r.seed)).collect();
         assert_eq!(triples, vec![(10, 0), (20, 1), (30, 2)]);
         // A run is the same run whichever matrix produced it.

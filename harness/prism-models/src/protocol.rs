@@ -1,0 +1,172 @@
+//! The evaluation protocol: fine-tune the experiment's student on a subset, then score it on
+//! the in-distribution test and every OOD benchmark, each a seeded sample of at most
+//! `eval_limit` examples. `prism train` and every sweep run go through [`train_and_evaluate`],
+//! so a number in a runs table and one from `prism train` mean the same thing.
+
+use crate::eval::{Scores, map_prediction, score};
+use crate::prefix::FrozenPrefix;
+use crate::tokenize::EncodedPairs;
+use crate::train::{
+    FrozenPart, TrainSummary, fine_tune, frozen_features, predict, predict_from_features,
+    predict_from_prefix,
+};
+use crate::{Backend, Classifier, EncoderFiles, LabeledPair, ModelError, TrainConfig};
+use prism_core::Session;
+use prism_core::hash::sha256_hex;
+use prism_core::once_map::OnceMap;
+use prism_data::Example;
+use prism_data::project::{dataset_table, gold_label};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::LazyLock;
+use std::time::Instant;
+
+/// The frozen encoder's features of evaluation sets, by a hash of (student, max length,
+/// pairing, backend, pairs): a head-only student never changes its encoder, so every run of a
+/// sweep in this process reads the same features and only the first computes them.
+static FROZEN_EVAL: LazyLock<OnceMap<(Vec<f32>, usize)>> = LazyLock::new(OnceMap::default);
+
+/// The states of evaluation sets after a last-k student's frozen blocks, keyed like
+/// [`FROZEN_EVAL`] and by the number of blocks: every run of a sweep runs only its top blocks.
+static FROZEN_PREFIX: LazyLock<OnceMap<FrozenPrefix>> = LazyLock::new(OnceMap::default);
+
+/// One fine-tuned and evaluated student.
+pub struct StudentRun {
+    /// Loss summary.
+    pub summary: TrainSummary,
+    /// Seconds spent fine-tuning.
+    pub train_seconds: f64,
+    /// Seconds spent evaluating.
+    pub eval_seconds: f64,
+    /// Scores per evaluation set.
+    pub eval: BTreeMap<String, Scores>,
+    /// Backend that ran it.
+    pub backend: Backend,
+}
+
+/// A pool example as a training pair in the pool's label space (an unknown label is an error
+/// naming the example).
+pub fn labeled_pair(e: &Example, two_way: bool) -> Result<LabeledPair, ModelError> {
+    Ok(LabeledPair {
+        premise: e.premise.clone(),
+        hypothesis: e.hypothesis.clone(),
+        label: gold_label(e, two_way, "pool")?,
+    })
+}
+
+/// Trains on `pairs` with `train` (the experiment's, or a sweep run's with its own seed) and
+/// evaluates on the ID test and the benchmarks; `on_step` is told (examples done, total,
+/// loss) after every optimiser step.
+pub fn train_and_evaluate(
+    session: &Session,
+    train: &TrainConfig,
+    pairs: &[LabeledPair],
+    classes: usize,
+    eval_limit: usize,
+    on_step: &mut dyn FnMut(usize, usize, f32),
+) -> Result<StudentRun, ModelError> {
+    let cfg = &session.config.value;
+    let backend = Backend::from_str(&cfg.student.backend)?;
+    let device = backend.device()?.autodiff();
+    device.seed(train.seed);
+    let dir = session.model_dir(&cfg.student.model);
+    let (bert, bert_config, tokenizer) =
+        EncoderFiles::in_dir(&dir)?.load(train.max_len, &device)?;
+    let model = Classifier::with_pairing(bert, &bert_config, classes, cfg.student.pairing, &device);
+
+    let total = pairs.len() * train.epochs_for(pairs.len());
+    let mut done = 0;
+    let start = Instant::now();
+    let (model, summary) = fine_tune(model, &tokenizer, pairs, train, &device, &mut |s| {
+        done += train.batch_size.min(pairs.len());
+        on_step(done, total, s.loss);
+    })?;
+    let train_seconds = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let mut eval = BTreeMap::new();
+    let mut sets = vec![prism_data::catalog::id_test().to_string()];
+    sets.extend(cfg.data.benchmarks.iter().cloned());
+    for name in sets {
+        let set = dataset_table(session, &name)?;
+        let two_way = set.two_way;
+        let mut examples: Vec<_> = set.table.examples.iter().collect();
+        if eval_limit > 0 && examples.len() > eval_limit {
+            // Drawn with the data's seed, not the training seed: students trained with
+            // different seeds are scored on the same examples (both are 0 by default).
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.data.split_seed);
+            examples.shuffle(&mut rng);
+            examples.truncate(eval_limit);
+        }
+        let pairs: Vec<(&str, &str)> = examples
+            .iter()
+            .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
+            .collect();
+        let set_classes = set.classes();
+        let gold: Vec<usize> = examples
+            .iter()
+            .map(|e| gold_label(e, two_way, &format!("`{name}`")))
+            .collect::<Result<_, _>>()?;
+        let key = |after_layers: usize| {
+            let key = serde_json::json!({
+                "student": dir, "max_len": train.max_len, "pairing": cfg.student.pairing,
+                "backend": backend.to_string(), "after_layers": after_layers, "pairs": pairs,
+            });
+            sha256_hex(key.to_string().as_bytes())
+        };
+        let encoded =
+            || EncodedPairs::new(&tokenizer, &pairs, model.pairing()).map_err(|e| e.to_string());
+        let failed = |what: &str| {
+            let name = name.clone();
+            let what = what.to_string();
+            move |message: String| {
+                ModelError::Invalid(format!("encoding `{name}` with the {what}: {message}"))
+            }
+        };
+        let batch_size = train.eval_batch_size;
+        let predicted = match FrozenPart::of(&model, train.layers) {
+            FrozenPart::Encoder => {
+                let features = FROZEN_EVAL
+                    .get_or_compute(key(model.encoder_layers()), || {
+                        frozen_features(&model, &tokenizer, &encoded()?, batch_size, &device)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(failed("frozen student"))?;
+                let (values, width) = &*features;
+                predict_from_features(&model, values, *width, batch_size, &device)?
+            }
+            FrozenPart::Blocks(frozen_blocks) => {
+                let prefix = FROZEN_PREFIX
+                    .get_or_compute(key(frozen_blocks), || {
+                        let encoded = encoded()?;
+                        FrozenPrefix::compute(
+                            &model,
+                            &tokenizer,
+                            &encoded,
+                            frozen_blocks,
+                            batch_size,
+                            &device,
+                        )
+                        .map_err(|e| e.to_string())
+                    })
+                    .map_err(failed("student's frozen blocks"))?;
+                predict_from_prefix(&model, &prefix, batch_size, &device)?
+            }
+            FrozenPart::Nothing => predict(&model, &tokenizer, &pairs, batch_size, &device)?,
+        };
+        let predicted: Vec<usize> = predicted
+            .into_iter()
+            .map(|p| map_prediction(p, classes, set_classes))
+            .collect();
+        eval.insert(name, score(&gold, &predicted, set_classes));
+    }
+    Ok(StudentRun {
+        summary,
+        train_seconds,
+        eval_seconds: start.elapsed().as_secs_f64(),
+        eval,
+        backend,
+    })
+}

@@ -1,0 +1,20 @@
+//! The tasks a sweep can run, one [`RunKind`](prism_sweep::RunKind) each, wired from the stage
+//! crates (data → subset → features → metrics → train/eval). The runner in `prism-sweep` knows
+//! none of them; the command line picks one here by name.
+//!
+//! - [`nli`]: natural language inference (VitaminC pool, MiniLM student, OOD benchmarks).
+
+pub mod nli;
+
+pub use nli::{Nli, metric_text};
+
+/// The registered tasks' names.
+pub const TASKS: &[&str] = &["nli"];
+
+/// The run kind of the task `name`, or `None` (see [`TASKS`]).
+pub fn find(name: &str) -> Option<Box<dyn prism_sweep::RunKind>> {
+    match name {
+        "nli" => Some(Box::new(Nli)),
+        _ => None,
+    }
+}
