@@ -97,6 +97,36 @@ pub struct Report {
     pub metrics: BTreeMap<String, MetricReport>,
     /// Settings used.
     pub options: ReportOptions,
+    /// Empty (missing) cells per column of the runs table, for the columns that have any: a
+    /// metric that failed on a subset, a run without one of the declared benchmarks. Each
+    /// statistic uses the rows where its values are present; the report states these counts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub missing: BTreeMap<String, usize>,
+}
+
+/// Missing (NaN) cells per column of `runs` (metrics, benchmarks, `id_acc`, `ood_mean`), for
+/// the columns that have some but are not empty throughout.
+pub fn missing_cells(runs: &RunsTable) -> BTreeMap<String, usize> {
+    let count = |v: &[f64]| v.iter().filter(|x| x.is_nan()).count();
+    let mut columns: Vec<(String, usize)> = Vec::new();
+    columns.extend(
+        runs.metrics
+            .iter()
+            .map(|(m, v)| (format!("metric.{m}"), count(v))),
+    );
+    columns.extend(
+        runs.benches
+            .iter()
+            .map(|(b, v)| (format!("bench.{b}"), count(v))),
+    );
+    columns.push(("ood_mean".into(), count(&runs.ood_mean)));
+    columns.push(("id_acc".into(), count(&runs.id_acc)));
+    // A column empty in every run was not measured (a metrics-only sweep trains no student;
+    // a table without `id_acc`): the report says so elsewhere, and these are not missing runs.
+    columns
+        .into_iter()
+        .filter(|(_, n)| *n > 0 && *n < runs.len())
+        .collect()
 }
 
 /// The rows where both `x` and `y` are finite.
@@ -227,6 +257,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
         benchmarks: runs.benches.keys().cloned().collect(),
         metrics,
         options: options.clone(),
+        missing: missing_cells(students),
     }
 }
 

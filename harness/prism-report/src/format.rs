@@ -134,6 +134,18 @@ pub(crate) fn diagnostics_sentences(report: &Report) -> Vec<String> {
         )
     };
     out.push(format!("OOD aggregate (`ood_mean`): {members}."));
+    if !report.missing.is_empty() {
+        let cells: Vec<String> = report
+            .missing
+            .iter()
+            .map(|(column, n)| format!("`{column}` {n}"))
+            .collect();
+        out.push(format!(
+            "Missing values (empty cells, of {} runs): {}; each ρ uses the runs where both of its values are present (its n).",
+            report.students,
+            cells.join(", ")
+        ));
+    }
     let by_scale: Vec<String> = d
         .ood_spread
         .by_scale

@@ -7,8 +7,14 @@
 //! computed over all of them when the column is absent, see [`RunsTable::with_ood_aggregate`]).
 //! Optional: `majority.<name>` and `id_majority` (each evaluation sample's majority-class rate,
 //! for the report's headroom diagnostics) and `groups_k` (the pages a `groups` subset is drawn
-//! from: the ground-truth diversity axis) and `distinct_groups` (the pages a subset holds). Empty cells and `NaN` are missing values;
-//! statistics use the rows where both sides are present.
+//! from: the ground-truth diversity axis) and `distinct_groups` (the pages a subset holds).
+//!
+//! [`write_runs`] is the one writer (the sweep fills a [`RunRecord`] per finished run) and
+//! [`RunsTable::read`] the one reader. A missing value is an empty cell (read as `NaN`): a
+//! metric that failed on a subset, or a run without one of the declared benchmarks, whose
+//! `ood_mean` is then empty too, never a mean of fewer sets. Statistics use the rows where both
+//! sides are present, and the report states how many cells each column misses
+//! ([`crate::analysis::missing_cells`]).
 
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -455,6 +461,79 @@ fn parse_number(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer's columns are the reader's: three runs, one whose metric failed and one
+    /// without a declared benchmark, written and read back; the report counts what is missing.
+    #[test]
+    fn written_runs_read_back_and_missing_values_are_counted_and_stated() {
+        let record = |id: &str, scale: usize, m: Option<f64>, b: Option<f64>| RunRecord {
+            run_id: id.into(),
+            scale,
+            strategy: "groups-k8-page".into(),
+            seed: 0,
+            train_seed: 0,
+            subset: format!("s-{id}"),
+            metrics: BTreeMap::from([("m".into(), m), ("n".into(), Some(scale as f64))]),
+            accuracy: BTreeMap::from([
+                ("idt".into(), Some(0.6)),
+                ("x".into(), Some(0.5)),
+                ("y".into(), b),
+            ]),
+            majority: BTreeMap::from([("x".into(), Some(0.5)), ("y".into(), Some(0.3))]),
+            train_seconds: Some(2.5),
+            distinct_groups: Some(8.0),
+            groups_k: Some(8),
+        };
+        let records = [
+            record("r1", 100, Some(1.5), Some(0.7)),
+            record("r2", 200, None, Some(0.8)),
+            record("r3", 300, Some(2.5), None),
+            record("r4", 400, Some(3.5), Some(0.9)),
+        ];
+        let benchmarks = ["x".to_string(), "y".to_string()];
+        let schema = RunsSchema {
+            benchmarks: &benchmarks,
+            id_test: "idt",
+            ood: &benchmarks,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, parquet) = (dir.path().join("runs.csv"), dir.path().join("runs.parquet"));
+        write_runs(&records, &schema, &csv, &parquet).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            "run_id,scale,strategy,seed,train_seed,subset,metric.m,metric.n,bench.x,bench.y,id_acc,ood_mean,train_seconds,majority.x,majority.y,id_majority,distinct_groups,groups_k"
+        );
+        assert_eq!(
+            text.lines().nth(3).unwrap(),
+            "r3,300,groups-k8-page,0,0,s-r3,2.5,300,0.5,,0.6,,2.5,0.5,0.3,,8,8",
+            "a run without a declared benchmark has no ood_mean, never a mean of fewer"
+        );
+        for path in [&csv, &parquet] {
+            let t = RunsTable::read(path).unwrap();
+            assert_eq!(t.run_id, ["r1", "r2", "r3", "r4"]);
+            assert_eq!(t.ood_mean[0], 0.6);
+            assert!(t.metrics["m"][1].is_nan() && t.ood_mean[2].is_nan());
+            assert_eq!(t.groups_k, [8.0; 4]);
+            let missing = crate::analysis::missing_cells(&t);
+            assert_eq!(
+                missing,
+                BTreeMap::from([
+                    ("bench.y".to_string(), 1),
+                    ("metric.m".to_string(), 1),
+                    ("ood_mean".to_string(), 1)
+                ])
+            );
+        }
+        let report = crate::analyze(&RunsTable::read(&csv).unwrap(), &Default::default());
+        let md = crate::render::markdown(&report);
+        assert!(
+            md.contains(
+                "Missing values (empty cells, of 4 runs): `bench.y` 1, `metric.m` 1, `ood_mean` 1;"
+            ),
+            "{md}"
+        );
+    }
 
     #[test]
     fn reads_csv_and_names_bad_cells() {
