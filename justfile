@@ -63,6 +63,12 @@ test-mlflow: fetch (venv "mlflow-venv" "mlflow-skinny")
     {{prism}} export mlflow smoke
     .cache/mlflow-venv/bin/python tests/reference/mlflow_check.py results/smoke/mlruns 30
 
+# Rewrites tests/reference/diversity_fixture.json from the reference implementations of the
+# text-diversity suite (diversity==0.3.1, lexicalrichness==0.5.1) and of DCScore and NovelSum
+# (their arithmetic transcribed, with torch), in a venv under .cache; `just test` then compares.
+reference-diversity: (venv "diversity-venv" "diversity==0.3.1" "lexicalrichness==0.5.1" "numpy" "torch")
+    .cache/diversity-venv/bin/python tests/reference/diversity_reference.py
+
 # A Python venv at .cache/<name> with the given PyPI packages, made once and reused (the
 # recipes that need a Python tool depend on it).
 [private]
@@ -76,7 +82,8 @@ fmt:
 # Benchmarks: `just bench vendi` (Vendi of 100,000 x 1,024 features, prism vs numpy);
 # `just bench models` (student train step and proxy forward+backward; PyTorch where installed).
 # `just bench gvendi` (featurisation speed ratios and Vendi vs numpy, through the release
-# binary: `prism features bench`).
+# binary: `prism features bench`); `just bench metrics` (every metric at n = 400 and 10,000,
+# against tokenising the texts once in the same run).
 bench name="vendi": fetch
     if [ "{{name}}" = gvendi ]; then {{prism}} features bench; else cargo bench --bench {{name}}; fi
 

@@ -44,6 +44,9 @@ pub enum Need {
     GradientFeatures,
     /// The proxy model's loss on each example (stored with the gradient features).
     ProxyLosses,
+    /// Embeddings of a reference set (the experiment's pool), in the same space as
+    /// `Embeddings`: what a metric measures density against (NovelSum).
+    ReferenceEmbeddings,
 }
 
 /// How to read a metric's value.
@@ -73,6 +76,9 @@ pub struct MetricInput<'a> {
     pub gradients: Option<&'a Features>,
     /// The proxy's per-example loss, if available.
     pub proxy_losses: Option<&'a [f32]>,
+    /// Embeddings of the reference set (one row per reference example, not per text), if
+    /// available.
+    pub reference_embeddings: Option<&'a Features>,
     /// Seed for metrics that sample or cluster.
     pub seed: u64,
 }
@@ -165,6 +171,12 @@ pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
         Box::new(ngram_entropy::NgramEntropy(4)),
         Box::new(compression_ratio::CompressionRatio),
         Box::new(self_bleu::SelfBleu::default()),
+        Box::new(ngram_diversity::NgramDiversity),
+        Box::new(self_repetition::SelfRepetition),
+        Box::new(homogenization::Homogenization),
+        Box::new(lexical_richness::LexicalRichness::MTLD),
+        Box::new(lexical_richness::LexicalRichness::HDD),
+        Box::new(lexical_richness::LexicalRichness::MATTR),
         Box::new(ngram_vendi::NgramVendi),
         Box::new(label_entropy::LabelEntropy),
         Box::new(embedding_vendi::EmbeddingVendi::Q1),
@@ -177,6 +189,8 @@ pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
         Box::new(kmeans::ClusterEntropy),
         Box::new(kmeans::ClusterInertia),
         Box::new(logdet::LogDet),
+        Box::new(dcscore::DcScore::default()),
+        Box::new(novelsum::NovelSum::default()),
         Box::new(gvendi::GVendi),
         Box::new(proxy_loss::ProxyMeanLoss),
     ]
@@ -197,6 +211,7 @@ pub(crate) fn require<'a>(
         Need::Embeddings => input.embeddings,
         Need::StaticEmbeddings => input.static_embeddings,
         Need::GradientFeatures => input.gradients,
+        Need::ReferenceEmbeddings => input.reference_embeddings,
         _ => None,
     };
     f.ok_or(MetricError::MissingInput { metric, need })

@@ -50,6 +50,7 @@ fn metrics_match_the_python_references() {
         static_embeddings: Some(&features),
         gradients: Some(&features),
         proxy_losses: None,
+        reference_embeddings: None,
         seed: 0,
     };
     let values = fx["values"].as_object().unwrap();

@@ -24,6 +24,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         static_embeddings: Some(&fd),
         gradients: Some(&fd),
         proxy_losses: Some(&losses),
+        reference_embeddings: Some(&fd),
         seed: 0,
     };
     let r_in = MetricInput {
@@ -33,6 +34,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         static_embeddings: Some(&fr),
         gradients: Some(&fr),
         proxy_losses: Some(&losses),
+        reference_embeddings: Some(&fd),
         seed: 0,
     };
     let metrics = registry();

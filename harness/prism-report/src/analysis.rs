@@ -66,6 +66,9 @@ pub struct MetricReport {
     pub benches: BTreeMap<String, Correlation>,
     /// ρ with in-distribution accuracy.
     pub id_acc: Correlation,
+    /// ρ with subset size: most metrics move with n, so where OOD accuracy also moves with n
+    /// a pooled ρ rewards any of them (the partial ρ holds size fixed).
+    pub size: Correlation,
     /// ρ with `ood_mean` of each training seed's students alone (keyed by seed), when subsets
     /// have several: how much the pooled ρ, taken on their means, owes to one seed.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -102,6 +105,9 @@ pub struct Report {
     /// statistic uses the rows where its values are present; the report states these counts.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub missing: BTreeMap<String, usize>,
+    /// ρ of the OOD aggregate with subset size (when the sweep has several sizes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ood_size: Option<Correlation>,
 }
 
 /// Missing (NaN) cells per column of `runs` (metrics, benchmarks, `id_acc`, `ood_mean`), for
@@ -210,6 +216,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
             .iter()
             .map(|(b, acc)| (b.clone(), correlation(values, acc)))
             .collect();
+        let size = correlation(values, &runs.scale);
         let by_train_seed = train_seeds
             .iter()
             .map(|seed| {
@@ -242,6 +249,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
                 by_scale,
                 benches,
                 id_acc: correlation(values, &runs.id_acc),
+                size,
                 by_train_seed,
             },
         );
@@ -258,6 +266,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
         metrics,
         options: options.clone(),
         missing: missing_cells(students),
+        ood_size: (runs.scales().len() > 1).then(|| correlation(&runs.scale, &runs.ood_mean)),
     }
 }
 

@@ -134,6 +134,25 @@ pub(crate) fn diagnostics_sentences(report: &Report) -> Vec<String> {
         )
     };
     out.push(format!("OOD aggregate (`ood_mean`): {members}."));
+    if let Some(ood) = &report.ood_size {
+        let mut by_size: Vec<(&String, f64)> = report
+            .metrics
+            .iter()
+            .map(|(name, m)| (name, m.size.rho))
+            .filter(|(_, rho)| rho.is_finite())
+            .collect();
+        by_size.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = by_size
+            .iter()
+            .map(|(name, rho)| format!("{name} {}", num(*rho, 2)))
+            .collect();
+        out.push(format!(
+            "Subset size: the OOD aggregate's ρ with size is {} (p {}); where it is not near 0, a metric that only tracks size correlates with OOD accuracy too, so read the partial ρ (size held fixed). Each metric's ρ with size, largest first: {}.",
+            num(ood.rho, 3),
+            num(ood.p, 4),
+            listed.join(", ")
+        ));
+    }
     if !report.missing.is_empty() {
         let cells: Vec<String> = report
             .missing

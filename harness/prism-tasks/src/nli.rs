@@ -337,6 +337,8 @@ impl<'a> NliSweep<'a> {
             static_embeddings: stat.as_ref(),
             gradients: grad.as_ref(),
             proxy_losses: proxy_losses.as_deref(),
+            // The whole pool is the reference set a subset's density is measured against.
+            reference_embeddings: self.embeddings.as_ref(),
             seed: 0,
         };
         let mut values = BTreeMap::new();

@@ -38,6 +38,10 @@ pub enum MetricCommand {
         /// Gradient features, `.npy`, one row per example of --data (before --ids).
         #[arg(long)]
         gradients: Option<PathBuf>,
+        /// Embeddings of a reference set, `.npy` (any number of rows, the embeddings' width):
+        /// what NovelSum measures density against, e.g. the whole pool's.
+        #[arg(long)]
+        reference_embeddings: Option<PathBuf>,
         /// Seed for metrics that cluster or sample.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -58,6 +62,7 @@ pub fn run(cmd: MetricCommand) -> Result<ExitCode> {
             metrics,
             embeddings,
             gradients,
+            reference_embeddings,
             seed,
             json,
             config,
@@ -68,6 +73,7 @@ pub fn run(cmd: MetricCommand) -> Result<ExitCode> {
             &metrics,
             embeddings.as_deref(),
             gradients.as_deref(),
+            reference_embeddings.as_deref(),
             seed,
             json,
         ),
@@ -184,6 +190,7 @@ fn compute(
     names: &[String],
     embeddings: Option<&Path>,
     gradients: Option<&Path>,
+    reference: Option<&Path>,
     seed: u64,
     json: bool,
 ) -> Result<ExitCode> {
@@ -196,6 +203,7 @@ fn compute(
     let labels: Vec<String> = keep.iter().map(|i| examples[*i].label.clone()).collect();
     let mut emb = load_matrix(embeddings, examples.len(), &keep)?;
     let grad = load_matrix(gradients, examples.len(), &keep)?;
+    let reference = reference.map(prism_vendi::npy::read_npy).transpose()?;
     let all = registry();
     // Whether a chosen metric (every metric when none is named) needs `need`.
     let wants = |need: Need| {
@@ -228,6 +236,7 @@ fn compute(
         gradients: grad.as_ref(),
         // Per-example proxy losses live in a feature store; sweeps pass them.
         proxy_losses: None,
+        reference_embeddings: reference.as_ref(),
         seed,
     };
 
@@ -238,6 +247,7 @@ fn compute(
             Need::GradientFeatures => grad.is_some(),
             Need::StaticEmbeddings => static_emb.is_some(),
             Need::ProxyLosses => false,
+            Need::ReferenceEmbeddings => reference.is_some(),
         };
         all.iter()
             .filter(|m| m.needs().iter().all(available))
@@ -261,7 +271,7 @@ fn compute(
         let start = std::time::Instant::now();
         let value = m.compute(&input).map_err(|e| match e {
             MetricError::MissingInput { .. } => anyhow::Error::from(UsageError(format!(
-                "{e}; pass --embeddings / --gradients (.npy, one row per example)"
+                "{e}; pass --embeddings / --gradients (.npy, one row per example) or --reference-embeddings (.npy)"
             ))),
             other => anyhow::Error::from(other),
         })?;

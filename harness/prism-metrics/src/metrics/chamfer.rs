@@ -1,5 +1,7 @@
 //! Chamfer distance of a set to itself: the mean, over examples, of the cosine distance to the
-//! nearest *other* example. Near-duplicates pull it to zero.
+//! nearest *other* example. Near-duplicates pull it to zero. The `diversity` package's
+//! `chamfer_dist` (0.3.1) is the same quantity (it masks the diagonal with 1e9), rounded to 3
+//! decimals and computed on its own embedder's vectors.
 
 use super::for_each_similarity_row;
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require_rows};

@@ -1,5 +1,10 @@
 //! Compression ratio: raw bytes ÷ DEFLATE (level 9) bytes of the texts joined by newlines.
 //! Repetitive data compresses well, so a lower ratio means more diversity.
+//!
+//! Not copied from the `diversity` package's `compression_ratio` (0.3.1): it joins the texts
+//! with spaces and then writes `gzip.compress(text)` through a `GzipFile`, i.e. gzips the gzip
+//! output, so its compressed size carries a second header and a second (useless) pass. The
+//! ratio here compresses the text once.
 
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 use std::io::Write;

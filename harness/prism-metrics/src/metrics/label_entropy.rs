@@ -49,6 +49,7 @@ mod tests {
             static_embeddings: None,
             gradients: None,
             proxy_losses: None,
+        reference_embeddings: None,
             seed: 0,
         };
         assert!((LabelEntropy.compute(&input).unwrap() - 1.5).abs() < 1e-15);

@@ -135,6 +135,7 @@ pub(crate) fn with_features<'a>(
         static_embeddings: embeddings,
         gradients,
         proxy_losses: None,
+        reference_embeddings: None,
         seed: 0,
     }
 }

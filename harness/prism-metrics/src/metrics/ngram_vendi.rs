@@ -1,5 +1,8 @@
 //! n-gram Vendi: the Vendi score (q = 1) of hashed word uni- and bigram count vectors under
-//! the cosine kernel (Friedman and Dieng's n-gram kernel, with feature hashing).
+//! the cosine kernel (Friedman and Dieng's n-gram kernel, with feature hashing). The
+//! `vendi-score` package's text n-gram kernel counts n-grams exactly (no hashing); with
+//! [`DIM`] columns, hash collisions among a subset's few thousand n-grams merge a small share
+//! of them, which can only lower the score slightly.
 
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
 

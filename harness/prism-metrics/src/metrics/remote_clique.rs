@@ -1,5 +1,13 @@
 //! Remote-clique: the mean Euclidean distance over all pairs of unit-normalised embeddings
 //! (Chandra and Halldórsson's remote-clique objective, averaged).
+//!
+//! Not the `diversity` package's `remote_clique` (0.3.1), which is the mean *cosine* distance
+//! over all ordered pairs *including* each example with itself (the mean of the row means of
+//! the n × n distance matrix, zeros on its diagonal), rounded to 3 decimals. Per pair the two
+//! are monotone (Euclidean distance of unit vectors = sqrt(2 × cosine distance)), but their
+//! means are not, and the diagonal shrinks theirs by (n − 1) / n. Ours is kept because every
+//! prism report so far uses it; `mean-pairwise-cosine-distance` is the cosine mean over
+//! distinct pairs.
 
 use super::for_each_similarity_row;
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need, require_rows};

@@ -1,0 +1,144 @@
+//! The text-diversity suite and the embedding baselines against their reference
+//! implementations: `diversity==0.3.1` (n-gram diversity, self-repetition, homogenization),
+//! `lexicalrichness==0.5.1` (MTLD, HD-D, MATTR), the DCScore and NovelSum reference code. The
+//! fixture and the script that made it are in `tests/reference/` (diversity_reference.py);
+//! the texts are lowercase words separated by single spaces, so every tokenizer agrees.
+
+use prism_metrics::metrics::dcscore::DcScore;
+use prism_metrics::metrics::novelsum::NovelSum;
+use prism_metrics::{DiversityMetric, MetricInput, find};
+use prism_vendi::Features;
+
+fn fixture() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/reference/diversity_fixture.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn matrix(v: &serde_json::Value) -> Features {
+    let rows = v.as_array().unwrap();
+    let d = rows[0].as_array().unwrap().len();
+    let data: Vec<f32> = rows
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+        })
+        .collect();
+    Features::new(data, rows.len(), d)
+}
+
+fn input<'a>(
+    texts: &'a [String],
+    embeddings: &'a Features,
+    reference: &'a Features,
+) -> MetricInput<'a> {
+    MetricInput {
+        texts,
+        labels: &[],
+        embeddings: Some(embeddings),
+        static_embeddings: None,
+        gradients: None,
+        proxy_losses: None,
+        reference_embeddings: Some(reference),
+        seed: 0,
+    }
+}
+
+fn relative(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+#[test]
+fn lexical_suite_matches_diversity_and_lexicalrichness() {
+    let fx = fixture();
+    let texts: Vec<String> = fx["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    // Every tokenizer involved must see the same words.
+    for t in &texts {
+        assert_eq!(
+            prism_data::text::tokens(t),
+            t.split(' ').collect::<Vec<_>>()
+        );
+    }
+    let (e, r) = (matrix(&fx["embeddings"]), matrix(&fx["reference"]));
+    let inp = input(&texts, &e, &r);
+    for (name, expected) in fx["lexical"].as_object().unwrap() {
+        let expected = expected.as_f64().unwrap();
+        let ours = find(name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .compute(&inp)
+            .unwrap();
+        match fx["rounded"][name].as_u64() {
+            // The reference rounds: ours must round to the same value.
+            Some(places) => {
+                let scale = 10f64.powi(places as i32);
+                assert_eq!((ours * scale).round() / scale, expected, "{name}: {ours}");
+            }
+            None => {
+                eprintln!(
+                    "{name}: relative difference {:.2e}",
+                    relative(ours, expected)
+                );
+                assert!(
+                    relative(ours, expected) < 1e-6,
+                    "{name}: {ours} vs {expected}"
+                )
+            }
+        }
+    }
+}
+
+#[test]
+fn dcscore_and_novelsum_match_their_reference_code() {
+    let fx = fixture();
+    let texts = vec![String::new(); fx["embeddings"].as_array().unwrap().len()];
+    let (e, r) = (matrix(&fx["embeddings"]), matrix(&fx["reference"]));
+    let inp = input(&texts, &e, &r);
+    for (tau, key) in [(1.0, "tau_1"), (0.1, "tau_0.1")] {
+        let expected = fx["dcscore"][key].as_f64().unwrap();
+        let ours = DcScore { tau }.compute(&inp).unwrap();
+        // Ours normalises the f32 rows in f32, the reference in f64.
+        eprintln!(
+            "dcscore tau {tau}: relative difference {:.2e}",
+            relative(ours, expected)
+        );
+        assert!(
+            relative(ours, expected) < 1e-6,
+            "tau {tau}: {ours} vs {expected}"
+        );
+    }
+    assert_eq!(
+        find("dcscore").unwrap().compute(&inp).unwrap(),
+        DcScore { tau: 1.0 }.compute(&inp).unwrap()
+    );
+    let grid = fx["novelsum"].as_array().unwrap();
+    assert_eq!(
+        grid.len(),
+        18,
+        "K in {{5, 10}} x beta in {{0, .25, .5}} x alpha in {{0, 1, 2}}"
+    );
+    let mut worst = 0f64;
+    for point in grid {
+        let metric = NovelSum {
+            neighbors: point["neighbors"].as_u64().unwrap() as usize,
+            density_power: point["density_power"].as_f64().unwrap(),
+            distance_power: point["distance_power"].as_f64().unwrap(),
+        };
+        let expected = point["value"].as_f64().unwrap();
+        let ours = metric.compute(&inp).unwrap();
+        // The reference computes cosine distances and densities in f32.
+        assert!(relative(ours, expected) < 1e-4, "{point}: {ours}");
+        worst = worst.max(relative(ours, expected));
+    }
+    eprintln!("novelsum, 18 settings: largest relative difference {worst:.2e}");
+}
