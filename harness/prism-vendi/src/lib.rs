@@ -1,9 +1,10 @@
-//! Pure maths on feature matrices: Vendi scores of any order and cosine k-means.
+//! Pure maths on feature matrices: Vendi scores of any order, cosine k-means and local density.
 //!
 //! No model code lives here, so it builds and tests in seconds and every stage (G-Vendi,
 //! embedding baselines, subset strategies, synthesis) shares one implementation.
 
 pub mod bench;
+pub mod density;
 pub mod kmeans;
 pub mod matrix;
 pub mod npy;

@@ -629,6 +629,28 @@ pub enum StrategySpec {
         #[serde(default = "GreedyObjective::mean_distance")]
         objective: GreedyObjective,
     },
+    /// NovelSelect (Yang et al., ACL 2025): greedy selection that adds, at each step, the
+    /// candidate whose density-weighted, proximity-weighted mean distance to the chosen set is
+    /// largest (the selection that maximises NovelSum), within the same size, label and
+    /// length controls as every strategy.
+    #[serde(rename = "novelselect")]
+    NovelSelect {
+        /// The feature matrix distances and densities are taken in.
+        #[serde(default)]
+        features: FeatureSpec,
+        /// Size of the stratified random candidate set (at least 3 n; bounds the cost).
+        #[serde(default = "default_candidates")]
+        candidates: usize,
+        /// Neighbours K of the local density (in the whole pool).
+        #[serde(default = "default_novel_neighbors")]
+        neighbors: usize,
+        /// Density power β.
+        #[serde(default = "default_density_power")]
+        density_power: f64,
+        /// Proximity-weight power α.
+        #[serde(default = "default_distance_power")]
+        distance_power: f64,
+    },
     /// A fraction `alpha` from a narrow `k`-group subset, the rest random.
     Mixture {
         /// Fraction of the subset drawn from the narrow part, in [0, 1].
@@ -643,6 +665,18 @@ pub enum StrategySpec {
 
 fn default_candidates() -> usize {
     4_000
+}
+
+fn default_novel_neighbors() -> usize {
+    10
+}
+
+fn default_density_power() -> f64 {
+    0.5
+}
+
+fn default_distance_power() -> f64 {
+    1.0
 }
 
 /// The diversity measure of a greedy pass, as a candidate's contribution to the chosen set.
@@ -729,6 +763,26 @@ impl StrategySpec {
                 *objective,
                 GreedyObjective::MeanDistance,
             ),
+            StrategySpec::NovelSelect {
+                features,
+                neighbors,
+                density_power,
+                distance_power,
+                ..
+            } => {
+                // The paper's defaults give the short name; other settings are spelled out.
+                let defaults = *neighbors == 10 && *density_power == 0.5 && *distance_power == 1.0;
+                if defaults {
+                    format!("novelselect-{}", features.label())
+                } else {
+                    format!(
+                        "novelselect-k{neighbors}-b{:03}-a{:03}-{}",
+                        (density_power * 100.0).round() as i64,
+                        (distance_power * 100.0).round() as i64,
+                        features.label()
+                    )
+                }
+            }
             StrategySpec::Mixture { alpha, k, by } => {
                 format!(
                     "mixture-a{:02}-k{k}-{}",
@@ -920,7 +974,8 @@ impl ExperimentConfig {
             let features = match s {
                 StrategySpec::Clusters { features, .. }
                 | StrategySpec::MaxDiversity { features, .. }
-                | StrategySpec::MinDiversity { features, .. } => Some(features),
+                | StrategySpec::MinDiversity { features, .. }
+                | StrategySpec::NovelSelect { features, .. } => Some(features),
                 _ => None,
             };
             if let Some(FeatureSpec::Npy(path)) = features

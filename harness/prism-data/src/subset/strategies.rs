@@ -68,6 +68,22 @@ pub fn strategy_for(spec: &StrategySpec) -> Box<dyn SubsetStrategy> {
             gain: gain_for(objective),
             maximize: false,
         }),
+        StrategySpec::NovelSelect {
+            features,
+            candidates,
+            neighbors,
+            density_power,
+            distance_power,
+        } => Box::new(Greedy {
+            features,
+            candidates,
+            gain: Box::new(Novelty {
+                neighbors,
+                density_power,
+                distance_power,
+            }),
+            maximize: true,
+        }),
         StrategySpec::Mixture { alpha, k, by } => Box::new(Mixture { alpha, k, by }),
     }
 }
@@ -267,16 +283,32 @@ impl SubsetStrategy for Clusters {
     }
 }
 
+/// A candidate's state in a greedy pass: a running value, and the history of what was chosen
+/// for the gains that need it.
+#[derive(Debug, Clone)]
+pub struct GainState {
+    /// A running value (a minimum, a sum).
+    pub value: f64,
+    /// Per chosen example, a weighted distance, kept sorted ascending.
+    pub sorted: Vec<f64>,
+}
+
 /// A diversity measure for greedy selection: how much a candidate would add to the chosen set,
 /// kept up to date incrementally as examples are chosen. Higher means more diverse.
 pub trait DiversityGain {
+    /// Neighbours K and power β of the local density that weights each pair (NovelSelect), if
+    /// the measure uses one.
+    fn density(&self) -> Option<(usize, f64)> {
+        None
+    }
     /// Initial state of every candidate (nothing chosen yet).
     fn initial(&self) -> f64;
     /// Updates a candidate's state after an example with cosine similarity `sim` to it was
-    /// chosen.
-    fn update(&self, state: f64, sim: f64) -> f64;
+    /// chosen; `pair_density` is the candidate's density plus the chosen example's (1 when the
+    /// measure uses none).
+    fn update(&self, state: &mut GainState, sim: f64, pair_density: f64);
     /// The candidate's diversity contribution given its state.
-    fn gain(&self, state: f64) -> f64;
+    fn gain(&self, state: &GainState) -> f64;
 }
 
 /// Distance to the nearest chosen example.
@@ -286,11 +318,11 @@ impl DiversityGain for MinDistance {
     fn initial(&self) -> f64 {
         f64::INFINITY
     }
-    fn update(&self, state: f64, sim: f64) -> f64 {
-        state.min(1.0 - sim)
+    fn update(&self, state: &mut GainState, sim: f64, _: f64) {
+        state.value = state.value.min(1.0 - sim);
     }
-    fn gain(&self, state: f64) -> f64 {
-        state
+    fn gain(&self, state: &GainState) -> f64 {
+        state.value
     }
 }
 
@@ -302,11 +334,43 @@ impl DiversityGain for MeanDistance {
     fn initial(&self) -> f64 {
         0.0
     }
-    fn update(&self, state: f64, sim: f64) -> f64 {
-        state + sim
+    fn update(&self, state: &mut GainState, sim: f64, _: f64) {
+        state.value += sim;
     }
-    fn gain(&self, state: f64) -> f64 {
-        -state
+    fn gain(&self, state: &GainState) -> f64 {
+        -state.value
+    }
+}
+
+/// NovelSelect's novelty (UmeanNever/NovelSum `novelselect.py` @ b594962): the candidate's
+/// cosine distances to the chosen examples, each times the sum of the two examples' local
+/// densities, sorted ascending, weighted by 1 / rankᵅ, and averaged over the chosen examples.
+struct Novelty {
+    neighbors: usize,
+    density_power: f64,
+    distance_power: f64,
+}
+
+impl DiversityGain for Novelty {
+    fn density(&self) -> Option<(usize, f64)> {
+        Some((self.neighbors, self.density_power))
+    }
+    fn initial(&self) -> f64 {
+        0.0
+    }
+    fn update(&self, state: &mut GainState, sim: f64, pair_density: f64) {
+        let d = (1.0 - sim) * pair_density;
+        let at = state.sorted.partition_point(|x| *x < d);
+        state.sorted.insert(at, d);
+    }
+    fn gain(&self, state: &GainState) -> f64 {
+        let total: f64 = state
+            .sorted
+            .iter()
+            .enumerate()
+            .map(|(r, d)| d / ((r + 1) as f64).powf(self.distance_power))
+            .sum();
+        total / state.sorted.len().max(1) as f64
     }
 }
 
@@ -356,7 +420,21 @@ impl SubsetStrategy for Greedy {
 
         let mut remaining = quotas.per_cell.clone();
         let mut open = vec![true; candidates.len()];
-        let mut state = vec![self.gain.initial(); candidates.len()];
+        let mut state = vec![
+            GainState {
+                value: self.gain.initial(),
+                sorted: Vec::new(),
+            };
+            candidates.len()
+        ];
+        // Each candidate's local density among the whole pool, when the measure weights by it.
+        let density: Vec<f64> = match self.gain.density() {
+            Some((neighbors, power)) => {
+                let rows = f.select(&candidates);
+                prism_vendi::density::local_density(&rows, &f, neighbors, power)
+            }
+            None => vec![0.5; candidates.len()],
+        };
         let sign = if self.maximize { 1.0 } else { -1.0 };
         let mut indices = Vec::with_capacity(n);
         let mut next = rng.random_range(0..candidates.len());
@@ -371,9 +449,10 @@ impl SubsetStrategy for Greedy {
                     continue;
                 }
                 let sim = prism_vendi::matrix::dot(f.row(c), row);
-                state[j] = self.gain.update(state[j], sim);
+                self.gain
+                    .update(&mut state[j], sim, density[j] + density[next]);
             }
-            let score = |j: usize| sign * self.gain.gain(state[j]);
+            let score = |j: usize| sign * self.gain.gain(&state[j]);
             let best = (0..candidates.len())
                 .filter(|j| open[*j] && remaining[pool.cell(candidates[*j])] > 0)
                 .max_by(|a, b| score(*a).total_cmp(&score(*b)).then(b.cmp(a)));
@@ -472,12 +551,39 @@ mod tests {
                 candidates: 400,
                 objective: GreedyObjective::MeanDistance,
             },
+            StrategySpec::NovelSelect {
+                features: FeatureSpec::Lexical,
+                candidates: 400,
+                neighbors: 10,
+                density_power: 0.5,
+                distance_power: 1.0,
+            },
             StrategySpec::Mixture {
                 alpha: 0.5,
                 k: 8,
                 by: GroupKey::Page,
             },
         ]
+    }
+
+    /// The novelty of one candidate, by hand: distances 0.2 and 0.6 to the chosen two, pair
+    /// densities 2 and 1, so weighted 0.4 and 0.6; sorted, weights 1 and 1/2 (α = 1): (0.4 +
+    /// 0.3) / 2.
+    #[test]
+    fn novelty_weights_sorted_density_scaled_distances_by_rank() {
+        let gain = Novelty {
+            neighbors: 10,
+            density_power: 0.5,
+            distance_power: 1.0,
+        };
+        let mut state = GainState {
+            value: gain.initial(),
+            sorted: Vec::new(),
+        };
+        gain.update(&mut state, 0.4, 1.0); // distance 0.6, pair density 1
+        gain.update(&mut state, 0.8, 2.0); // distance 0.2, pair density 2
+        assert!((state.sorted[0] - 0.4).abs() < 1e-12 && (state.sorted[1] - 0.6).abs() < 1e-12);
+        assert!((gain.gain(&state) - 0.35).abs() < 1e-12);
     }
 
     #[test]
