@@ -4,18 +4,15 @@
 //! fixture and the script that made it are in `tests/reference/` (diversity_reference.py);
 //! the texts are lowercase words separated by single spaces, so every tokenizer agrees.
 
+mod common;
+
 use prism_metrics::metrics::dcscore::DcScore;
 use prism_metrics::metrics::novelsum::NovelSum;
 use prism_metrics::{DiversityMetric, MetricInput, find};
 use prism_vendi::Features;
 
 fn fixture() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/reference/diversity_fixture.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    common::fixture("diversity_fixture.json")
 }
 
 fn matrix(v: &serde_json::Value) -> Features {

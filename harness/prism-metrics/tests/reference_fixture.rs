@@ -2,16 +2,13 @@
 //! Counter for distinct-n and n-gram entropy, numpy's `eigvalsh` for the Vendi score. The
 //! fixture and the script that made it are in `tests/reference/` (metrics_reference.py).
 
+mod common;
+
 use prism_metrics::{MetricInput, find};
 use prism_vendi::Features;
 
 fn fixture() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/reference/metrics_fixture.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    common::fixture("metrics_fixture.json")
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {

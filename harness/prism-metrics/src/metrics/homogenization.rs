@@ -68,13 +68,7 @@ impl DiversityMetric for Homogenization {
 
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
         let n = input.texts.len();
-        if n < 2 {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min: 2,
-                n,
-            });
-        }
+        super::at_least(self.name(), n, 2)?;
         // Words as integers: the LCS compares numbers, not strings.
         let mut ids: HashMap<String, u32> = HashMap::new();
         let docs: Vec<Vec<u32>> = input

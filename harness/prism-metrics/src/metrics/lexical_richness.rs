@@ -92,24 +92,14 @@ impl DiversityMetric for LexicalRichness {
     }
 
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let words: Vec<String> = input
-            .texts
-            .iter()
-            .flat_map(|t| prism_data::text::tokens(t))
-            .collect();
+        let words = super::joined_words(input.texts);
         let n = words.len();
         let min = match self {
             Self::Mtld(_) => 1,
             Self::Hdd(draws) => *draws,
             Self::Mattr(window) => *window,
         };
-        if n < min.max(1) {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min,
-                n,
-            });
-        }
+        super::at_least(self.name(), n, min.max(1))?;
         let mut freq: HashMap<&str, usize> = HashMap::new();
         for w in &words {
             *freq.entry(w.as_str()).or_insert(0) += 1;

@@ -85,6 +85,28 @@ pub(crate) fn entropy_bits<K>(counts: &HashMap<K, usize>) -> f64 {
         .sum()
 }
 
+/// The words of all texts in order, as one sequence (prism's tokens: lowercased, split at every
+/// non-alphanumeric character): what the whole-corpus lexical measures read.
+pub(crate) fn joined_words(texts: &[String]) -> Vec<String> {
+    texts
+        .iter()
+        .flat_map(|t| prism_data::text::tokens(t))
+        .collect()
+}
+
+/// `Ok` when there are at least `min` of what a metric counts (texts, words), else the error
+/// saying how many it has.
+pub(crate) fn at_least(
+    metric: &'static str,
+    n: usize,
+    min: usize,
+) -> Result<(), crate::MetricError> {
+    if n < min {
+        return Err(crate::MetricError::TooFew { metric, min, n });
+    }
+    Ok(())
+}
+
 /// The n-gram counts of all texts together.
 pub(crate) fn ngram_counts(texts: &[String], n: usize) -> HashMap<String, usize> {
     let mut counts = HashMap::new();

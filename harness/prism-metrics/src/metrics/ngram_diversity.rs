@@ -24,18 +24,8 @@ impl DiversityMetric for NgramDiversity {
     }
 
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let words: Vec<String> = input
-            .texts
-            .iter()
-            .flat_map(|t| prism_data::text::tokens(t))
-            .collect();
-        if words.len() < 4 {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min: 4,
-                n: words.len(),
-            });
-        }
+        let words = super::joined_words(input.texts);
+        super::at_least(self.name(), words.len(), 4)?;
         Ok((1..=4)
             .map(|n| {
                 let grams: Vec<&[String]> = words.windows(n).collect();

@@ -23,13 +23,7 @@ impl DiversityMetric for SelfRepetition {
     }
 
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        if input.texts.is_empty() {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min: 1,
-                n: 0,
-            });
-        }
+        super::at_least(self.name(), input.texts.len(), 1)?;
         let per_text: Vec<HashSet<String>> = input
             .texts
             .iter()
