@@ -68,6 +68,7 @@ fn main() {
             gradients: Some(&gradients),
             proxy_losses: Some(&losses),
             reference_embeddings: Some(&reference),
+            skills: Some(&labels),
             seed: 0,
         };
         let start = Instant::now();

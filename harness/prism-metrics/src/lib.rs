@@ -47,6 +47,8 @@ pub enum Need {
     /// Embeddings of a reference set (the experiment's pool), in the same space as
     /// `Embeddings`: what a metric measures density against (NovelSum).
     ReferenceEmbeddings,
+    /// One skill label per example, assigned by an annotator model.
+    Skills,
 }
 
 /// How to read a metric's value.
@@ -79,6 +81,8 @@ pub struct MetricInput<'a> {
     /// Embeddings of the reference set (one row per reference example, not per text), if
     /// available.
     pub reference_embeddings: Option<&'a Features>,
+    /// One skill label per example (from an annotator model), if available.
+    pub skills: Option<&'a [String]>,
     /// Seed for metrics that sample or cluster.
     pub seed: u64,
 }
@@ -179,6 +183,7 @@ pub fn registry() -> Vec<Box<dyn DiversityMetric>> {
         Box::new(lexical_richness::LexicalRichness::MATTR),
         Box::new(ngram_vendi::NgramVendi),
         Box::new(label_entropy::LabelEntropy),
+        Box::new(skill_entropy::SkillEntropy),
         Box::new(embedding_vendi::EmbeddingVendi::Q1),
         Box::new(embedding_vendi::EmbeddingVendi::Q2),
         Box::new(embedding_vendi::EmbeddingVendi::QINF),

@@ -43,6 +43,7 @@ fn input<'a>(
         gradients: None,
         proxy_losses: None,
         reference_embeddings: Some(reference),
+        skills: None,
         seed: 0,
     }
 }

@@ -48,6 +48,7 @@ fn metrics_match_the_python_references() {
         gradients: Some(&features),
         proxy_losses: None,
         reference_embeddings: None,
+        skills: None,
         seed: 0,
     };
     let values = fx["values"].as_object().unwrap();

@@ -25,6 +25,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         gradients: Some(&fd),
         proxy_losses: Some(&losses),
         reference_embeddings: Some(&fd),
+        skills: Some(&distinct_labels),
         seed: 0,
     };
     let r_in = MetricInput {
@@ -35,6 +36,7 @@ fn one_pair_repeated_scores_less_diverse_than_distinct_real_pairs() {
         gradients: Some(&fr),
         proxy_losses: Some(&losses),
         reference_embeddings: Some(&fd),
+        skills: Some(&repeated_labels),
         seed: 0,
     };
     let metrics = registry();

@@ -9,12 +9,14 @@
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`protocol`]: fine-tune a student on a subset and score it on the ID test and benchmarks;
 //! - [`embedders`]: the cached MiniLM and wordllama embedders the baseline metrics read;
+//! - [`annotate`]: labelling examples with a model (skill labels), cached by content;
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
 // burn-tch is deprecated upstream; the `tch` feature still routes the activations to it.
 #[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod activation;
 pub mod allocator;
+pub mod annotate;
 pub mod bert;
 pub mod causal_lm;
 pub mod device;

@@ -62,6 +62,11 @@ pub fn plan(
                 "versions": versions,
             });
             let mut identity = identity;
+            if cfg.skills != prism_core::config::schema::SkillsConfig::default() {
+                // Only when set, like `metrics_only`: the default keeps the ids of sweeps
+                // that predate skill labels.
+                identity["skills"] = serde_json::json!(cfg.skills);
+            }
             if !cfg.sweep.train {
                 // Only when set, so that the ids of ordinary sweeps did not change when
                 // metrics-only sweeps were introduced.

@@ -6,7 +6,7 @@
 
 pub mod nli;
 
-pub use nli::{Nli, metric_text};
+pub use nli::{Nli, metric_text, skill_labels};
 
 /// The registered tasks' names.
 pub const TASKS: &[&str] = &["nli"];

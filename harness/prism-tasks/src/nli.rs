@@ -72,6 +72,8 @@ struct NliSweep<'a> {
     /// The pool's gradient features (unit rows) and proxy losses, loaded once from the store;
     /// `grad_row_of[pool row]` is the feature row of a featurised example.
     gradients: Option<PoolGradients>,
+    /// Each used pool example's skill label (by pool row), when a metric needs them.
+    skills: Option<HashMap<usize, String>>,
     metrics: Vec<Box<dyn DiversityMetric>>,
     /// The pending runs' subsets (ids and manifest), or why one could not be built, by
     /// [`PlannedRun::subset_key`].
@@ -161,7 +163,12 @@ impl<'a> NliSweep<'a> {
             .collect();
         let all = registry();
         let metrics: Vec<Box<dyn DiversityMetric>> = if cfg.sweep.metrics.is_empty() {
-            all
+            // Every metric except those reading model-assigned skill labels: labelling the pool
+            // with the default 135M annotator takes about 2 s per example and gives nearly one
+            // label to everything (docs/findings.md), so `skill-entropy` runs only when named.
+            all.into_iter()
+                .filter(|m| !m.needs().contains(&Need::Skills))
+                .collect()
         } else {
             let mut chosen = Vec::new();
             for name in &cfg.sweep.metrics {
@@ -202,6 +209,21 @@ impl<'a> NliSweep<'a> {
                 let texts: Vec<String> = table.examples.iter().map(metric_text).collect();
                 Ok(static_embeddings(&cache, &texts, false)?)
             })?
+        } else {
+            None
+        };
+        let skills = if wants(Need::Skills) {
+            // Only examples some pending run uses are labelled.
+            let used: HashSet<&str> = subsets
+                .values()
+                .flatten()
+                .flat_map(|(ids, _)| ids.iter().map(String::as_str))
+                .collect();
+            let rows: Vec<usize> = (0..table.examples.len())
+                .filter(|&r| used.contains(table.examples[r].id.as_str()))
+                .collect();
+            let labels = skill_labels(session, &table, &rows)?;
+            Some(rows.into_iter().zip(labels).collect())
         } else {
             None
         };
@@ -261,6 +283,7 @@ impl<'a> NliSweep<'a> {
             embeddings,
             static_embeddings,
             gradients,
+            skills,
             metrics,
             subsets,
             inputs: inputs.clone(),
@@ -314,6 +337,21 @@ impl<'a> NliSweep<'a> {
         let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
         let (emb, stat) = (pick(&self.embeddings), pick(&self.static_embeddings));
         let mut proxy_losses: Option<Vec<f32>> = None;
+        let skills: Option<Vec<String>> = match &self.skills {
+            Some(by_row) => Some(
+                rows.iter()
+                    .map(|r| {
+                        by_row.get(r).cloned().with_context(|| {
+                            format!(
+                                "pool example `{}` has no skill label",
+                                self.table.examples[*r].id
+                            )
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            None => None,
+        };
         let grad = match &self.gradients {
             Some(g) => {
                 let grad_rows: Vec<usize> = examples
@@ -339,6 +377,7 @@ impl<'a> NliSweep<'a> {
             proxy_losses: proxy_losses.as_deref(),
             // The whole pool is the reference set a subset's density is measured against.
             reference_embeddings: self.embeddings.as_ref(),
+            skills: skills.as_deref(),
             seed: 0,
         };
         let mut values = BTreeMap::new();
@@ -426,6 +465,41 @@ impl PreparedRuns for NliSweep<'_> {
             .map(|damage| serde_json::json!({"state": "feature-shard-damaged", "error": damage, "action": "moved aside, featurised again"}))
             .collect()
     }
+}
+
+/// The skill label of each of the pool `rows` of `table` (`[skills]` of the config), from the
+/// annotator model, cached by content under `<cache>/stages/skills/`.
+pub fn skill_labels(session: &Session, table: &Table, rows: &[usize]) -> Result<Vec<String>> {
+    let cfg = &session.config.value.skills;
+    let path =
+        prism_models::language_model::resolve_model(&cfg.annotator, &session.cache().model(""))?;
+    let backend: prism_models::Backend = cfg.backend.parse()?;
+    let annotator = prism_models::annotate::LmAnnotator {
+        id: model_fingerprint(&path)?,
+        lm: prism_models::LanguageModel::load_path(&path, &backend.device()?)?,
+    };
+    let prompts: Vec<String> = rows
+        .iter()
+        .map(|&r| {
+            let e = &table.examples[r];
+            prism_models::annotate::skill_prompt(&e.premise, &e.hypothesis, &cfg.list)
+        })
+        .collect();
+    let file = prism_models::annotate::cache_file(
+        &session.cache().root().join("stages/skills"),
+        &annotator,
+        &cfg.list,
+    );
+    let bar = prism_core::progress::bar(prompts.len() as u64, "skills");
+    let labels = prism_models::annotate::annotate(
+        &annotator,
+        &prompts,
+        &cfg.list,
+        &file,
+        &mut prism_core::progress::counter(&bar),
+    )?;
+    bar.finish_and_clear();
+    Ok(labels)
 }
 
 /// The text the surface metrics read for one example: premise, hypothesis and label.

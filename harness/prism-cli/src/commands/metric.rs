@@ -12,6 +12,17 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum MetricCommand {
+    /// The skill labels `skill-entropy` reads, as the configured annotator assigns them to the
+    /// first pool examples (`[skills]`; cached, so a sweep reuses them).
+    Skills {
+        /// Experiment whose pool and `[skills]` section are used (default: the defaults).
+        experiment: Option<String>,
+        /// Pool examples to label.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        config: crate::context::ConfigArgs,
+    },
     /// List the registered diversity metrics: name, family, needs, direction.
     List {
         /// Print a JSON array.
@@ -55,6 +66,11 @@ pub enum MetricCommand {
 
 pub fn run(cmd: MetricCommand) -> Result<ExitCode> {
     match cmd {
+        MetricCommand::Skills {
+            experiment,
+            limit,
+            config,
+        } => skills(experiment.as_deref(), limit, &config),
         MetricCommand::List { json } => list(json),
         MetricCommand::Compute {
             data,
@@ -237,6 +253,7 @@ fn compute(
         // Per-example proxy losses live in a feature store; sweeps pass them.
         proxy_losses: None,
         reference_embeddings: reference.as_ref(),
+        skills: None,
         seed,
     };
 
@@ -248,6 +265,8 @@ fn compute(
             Need::StaticEmbeddings => static_emb.is_some(),
             Need::ProxyLosses => false,
             Need::ReferenceEmbeddings => reference.is_some(),
+            // Skill labels come from an annotator model: `prism metric skills`, or a sweep.
+            Need::Skills => false,
         };
         all.iter()
             .filter(|m| m.needs().iter().all(available))
@@ -290,5 +309,35 @@ fn compute(
     } else {
         eprintln!("{} examples from `{}`", keep.len(), data.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn skills(
+    experiment: Option<&str>,
+    limit: usize,
+    config: &crate::context::ConfigArgs,
+) -> Result<ExitCode> {
+    let session = crate::context::Session::load(experiment, &config.overrides)?;
+    let table = prism_data::pool_table(&session)?.table;
+    let rows: Vec<usize> = (0..table.examples.len().min(limit)).collect();
+    let started = std::time::Instant::now();
+    let labels = prism_tasks::skill_labels(&session, &table, &rows)?;
+    for (&r, label) in rows.iter().zip(&labels) {
+        let e = &table.examples[r];
+        let hypothesis: String = e.hypothesis.chars().take(70).collect();
+        println!("{:<24} {:<18} {hypothesis}", e.id, label);
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for l in &labels {
+        *counts.entry(l.as_str()).or_insert(0usize) += 1;
+    }
+    let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    eprintln!(
+        "{} examples labelled in {:.1} s by `{}`: {}",
+        labels.len(),
+        started.elapsed().as_secs_f64(),
+        session.config.value.skills.annotator,
+        counts.join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -40,6 +40,45 @@ pub struct ExperimentConfig {
     /// identity (it changes no run's numbers, only how the report combines them).
     #[serde(default)]
     pub report: ReportConfig,
+    /// The skill labels `skill-entropy` reads, and the model that assigns them.
+    #[serde(default)]
+    pub skills: SkillsConfig,
+}
+
+/// The paper's "skill-set entropy" baseline: an annotator model assigns each example one skill
+/// from a fixed list, and the metric is the entropy of those labels. Part of a run's identity
+/// only when it differs from the default (so the ids of earlier sweeps stay).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SkillsConfig {
+    /// The skills an example can be labelled with, in the order the prompt lists them.
+    pub list: Vec<String>,
+    /// The annotator: a causal LM in the cache, a `.gguf` file or a HF folder. It picks, at
+    /// temperature 0, the listed skill it finds most likely as its reply.
+    pub annotator: String,
+    /// Backend of the annotator: flex, tch, cuda or auto.
+    pub backend: String,
+}
+
+impl Default for SkillsConfig {
+    fn default() -> Self {
+        Self {
+            list: [
+                "numbers",
+                "dates and time",
+                "negation",
+                "comparison",
+                "cause and effect",
+                "people and places",
+                "lexical overlap",
+                "world knowledge",
+            ]
+            .map(String::from)
+            .to_vec(),
+            annotator: "smollm2-135m-instruct".into(),
+            backend: "flex".into(),
+        }
+    }
 }
 
 fn default_task() -> String {

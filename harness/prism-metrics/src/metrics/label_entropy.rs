@@ -50,6 +50,7 @@ mod tests {
             gradients: None,
             proxy_losses: None,
         reference_embeddings: None,
+        skills: None,
             seed: 0,
         };
         assert!((LabelEntropy.compute(&input).unwrap() - 1.5).abs() < 1e-15);

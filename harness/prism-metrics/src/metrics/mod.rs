@@ -82,7 +82,9 @@ pub(crate) fn entropy_bits<K>(counts: &HashMap<K, usize>) -> f64 {
             let p = c as f64 / total as f64;
             -p * p.log2()
         })
-        .sum()
+        .sum::<f64>()
+        // One class gives −0.0 (−1 × log2 1); + 0.0 makes it 0, which prints as `0`.
+        + 0.0
 }
 
 /// The words of all texts in order, as one sequence (prism's tokens: lowercased, split at every
@@ -158,6 +160,7 @@ pub(crate) fn with_features<'a>(
         gradients,
         proxy_losses: None,
         reference_embeddings: None,
+        skills: None,
         seed: 0,
     }
 }
