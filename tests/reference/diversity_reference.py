@@ -124,6 +124,42 @@ for beta in [0, 0.25, 0.5]:
             grid.append({"neighbors": k, "density_power": beta, "distance_power": alpha,
                          "value": float(novelsum(cos, dens, power=alpha))})
 
+# --- NovelSelect, from novelselect.py (MIT): its greedy loop in float64 on the CPU (the
+# reference runs it in float16 under CUDA autocast), the first center fixed instead of drawn,
+# on unit-length rows (the reference normalises for the cosine and takes densities on the raw
+# rows: the same rows here).
+def distance_weighted(matrix, power=1.0):
+    sorted_values, sorted_indices = torch.sort(matrix, dim=1)
+    batch_size, seq_len = matrix.shape
+    steps = torch.arange(1, seq_len + 1, dtype=matrix.dtype)
+    weights = (1 / torch.pow(steps, power)).expand(batch_size, -1)
+    weighted = torch.zeros_like(matrix)
+    weighted.scatter_(1, sorted_indices, weights)
+    return matrix * weighted
+
+
+def novelselect(embeddings, k, first, neighbors=10, density_power=0.5, distance_power=1.0):
+    e = torch.tensor(embeddings, dtype=torch.float64)
+    e = torch.nn.functional.normalize(e, p=2, dim=1)
+    density_map = torch.tensor(local_density(embeddings, embeddings, n_neighbors=neighbors, power=density_power), dtype=torch.float64)
+    centers = [first]
+    for _ in range(1, k):
+        cos_dist = 1 - e @ e[centers].t()
+        density_matrix = density_map.unsqueeze(1) + density_map[centers].unsqueeze(0)
+        mean_dist = distance_weighted(cos_dist * density_matrix, power=distance_power).mean(dim=1)
+        mean_dist[centers] = -torch.inf
+        centers.append(int(mean_dist.argmax()))
+    return centers
+
+
+unit = reference[:120] / np.linalg.norm(reference[:120], axis=1, keepdims=True)
+unit = unit.astype(np.float32)
+selections = []
+for beta in [0, 0.5]:
+    for alpha in [0, 1, 2]:
+        selections.append({"neighbors": 10, "density_power": beta, "distance_power": alpha, "first": 7,
+                           "order": novelselect(unit.astype(np.float64), 30, 7, 10, beta, alpha)})
+
 fixture = {
     "texts": texts,
     "lexical": lexical,
@@ -132,6 +168,7 @@ fixture = {
     "reference": reference.astype(float).tolist(),
     "dcscore": {"tau_1": dcscore(subset, 1.0), "tau_0.1": dcscore(subset, 0.1)},
     "novelsum": grid,
+    "novelselect": {"rows": unit.astype(float).tolist(), "selections": selections},
     "versions": {"diversity": "0.3.1", "lexicalrichness": "0.5.1", "torch": torch.__version__,
                  "dcscore": "BlueWhaleLab/DCScore@eab8bf4", "novelsum": "UmeanNever/NovelSum@b594962"},
 }

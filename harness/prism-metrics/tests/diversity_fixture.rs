@@ -16,18 +16,7 @@ fn fixture() -> serde_json::Value {
 }
 
 fn matrix(v: &serde_json::Value) -> Features {
-    let rows = v.as_array().unwrap();
-    let d = rows[0].as_array().unwrap().len();
-    let data: Vec<f32> = rows
-        .iter()
-        .flat_map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-        })
-        .collect();
-    Features::new(data, rows.len(), d)
+    Features::from_json_rows(v).expect("a matrix")
 }
 
 fn input<'a>(

@@ -28,18 +28,7 @@ fn metrics_match_the_python_references() {
     for (text, expected) in texts.iter().zip(fx["tokens"].as_array().unwrap()) {
         assert_eq!(prism_data::text::tokens(text), strings(expected), "{text}");
     }
-    let rows = fx["features"].as_array().unwrap();
-    let d = rows[0].as_array().unwrap().len();
-    let data: Vec<f32> = rows
-        .iter()
-        .flat_map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() as f32)
-        })
-        .collect();
-    let features = Features::new(data, rows.len(), d);
+    let features = Features::from_json_rows(&fx["features"]).expect("a matrix");
     let input = MetricInput {
         texts: &texts,
         labels: &labels,

@@ -10,6 +10,21 @@ pub struct Features {
 }
 
 impl Features {
+    /// A matrix from a JSON array of equal-length arrays of numbers (the reference fixtures'
+    /// layout); `None` when it is not one.
+    pub fn from_json_rows(value: &serde_json::Value) -> Option<Self> {
+        let rows = value.as_array()?;
+        let d = rows.first()?.as_array()?.len();
+        let mut data = Vec::with_capacity(rows.len() * d);
+        for r in rows {
+            let r = r.as_array().filter(|r| r.len() == d)?;
+            for v in r {
+                data.push(v.as_f64()? as f32);
+            }
+        }
+        Some(Self::new(data, rows.len(), d))
+    }
+
     /// Wraps row-major data; `data.len()` must be `n * d`.
     pub fn new(data: Vec<f32>, n: usize, d: usize) -> Self {
         assert_eq!(data.len(), n * d, "feature data must hold n * d values");

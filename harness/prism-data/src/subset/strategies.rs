@@ -418,58 +418,84 @@ impl SubsetStrategy for Greedy {
             &mut HashSet::new(),
         );
 
-        let mut remaining = quotas.per_cell.clone();
-        let mut open = vec![true; candidates.len()];
-        let mut state = vec![
-            GainState {
-                value: self.gain.initial(),
-                sorted: Vec::new(),
-            };
-            candidates.len()
-        ];
-        // Each candidate's local density among the whole pool, when the measure weights by it.
-        let density: Vec<f64> = match self.gain.density() {
-            Some((neighbors, power)) => {
-                let rows = f.select(&candidates);
-                prism_vendi::density::local_density(&rows, &f, neighbors, power)
-            }
-            None => vec![0.5; candidates.len()],
-        };
-        let sign = if self.maximize { 1.0 } else { -1.0 };
-        let mut indices = Vec::with_capacity(n);
-        let mut next = rng.random_range(0..candidates.len());
-        while indices.len() < n {
-            let chosen = candidates[next];
-            open[next] = false;
-            remaining[pool.cell(chosen)] -= 1;
-            indices.push(chosen);
-            let row = f.row(chosen);
-            for (j, &c) in candidates.iter().enumerate() {
-                if !open[j] {
-                    continue;
-                }
-                let sim = prism_vendi::matrix::dot(f.row(c), row);
-                self.gain
-                    .update(&mut state[j], sim, density[j] + density[next]);
-            }
-            let score = |j: usize| sign * self.gain.gain(&state[j]);
-            let best = (0..candidates.len())
-                .filter(|j| open[*j] && remaining[pool.cell(candidates[*j])] > 0)
-                .max_by(|a, b| score(*a).total_cmp(&score(*b)).then(b.cmp(a)));
-            match best {
-                Some(j) => next = j,
-                None if indices.len() < n => {
-                    return Err("the candidate set ran out before the quotas were met".into());
-                }
-                None => break,
-            }
-        }
+        let cells: Vec<usize> = candidates.iter().map(|&c| pool.cell(c)).collect();
+        let first = rng.random_range(0..candidates.len());
+        let indices = greedy_pass(
+            &f,
+            &candidates,
+            &cells,
+            quotas.per_cell.clone(),
+            first,
+            self.gain.as_ref(),
+            self.maximize,
+        )?;
         let details = BTreeMap::from([
             ("candidates".into(), json!(candidates.len())),
             ("maximize".into(), json!(self.maximize)),
         ]);
         Ok(Selection { indices, details })
     }
+}
+
+/// The greedy pass over `candidates` (rows of `f`, unit length): starts with candidate
+/// `first`, then adds the open candidate with the highest (`maximize`) or lowest gain whose
+/// cell (`cells[j]`) still has room in `remaining`, until the quotas are met; returns the chosen
+/// rows in order. Ties go to the earlier candidate.
+fn greedy_pass(
+    f: &prism_vendi::Features,
+    candidates: &[usize],
+    cells: &[usize],
+    mut remaining: Vec<usize>,
+    first: usize,
+    gain: &dyn DiversityGain,
+    maximize: bool,
+) -> Result<Vec<usize>, String> {
+    let n: usize = remaining.iter().sum();
+    let mut open = vec![true; candidates.len()];
+    let mut state = vec![
+        GainState {
+            value: gain.initial(),
+            sorted: Vec::new(),
+        };
+        candidates.len()
+    ];
+    // Each candidate's local density among all rows of `f`, when the measure weights by it.
+    let density: Vec<f64> = match gain.density() {
+        Some((neighbors, power)) => {
+            let rows = f.select(candidates);
+            prism_vendi::density::local_density(&rows, f, neighbors, power)
+        }
+        None => vec![0.5; candidates.len()],
+    };
+    let sign = if maximize { 1.0 } else { -1.0 };
+    let mut indices = Vec::with_capacity(n);
+    let mut next = first;
+    while indices.len() < n {
+        let chosen = candidates[next];
+        open[next] = false;
+        remaining[cells[next]] -= 1;
+        indices.push(chosen);
+        let row = f.row(chosen);
+        for (j, &c) in candidates.iter().enumerate() {
+            if !open[j] {
+                continue;
+            }
+            let sim = prism_vendi::matrix::dot(f.row(c), row);
+            gain.update(&mut state[j], sim, density[j] + density[next]);
+        }
+        let score = |j: usize| sign * gain.gain(&state[j]);
+        let best = (0..candidates.len())
+            .filter(|j| open[*j] && remaining[cells[*j]] > 0)
+            .max_by(|a, b| score(*a).total_cmp(&score(*b)).then(b.cmp(a)));
+        match best {
+            Some(j) => next = j,
+            None if indices.len() < n => {
+                return Err("the candidate set ran out before the quotas were met".into());
+            }
+            None => break,
+        }
+    }
+    Ok(indices)
 }
 
 /// A fraction `alpha` from `k` groups, the rest uniformly random.
@@ -564,6 +590,48 @@ mod tests {
                 by: GroupKey::Page,
             },
         ]
+    }
+
+    /// The greedy pass with NovelSelect's novelty picks, step by step, what the reference
+    /// `novelselect.py` (UmeanNever/NovelSum @ b594962, transcribed in float64 by
+    /// `tests/reference/diversity_reference.py`) picks: 30 of 120 unit rows, one cell, the same
+    /// first center, β ∈ {0, 0.5} × α ∈ {0, 1, 2}.
+    #[test]
+    fn novelselect_follows_the_reference_selection() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/reference/diversity_fixture.json"
+        );
+        let fx: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let f = prism_vendi::Features::from_json_rows(&fx["novelselect"]["rows"]).unwrap();
+        let candidates: Vec<usize> = (0..f.n()).collect();
+        let cells = vec![0; f.n()];
+        for sel in fx["novelselect"]["selections"].as_array().unwrap() {
+            let order: Vec<usize> = sel["order"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let gain = Novelty {
+                neighbors: sel["neighbors"].as_u64().unwrap() as usize,
+                density_power: sel["density_power"].as_f64().unwrap(),
+                distance_power: sel["distance_power"].as_f64().unwrap(),
+            };
+            let first = sel["first"].as_u64().unwrap() as usize;
+            let ours = greedy_pass(
+                &f,
+                &candidates,
+                &cells,
+                vec![order.len()],
+                first,
+                &gain,
+                true,
+            )
+            .unwrap();
+            assert_eq!(ours, order, "{sel}");
+        }
     }
 
     /// The novelty of one candidate, by hand: distances 0.2 and 0.6 to the chosen two, pair
