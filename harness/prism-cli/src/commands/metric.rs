@@ -114,7 +114,7 @@ fn list(json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<32} {:<10} {:<20} {:<8} description",
+        "{:<32} {:<10} {:<31} {:<8} description",
         "metric", "family", "needs", "higher"
     );
     for r in rows {
@@ -131,7 +131,7 @@ fn list(json: bool) -> Result<ExitCode> {
             _ => "n/a",
         };
         println!(
-            "{:<32} {:<10} {:<20} {:<8} {}",
+            "{:<32} {:<10} {:<31} {:<8} {}",
             r["name"].as_str().unwrap_or_default(),
             r["family"].as_str().unwrap_or_default(),
             needs.join(","),
