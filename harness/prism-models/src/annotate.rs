@@ -5,7 +5,7 @@
 //! log-likelihood per token), which, unlike free generation, always yields a listed option:
 //! a 135M decoder asked to name a skill mostly continues the hypothesis instead.
 //! [`annotate`] caches the choices by content hash, so a label is computed once per example,
-//! annotator and list.
+//! annotator and list, and the annotator (a model to load) is made only when a label is missing.
 
 use crate::{LanguageModel, ModelError};
 use prism_core::hash::sha256_hex;
@@ -14,28 +14,17 @@ use std::path::Path;
 
 /// A model that picks one of `options` for a prompt.
 pub trait Annotator: Sync {
-    /// What identifies its answers (model and weights): part of the cache key.
-    fn id(&self) -> String;
     /// The position in `options` of its choice for `prompt`.
     fn choose(&self, prompt: &str, options: &[String]) -> Result<usize, ModelError>;
 }
 
 /// A causal LM as an annotator: the option with the lowest mean completion loss.
-pub struct LmAnnotator {
-    /// The model.
-    pub lm: LanguageModel,
-    /// What identifies it (e.g. the sha256 of its weights).
-    pub id: String,
-}
+pub struct LmAnnotator(pub LanguageModel);
 
 impl Annotator for LmAnnotator {
-    fn id(&self) -> String {
-        self.id.clone()
-    }
-
     fn choose(&self, prompt: &str, options: &[String]) -> Result<usize, ModelError> {
         let pairs: Vec<(&str, &str)> = options.iter().map(|o| (prompt, o.as_str())).collect();
-        let losses = self.lm.completion_losses(&pairs)?;
+        let losses = self.0.completion_losses(&pairs)?;
         Ok(losses
             .iter()
             .enumerate()
@@ -55,10 +44,12 @@ pub fn skill_prompt(premise: &str, hypothesis: &str, skills: &[String]) -> Strin
 }
 
 /// The label of each prompt (one of `options`), read from `cache_file` where there and
-/// computed by `annotator` otherwise; the cache is rewritten (with its sums) every 32 new
-/// labels, so an interrupted run keeps what it did. `on_progress` is told (done, total).
+/// computed otherwise by the annotator `make` returns, called once, at the first missing label
+/// (nothing is loaded when every label is cached); the cache is rewritten (with its sums)
+/// every 32 new labels, so an interrupted run keeps what it did. `on_progress` is told
+/// (done, total).
 pub fn annotate(
-    annotator: &dyn Annotator,
+    make: &mut dyn FnMut() -> Result<Box<dyn Annotator>, ModelError>,
     prompts: &[String],
     options: &[String],
     cache_file: &Path,
@@ -76,10 +67,17 @@ pub fn annotate(
         };
     let key = |prompt: &str| sha256_hex(prompt.as_bytes());
     let mut fresh = 0;
+    let mut annotator: Option<Box<dyn Annotator>> = None;
     for (done, prompt) in prompts.iter().enumerate() {
         let k = key(prompt);
         if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(k) {
-            let choice = annotator.choose(prompt, options)?;
+            if annotator.is_none() {
+                annotator = Some(make()?);
+            }
+            let choice = annotator
+                .as_ref()
+                .expect("made above")
+                .choose(prompt, options)?;
             slot.insert(options[choice].clone());
             fresh += 1;
             if fresh % 32 == 0 {
@@ -99,10 +97,11 @@ fn write(cache: &BTreeMap<String, String>, path: &Path) -> std::io::Result<()> {
     prism_core::integrity::write_cached(path, &bytes)
 }
 
-/// The cache file of `annotator`'s labels over `options` under `dir`.
-pub fn cache_file(dir: &Path, annotator: &dyn Annotator, options: &[String]) -> std::path::PathBuf {
+/// The cache file under `dir` of the labels over `options` of the annotator identified by
+/// `annotator_id` (e.g. the sha256 of its weights).
+pub fn cache_file(dir: &Path, annotator_id: &str, options: &[String]) -> std::path::PathBuf {
     let key = sha256_hex(
-        serde_json::json!({"annotator": annotator.id(), "options": options})
+        serde_json::json!({"annotator": annotator_id, "options": options})
             .to_string()
             .as_bytes(),
     );
@@ -112,15 +111,13 @@ pub fn cache_file(dir: &Path, annotator: &dyn Annotator, options: &[String]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Picks the option whose text the prompt ends with, and counts its calls.
-    struct Suffix(AtomicUsize);
+    struct Suffix(Arc<AtomicUsize>);
 
     impl Annotator for Suffix {
-        fn id(&self) -> String {
-            "suffix".into()
-        }
         fn choose(&self, prompt: &str, options: &[String]) -> Result<usize, ModelError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(options
@@ -135,18 +132,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let options = vec!["a".to_string(), "b".to_string()];
         let prompts: Vec<String> = ["x a", "y b", "x a"].map(String::from).to_vec();
-        let first = Suffix(AtomicUsize::new(0));
-        let file = cache_file(dir.path(), &first, &options);
-        let labels = annotate(&first, &prompts, &options, &file, &mut |_, _| {}).unwrap();
+        let file = cache_file(dir.path(), "suffix", &options);
+        let (calls, made) = (Arc::new(AtomicUsize::new(0)), AtomicUsize::new(0));
+        let mut make = || -> Result<Box<dyn Annotator>, ModelError> {
+            made.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(Suffix(calls.clone())))
+        };
+        let labels = annotate(&mut make, &prompts, &options, &file, &mut |_, _| {}).unwrap();
         assert_eq!(labels, ["a", "b", "a"]);
         assert_eq!(
-            first.0.load(Ordering::SeqCst),
+            calls.load(Ordering::SeqCst),
             2,
             "a repeated prompt is asked once"
         );
-        let again = Suffix(AtomicUsize::new(0));
-        let labels = annotate(&again, &prompts, &options, &file, &mut |_, _| {}).unwrap();
+        let labels = annotate(&mut make, &prompts, &options, &file, &mut |_, _| {}).unwrap();
         assert_eq!(labels, ["a", "b", "a"]);
-        assert_eq!(again.0.load(Ordering::SeqCst), 0, "all read from the cache");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "all read from the cache");
+        assert_eq!(
+            made.load(Ordering::SeqCst),
+            1,
+            "no annotator is made when every label is cached"
+        );
     }
 }

@@ -13,7 +13,6 @@ use prism_core::Session;
 use prism_core::config::schema::TrainConfig;
 use prism_core::hash::sha256_file;
 use prism_data::Table;
-use prism_data::catalog::{THREE_WAY, TWO_WAY};
 use prism_data::project::{LabeledTable, dataset_path, pool_table};
 use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
 use prism_features::experiment::{featurize, model_fingerprint, table_examples};
@@ -63,9 +62,8 @@ impl RunKind for Nli {
 /// What every run of an NLI sweep shares.
 struct NliSweep<'a> {
     session: &'a Session,
-    /// The (sampled) pool.
-    table: Table,
-    two_way: bool,
+    /// The (sampled) pool and its label space.
+    pool: LabeledTable,
     row_of: HashMap<String, usize>,
     embeddings: Option<Features>,
     static_embeddings: Option<Features>,
@@ -129,8 +127,9 @@ impl<'a> NliSweep<'a> {
         inputs: &serde_json::Value,
     ) -> Result<Self> {
         let cfg = &session.config.value;
-        let LabeledTable { table, two_way } = pool_table(session)?;
-        let pool = Pool::new(&table, cfg.subsets.length_bins);
+        let labeled = pool_table(session)?;
+        let table = &labeled.table;
+        let pool = Pool::new(table, cfg.subsets.length_bins);
         let ctx = SubsetContext::default();
         // Each subset is built once, however many training seeds' runs share it.
         let mut seen = HashSet::new();
@@ -212,30 +211,24 @@ impl<'a> NliSweep<'a> {
         } else {
             None
         };
+        // Only examples some pending run uses are labelled and featurised.
+        let used: HashSet<&str> = subsets
+            .values()
+            .flatten()
+            .flat_map(|(ids, _)| ids.iter().map(String::as_str))
+            .collect();
         let skills = if wants(Need::Skills) {
-            // Only examples some pending run uses are labelled.
-            let used: HashSet<&str> = subsets
-                .values()
-                .flatten()
-                .flat_map(|(ids, _)| ids.iter().map(String::as_str))
-                .collect();
             let rows: Vec<usize> = (0..table.examples.len())
                 .filter(|&r| used.contains(table.examples[r].id.as_str()))
                 .collect();
-            let labels = skill_labels(session, &table, &rows)?;
+            let labels = skill_labels(session, table, &rows)?;
             Some(rows.into_iter().zip(labels).collect())
         } else {
             None
         };
         let mut repaired_shards = Vec::new();
         let gradients = if wants(Need::GradientFeatures) || wants(Need::ProxyLosses) {
-            // Only examples some pending run uses are featurised.
-            let used: HashSet<&str> = subsets
-                .values()
-                .flatten()
-                .flat_map(|(ids, _)| ids.iter().map(String::as_str))
-                .collect();
-            let (pool_rows, examples): (Vec<usize>, Vec<_>) = table_examples(&table, &cfg.gvendi)?
+            let (pool_rows, examples): (Vec<usize>, Vec<_>) = table_examples(table, &cfg.gvendi)?
                 .into_iter()
                 .enumerate()
                 .filter(|(_, e)| used.contains(e.id.as_str()))
@@ -277,8 +270,7 @@ impl<'a> NliSweep<'a> {
         };
         Ok(Self {
             session,
-            table,
-            two_way,
+            pool: labeled,
             row_of,
             embeddings,
             static_embeddings,
@@ -311,12 +303,12 @@ impl<'a> NliSweep<'a> {
         let examples: Vec<_> = rows
             .iter()
             .map(|&r| {
-                let e = &self.table.examples[r];
+                let e = &self.pool.table.examples[r];
                 [&e.premise, &e.hypothesis, &e.label]
             })
             .collect();
         let key = serde_json::json!({
-            "examples": examples, "two_way": self.two_way, "data": cfg.data,
+            "examples": examples, "two_way": self.pool.two_way, "data": cfg.data,
             "student": cfg.student, "train": train, "eval_limit": cfg.sweep.eval_limit,
             "inputs": self.inputs, "trainer": prism_models::train::TRAINER_VERSION,
         });
@@ -331,7 +323,7 @@ impl<'a> NliSweep<'a> {
     /// Every metric on the pool rows `rows`; a metric that cannot be computed is recorded as
     /// null with its reason under `errors` (the run goes on).
     fn metrics_of(&self, rows: &[usize]) -> Result<serde_json::Value> {
-        let examples: Vec<_> = rows.iter().map(|&r| &self.table.examples[r]).collect();
+        let examples: Vec<_> = rows.iter().map(|&r| &self.pool.table.examples[r]).collect();
         let texts: Vec<String> = examples.iter().map(|e| metric_text(e)).collect();
         let labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
         let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
@@ -344,7 +336,7 @@ impl<'a> NliSweep<'a> {
                         by_row.get(r).cloned().with_context(|| {
                             format!(
                                 "pool example `{}` has no skill label",
-                                self.table.examples[*r].id
+                                self.pool.table.examples[*r].id
                             )
                         })
                     })
@@ -430,19 +422,14 @@ impl PreparedRuns for NliSweep<'_> {
         }
         let pairs: Vec<LabeledPair> = rows
             .iter()
-            .map(|&r| labeled_pair(&self.table.examples[r], self.two_way))
+            .map(|&r| labeled_pair(&self.pool.table.examples[r], self.pool.two_way))
             .collect::<Result<_, _>>()?;
-        let classes = if self.two_way {
-            TWO_WAY.len()
-        } else {
-            THREE_WAY.len()
-        };
         let bar = prism_core::progress::bar(0, "train");
         let student: StudentRun = train_and_evaluate(
             self.session,
             &train,
             &pairs,
-            classes,
+            self.pool.classes(),
             cfg.sweep.eval_limit,
             &mut prism_core::progress::with_loss(&bar),
         )?;
@@ -474,10 +461,12 @@ pub fn skill_labels(session: &Session, table: &Table, rows: &[usize]) -> Result<
     let path =
         prism_models::language_model::resolve_model(&cfg.annotator, &session.cache().model(""))?;
     let backend: prism_models::Backend = cfg.backend.parse()?;
-    let annotator = prism_models::annotate::LmAnnotator {
-        id: model_fingerprint(&path)?,
-        lm: prism_models::LanguageModel::load_path(&path, &backend.device()?)?,
-    };
+    // The model is loaded only when a label is not in the cache.
+    let mut make =
+        || -> Result<Box<dyn prism_models::annotate::Annotator>, prism_models::ModelError> {
+            let lm = prism_models::LanguageModel::load_path(&path, &backend.device()?)?;
+            Ok(Box::new(prism_models::annotate::LmAnnotator(lm)))
+        };
     let prompts: Vec<String> = rows
         .iter()
         .map(|&r| {
@@ -487,12 +476,12 @@ pub fn skill_labels(session: &Session, table: &Table, rows: &[usize]) -> Result<
         .collect();
     let file = prism_models::annotate::cache_file(
         &session.cache().root().join("stages/skills"),
-        &annotator,
+        &model_fingerprint(&path)?,
         &cfg.list,
     );
     let bar = prism_core::progress::bar(prompts.len() as u64, "skills");
     let labels = prism_models::annotate::annotate(
-        &annotator,
+        &mut make,
         &prompts,
         &cfg.list,
         &file,
