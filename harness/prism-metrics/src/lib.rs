@@ -222,6 +222,16 @@ pub(crate) fn require<'a>(
     f.ok_or(MetricError::MissingInput { metric, need })
 }
 
+/// The per-example values `need` names (proxy losses, skill labels), or the error saying they
+/// are missing: [`require`] for inputs that are not matrices.
+pub(crate) fn require_values<'a, T>(
+    values: Option<&'a [T]>,
+    metric: &'static str,
+    need: Need,
+) -> Result<&'a [T], MetricError> {
+    values.ok_or(MetricError::MissingInput { metric, need })
+}
+
 /// Like [`require`], and the matrix must have at least `min` rows.
 pub(crate) fn require_rows<'a>(
     input: &MetricInput<'a>,

@@ -41,6 +41,17 @@ fn relative(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-300)
 }
 
+/// Asserts that `ours` is within `tolerance` of `expected`, relatively, and returns the
+/// relative difference (for the parity table: the tests print it).
+fn assert_close(what: &str, ours: f64, expected: f64, tolerance: f64) -> f64 {
+    let difference = relative(ours, expected);
+    assert!(
+        difference < tolerance,
+        "{what}: {ours} vs {expected} (relative difference {difference:.2e})"
+    );
+    difference
+}
+
 #[test]
 fn lexical_suite_matches_diversity_and_lexicalrichness() {
     let fx = fixture();
@@ -72,14 +83,8 @@ fn lexical_suite_matches_diversity_and_lexicalrichness() {
                 assert_eq!((ours * scale).round() / scale, expected, "{name}: {ours}");
             }
             None => {
-                eprintln!(
-                    "{name}: relative difference {:.2e}",
-                    relative(ours, expected)
-                );
-                assert!(
-                    relative(ours, expected) < 1e-6,
-                    "{name}: {ours} vs {expected}"
-                )
+                let difference = assert_close(name, ours, expected, 1e-6);
+                eprintln!("{name}: relative difference {difference:.2e}");
             }
         }
     }
@@ -95,14 +100,8 @@ fn dcscore_and_novelsum_match_their_reference_code() {
         let expected = fx["dcscore"][key].as_f64().unwrap();
         let ours = DcScore { tau }.compute(&inp).unwrap();
         // Ours normalises the f32 rows in f32, the reference in f64.
-        eprintln!(
-            "dcscore tau {tau}: relative difference {:.2e}",
-            relative(ours, expected)
-        );
-        assert!(
-            relative(ours, expected) < 1e-6,
-            "tau {tau}: {ours} vs {expected}"
-        );
+        let difference = assert_close(&format!("dcscore tau {tau}"), ours, expected, 1e-6);
+        eprintln!("dcscore tau {tau}: relative difference {difference:.2e}");
     }
     assert_eq!(
         find("dcscore").unwrap().compute(&inp).unwrap(),
@@ -124,8 +123,7 @@ fn dcscore_and_novelsum_match_their_reference_code() {
         let expected = point["value"].as_f64().unwrap();
         let ours = metric.compute(&inp).unwrap();
         // The reference computes cosine distances and densities in f32.
-        assert!(relative(ours, expected) < 1e-4, "{point}: {ours}");
-        worst = worst.max(relative(ours, expected));
+        worst = worst.max(assert_close(&point.to_string(), ours, expected, 1e-4));
     }
     eprintln!("novelsum, 18 settings: largest relative difference {worst:.2e}");
 }

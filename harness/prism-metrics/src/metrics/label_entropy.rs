@@ -1,9 +1,8 @@
 //! Label entropy (bits): how evenly the labels are spread. Subsets hold it nearly fixed by
 //! construction; reported so a reader can check that.
 
-use super::entropy_bits;
+use super::category_entropy_bits;
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
-use std::collections::HashMap;
 
 /// Shannon entropy of the label distribution.
 pub struct LabelEntropy;
@@ -25,11 +24,7 @@ impl DiversityMetric for LabelEntropy {
                 need: Need::Labels,
             });
         }
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for l in input.labels {
-            *counts.entry(l.as_str()).or_insert(0) += 1;
-        }
-        Ok(entropy_bits(&counts))
+        Ok(category_entropy_bits(input.labels))
     }
 }
 

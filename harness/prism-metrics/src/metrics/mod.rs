@@ -87,6 +87,15 @@ pub(crate) fn entropy_bits<K>(counts: &HashMap<K, usize>) -> f64 {
         + 0.0
 }
 
+/// Shannon entropy in bits of how often each distinct string occurs (labels, skills).
+pub(crate) fn category_entropy_bits(values: &[String]) -> f64 {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for v in values {
+        *counts.entry(v.as_str()).or_insert(0) += 1;
+    }
+    entropy_bits(&counts)
+}
+
 /// The words of all texts in order, as one sequence (prism's tokens: lowercased, split at every
 /// non-alphanumeric character): what the whole-corpus lexical measures read.
 pub(crate) fn joined_words(texts: &[String]) -> Vec<String> {

@@ -20,17 +20,8 @@ impl DiversityMetric for ProxyMeanLoss {
         }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let losses = input.proxy_losses.ok_or(MetricError::MissingInput {
-            metric: self.name(),
-            need: Need::ProxyLosses,
-        })?;
-        if losses.is_empty() {
-            return Err(MetricError::TooFew {
-                metric: self.name(),
-                min: 1,
-                n: 0,
-            });
-        }
+        let losses = crate::require_values(input.proxy_losses, self.name(), Need::ProxyLosses)?;
+        super::at_least(self.name(), losses.len(), 1)?;
         if let Some(bad) = losses.iter().position(|l| !l.is_finite()) {
             return Err(MetricError::Failed {
                 metric: self.name(),

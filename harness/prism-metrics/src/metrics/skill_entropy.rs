@@ -4,9 +4,8 @@
 //! labels over the subset. The default annotator, SmolLM2-135M-Instruct, is weak: read its
 //! labels before trusting the metric (`prism metric skills` prints them).
 
-use super::entropy_bits;
+use super::category_entropy_bits;
 use crate::{Direction, DiversityMetric, Family, MetricError, MetricInfo, MetricInput, Need};
-use std::collections::HashMap;
 
 /// Shannon entropy of the skill labels.
 pub struct SkillEntropy;
@@ -22,16 +21,9 @@ impl DiversityMetric for SkillEntropy {
         }
     }
     fn compute(&self, input: &MetricInput) -> Result<f64, MetricError> {
-        let skills = input.skills.ok_or(MetricError::MissingInput {
-            metric: self.name(),
-            need: Need::Skills,
-        })?;
+        let skills = crate::require_values(input.skills, self.name(), Need::Skills)?;
         super::at_least(self.name(), skills.len(), 1)?;
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for s in skills {
-            *counts.entry(s.as_str()).or_insert(0) += 1;
-        }
-        Ok(entropy_bits(&counts))
+        Ok(category_entropy_bits(skills))
     }
 }
 
