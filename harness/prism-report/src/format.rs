@@ -146,10 +146,17 @@ pub(crate) fn diagnostics_sentences(report: &Report) -> Vec<String> {
             .iter()
             .map(|(name, rho)| format!("{name} {}", num(*rho, 2)))
             .collect();
+        let ood_sentence = if ood.rho.is_finite() {
+            format!(
+                "the OOD aggregate's ρ with size is {} (p {}); where it is not near 0, a metric that only tracks size correlates with OOD accuracy too, so read the partial ρ (size held fixed)",
+                num(ood.rho, 3),
+                num(ood.p, 4)
+            )
+        } else {
+            "the sweep has no OOD accuracy to set against size".to_string()
+        };
         out.push(format!(
-            "Subset size: the OOD aggregate's ρ with size is {} (p {}); where it is not near 0, a metric that only tracks size correlates with OOD accuracy too, so read the partial ρ (size held fixed). Each metric's ρ with size, largest first: {}.",
-            num(ood.rho, 3),
-            num(ood.p, 4),
+            "Subset size: {ood_sentence}. Each metric's ρ with size, largest first: {}.",
             listed.join(", ")
         ));
     }
