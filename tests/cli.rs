@@ -239,7 +239,7 @@ fn fetch_with_no_index_and_a_cold_cache_says_what_is_missing() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("missing 5 package(s)") && err.contains("bigbench==1.0.0"),
+        err.contains("missing 7 package(s)") && err.contains("bigbench==1.0.0"),
         "{err}"
     );
     assert!(

@@ -18,6 +18,62 @@ fn stats() -> BTreeMap<String, serde_json::Value> {
 
 #[test]
 #[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn math_tables_have_their_sizes_and_scorings() {
+    let s = stats();
+    let n = |name: &str| s[name]["n"].as_u64().unwrap();
+    assert_eq!(n("gsm_symbolic"), 20_000);
+    assert_eq!(
+        s["gsm_symbolic"]["groups"], 85,
+        "reasoning-gym's usable templates"
+    );
+    assert_eq!(n("gsm_symbolic_id_test"), 1_000);
+    assert_eq!(n("gsm8k"), 1_319);
+    assert_eq!(n("mathqa"), 7_500, "the 5-option problems of 7,688");
+    assert_eq!(n("arithmetic"), 15_023);
+    assert_eq!(n("fraction_simplification"), 1_000);
+    assert_eq!(n("leg_counting"), 1_000);
+    assert_eq!(s["mathqa"]["scoring"], "choice");
+    assert_eq!(s["mathqa"]["choices"], 5);
+    assert_eq!(s["gsm8k"]["scoring"], "solution");
+    assert_eq!(s["arithmetic"]["scoring"], "short");
+}
+
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn every_worked_solution_states_its_answer() {
+    use prism_data::math::MathTable;
+    use prism_data::math::answer::{final_answer, same_answer};
+    for name in ["gsm_symbolic", "gsm_symbolic_id_test", "gsm8k"] {
+        let path = repo_root().join(format!(".cache/prism/data/{name}.parquet"));
+        let table = MathTable::read_parquet(&path).unwrap();
+        for e in &table.examples {
+            let stated = final_answer(&e.solution).unwrap_or_default();
+            assert!(
+                same_answer(&stated, &e.answer),
+                "{name} `{}`: solution says `{stated}`, answer `{}`",
+                e.id,
+                e.answer
+            );
+        }
+    }
+    let pool = MathTable::read_parquet(&repo_root().join(".cache/prism/data/gsm_symbolic.parquet"))
+        .unwrap();
+    let test = MathTable::read_parquet(
+        &repo_root().join(".cache/prism/data/gsm_symbolic_id_test.parquet"),
+    )
+    .unwrap();
+    let questions: std::collections::HashSet<&str> =
+        pool.examples.iter().map(|e| e.question.as_str()).collect();
+    assert!(
+        test.examples
+            .iter()
+            .all(|e| !questions.contains(e.question.as_str())),
+        "the ID test shares no question with the pool"
+    );
+}
+
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
 fn fetched_tables_have_the_published_sizes() {
     let s = stats();
     let n = |name: &str| s[name]["n"].as_u64().unwrap();

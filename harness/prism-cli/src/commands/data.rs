@@ -5,7 +5,8 @@ use anyhow::{Context, Result};
 use prism_data::Table;
 use prism_data::catalog::DATASETS;
 use prism_data::fetch::{FetchOptions, fetch};
-use prism_data::stats::summarize;
+use prism_data::math::{MATH_DATASETS, MathTable};
+use prism_data::stats::{summarize, summarize_math};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -20,9 +21,10 @@ pub enum DataCommand {
         #[command(flatten)]
         config: ConfigArgs,
     },
-    /// Rows, labels and mean lengths (in words) of every dataset in the cache.
+    /// Rows, labels and mean lengths (in words) of every dataset in the cache, NLI and math.
     Stats {
-        /// Print a JSON array of {name, role, n, labels, ...}.
+        /// Print a JSON array of {name, role, n, labels, ...} (math tables: {name, role, scoring,
+        /// n, groups, ...}).
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -70,8 +72,23 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                     .with_context(|| format!("reading dataset `{}`", info.name))?;
                 stats.push(summarize(info, &table));
             }
+            let mut math_stats = Vec::new();
+            for info in MATH_DATASETS {
+                let path = prism_data::dataset_path(&session, info.name)?;
+                let table = MathTable::read_parquet(&path)
+                    .with_context(|| format!("reading dataset `{}`", info.name))?;
+                math_stats.push(summarize_math(info, &table));
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&stats)?);
+                // One array: the NLI tables, then the math ones (with `scoring`).
+                let mut all: Vec<serde_json::Value> = Vec::new();
+                for s in &stats {
+                    all.push(serde_json::to_value(s)?);
+                }
+                for s in &math_stats {
+                    all.push(serde_json::to_value(s)?);
+                }
+                println!("{}", serde_json::to_string_pretty(&all)?);
                 return Ok(ExitCode::SUCCESS);
             }
             println!(
@@ -97,6 +114,37 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 );
             }
             println!("(premise / hypothesis: mean length in words)");
+            println!();
+            println!(
+                "{:<24} {:<8} {:<9} {:>7} {:>7} {:>9} {:>9} {:>6} {:>7}",
+                "math dataset",
+                "role",
+                "scoring",
+                "n",
+                "groups",
+                "question",
+                "written",
+                "steps",
+                "choices"
+            );
+            for s in &math_stats {
+                let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+                println!(
+                    "{:<24} {:<8} {:<9} {:>7} {:>7} {:>9.1} {:>9.1} {:>6.2} {:>7}",
+                    s.name,
+                    name(serde_json::to_value(s.role)?),
+                    name(serde_json::to_value(s.scoring)?),
+                    s.n,
+                    s.groups,
+                    s.mean_question_words,
+                    s.mean_completion_words,
+                    s.mean_difficulty,
+                    s.choices
+                );
+            }
+            println!(
+                "(question / written: mean words of the problem and of what the student writes, the worked solution or `#### <answer>` (MathQA: its options); steps: mean reasoning steps)"
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -22,10 +22,14 @@ struct TaskFile {
     examples: Vec<TaskExample>,
 }
 
+/// One example of a BIG-bench task.
 #[derive(Deserialize)]
-struct TaskExample {
-    input: String,
-    target_scores: BTreeMap<String, f64>,
+pub(crate) struct TaskExample {
+    pub(crate) input: String,
+    /// The gold answer of a generative task (`arithmetic`), absent in multiple-choice ones.
+    #[serde(default)]
+    pub(crate) target: Option<String>,
+    pub(crate) target_scores: BTreeMap<String, f64>,
 }
 
 /// How one BIG-bench NLI task maps onto the normalised schema.
@@ -96,7 +100,8 @@ pub const OOD_TASKS: &[TaskRule] = &[
     },
 ];
 
-fn load(task: &str, bytes: &[u8]) -> Result<Vec<TaskExample>, DataError> {
+/// The examples of one task's JSON; an error names the task and the line.
+pub(crate) fn load(task: &str, bytes: &[u8]) -> Result<Vec<TaskExample>, DataError> {
     let file: TaskFile = serde_json::from_slice(bytes)
         .map_err(|e| parse_error(task, format!("line {}", e.line()), e.to_string()))?;
     Ok(file.examples)
