@@ -360,22 +360,7 @@ impl CausalLm {
 
     /// cos and sin tables `[1, 1, len, head_dim]` for positions `start..start + len`.
     fn rope_tables(&self, start: usize, len: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
-        let inv = self.config.inverse_frequencies();
-        let dh = self.config.head_dim;
-        let mut cos = Vec::with_capacity(len * dh);
-        let mut sin = Vec::with_capacity(len * dh);
-        for pos in start..start + len {
-            for _ in 0..2 {
-                for f in &inv {
-                    let angle = pos as f64 * f;
-                    cos.push(angle.cos() as f32);
-                    sin.push(angle.sin() as f32);
-                }
-            }
-        }
-        let make =
-            |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [1, 1, len, dh]), device);
-        (make(cos), make(sin))
+        rope_tables(&self.config, start, len, device)
     }
 
     /// Logits `[batch, len, vocab]` for `ids` `[batch, len]`. With a cache, `ids` continue
@@ -384,6 +369,14 @@ impl CausalLm {
     pub fn forward(&self, ids: Tensor<2, Int>, cache: Option<&mut KvCache>) -> Tensor<3> {
         let hidden = self.hidden_states(ids, cache);
         self.logits(hidden)
+    }
+
+    /// Hidden states `[batch, len, hidden]` after the first `layers` blocks (before the final
+    /// norm), from position 0: what a student whose lower `layers` blocks are frozen stores
+    /// once per sequence.
+    pub fn lower_states(&self, ids: Tensor<2, Int>, layers: usize) -> Tensor<3> {
+        let x = self.decoder.embed_tokens.forward(ids);
+        run_layers(&self.config, &self.decoder.layers[..layers], x)
     }
 
     /// Final-norm hidden states `[batch, len, hidden]`.
@@ -403,14 +396,7 @@ impl CausalLm {
         let start = cache.as_ref().map_or(0, |c| c.seen);
         let (cos, sin) = self.rope_tables(start, len, &device);
         let total = start + len;
-        // Additive causal mask `[1, 1, len, total]`: query i (at start + i) sees keys ≤ start + i.
-        let mut mask = vec![0f32; len * total];
-        for i in 0..len {
-            for j in (start + i + 1)..total {
-                mask[i * total + j] = f32::NEG_INFINITY;
-            }
-        }
-        let mask = Tensor::<4>::from_data(TensorData::new(mask, [1, 1, len, total]), &device);
+        let mask = causal_mask(start, len, &device);
         let mut x = self.decoder.embed_tokens.forward(ids.clone());
         if let Some(t) = tap.as_deref_mut() {
             let probe = Tensor::<3>::zeros(x.dims(), &x.device()).require_grad();
@@ -428,20 +414,7 @@ impl CausalLm {
         }
         for (i, layer) in self.decoder.layers.iter().enumerate() {
             let slot = cache.as_deref_mut().map(|c| &mut c.layers[i]);
-            let attended = self.attention(
-                &layer.attention,
-                layer.input_norm.forward(x.clone()),
-                (&cos, &sin, &mask),
-                slot,
-                (i, &mut tap),
-            );
-            let h = x + attended;
-            let m = &layer.mlp;
-            let normed = layer.post_attention_norm.forward(h.clone());
-            let gate = tapped_linear(&m.gate_proj, normed.clone(), block_index(i, 4), &mut tap);
-            let up = tapped_linear(&m.up_proj, normed, block_index(i, 5), &mut tap);
-            let ff = tapped_linear(&m.down_proj, silu(gate) * up, block_index(i, 6), &mut tap);
-            x = h + ff;
+            x = layer.forward_tapped(&self.config, x, (&cos, &sin, &mask), slot, (i, &mut tap));
         }
         if let Some(c) = cache {
             c.seen = total;
@@ -463,53 +436,6 @@ impl CausalLm {
                 ])
             }
         }
-    }
-
-    /// Self-attention of decoder layer `layer`; `tables` are RoPE cos, sin and the mask.
-    fn attention(
-        &self,
-        attn: &DecoderAttention,
-        x: Tensor<3>,
-        (cos, sin, mask): (&Tensor<4>, &Tensor<4>, &Tensor<4>),
-        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
-        (layer, tap): (usize, &mut Option<&mut GradTap>),
-    ) -> Tensor<3> {
-        let c = &self.config;
-        let [b, len, _] = x.dims();
-        let dh = c.head_dim;
-        let heads = |t: Tensor<3>, n: usize| t.reshape([b, len, n, dh]).swap_dims(1, 2);
-        let q = tapped_linear(&attn.q_proj, x.clone(), block_index(layer, 0), tap);
-        let q = rope(heads(q, c.num_heads), cos, sin);
-        let k = tapped_linear(&attn.k_proj, x.clone(), block_index(layer, 1), tap);
-        let mut k = rope(heads(k, c.num_kv_heads), cos, sin);
-        let v = tapped_linear(&attn.v_proj, x, block_index(layer, 2), tap);
-        let mut v = heads(v, c.num_kv_heads);
-        if let Some(slot) = cache {
-            if let Some((pk, pv)) = slot.take() {
-                k = Tensor::cat(vec![pk, k], 2);
-                v = Tensor::cat(vec![pv, v], 2);
-            }
-            *slot = Some((k.clone(), v.clone()));
-        }
-        let total = k.dims()[2];
-        let group = c.num_heads / c.num_kv_heads;
-        let expand = |t: Tensor<4>| {
-            if group == 1 {
-                t
-            } else {
-                t.unsqueeze_dim::<5>(2)
-                    .repeat_dim(2, group)
-                    .reshape([b, c.num_heads, total, dh])
-            }
-        };
-        let (k, v) = (expand(k), expand(v));
-        let scores = q
-            .matmul(k.swap_dims(2, 3))
-            .mul_scalar(1.0 / (dh as f64).sqrt())
-            + mask.clone();
-        let context = softmax(scores, 3).matmul(v);
-        let context = context.swap_dims(1, 2).reshape([b, len, c.num_heads * dh]);
-        tapped_linear(&attn.o_proj, context, block_index(layer, 3), tap)
     }
 
     /// Per-example mean cross-entropy over the positions where `loss_mask` is 1.
@@ -608,6 +534,136 @@ impl CausalLm {
             config: self.config,
         }
     }
+}
+
+/// cos and sin tables `[1, 1, len, head_dim]` for positions `start..start + len`.
+fn rope_tables(
+    config: &CausalLmConfig,
+    start: usize,
+    len: usize,
+    device: &Device,
+) -> (Tensor<4>, Tensor<4>) {
+    let inv = config.inverse_frequencies();
+    let dh = config.head_dim;
+    let mut cos = Vec::with_capacity(len * dh);
+    let mut sin = Vec::with_capacity(len * dh);
+    for pos in start..start + len {
+        for _ in 0..2 {
+            for f in &inv {
+                let angle = pos as f64 * f;
+                cos.push(angle.cos() as f32);
+                sin.push(angle.sin() as f32);
+            }
+        }
+    }
+    let make = |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [1, 1, len, dh]), device);
+    (make(cos), make(sin))
+}
+
+/// Self-attention of decoder layer `layer`; `tables` are RoPE cos, sin and the mask.
+fn attention(
+    c: &CausalLmConfig,
+    attn: &DecoderAttention,
+    x: Tensor<3>,
+    (cos, sin, mask): (&Tensor<4>, &Tensor<4>, &Tensor<4>),
+    cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+    (layer, tap): (usize, &mut Option<&mut GradTap>),
+) -> Tensor<3> {
+    let [b, len, _] = x.dims();
+    let dh = c.head_dim;
+    let heads = |t: Tensor<3>, n: usize| t.reshape([b, len, n, dh]).swap_dims(1, 2);
+    let q = tapped_linear(&attn.q_proj, x.clone(), block_index(layer, 0), tap);
+    let q = rope(heads(q, c.num_heads), cos, sin);
+    let k = tapped_linear(&attn.k_proj, x.clone(), block_index(layer, 1), tap);
+    let mut k = rope(heads(k, c.num_kv_heads), cos, sin);
+    let v = tapped_linear(&attn.v_proj, x, block_index(layer, 2), tap);
+    let mut v = heads(v, c.num_kv_heads);
+    if let Some(slot) = cache {
+        if let Some((pk, pv)) = slot.take() {
+            k = Tensor::cat(vec![pk, k], 2);
+            v = Tensor::cat(vec![pv, v], 2);
+        }
+        *slot = Some((k.clone(), v.clone()));
+    }
+    let total = k.dims()[2];
+    let group = c.num_heads / c.num_kv_heads;
+    let expand = |t: Tensor<4>| {
+        if group == 1 {
+            t
+        } else {
+            t.unsqueeze_dim::<5>(2)
+                .repeat_dim(2, group)
+                .reshape([b, c.num_heads, total, dh])
+        }
+    };
+    let (k, v) = (expand(k), expand(v));
+    let scores = q
+        .matmul(k.swap_dims(2, 3))
+        .mul_scalar(1.0 / (dh as f64).sqrt())
+        + mask.clone();
+    let context = softmax(scores, 3).matmul(v);
+    let context = context.swap_dims(1, 2).reshape([b, len, c.num_heads * dh]);
+    tapped_linear(&attn.o_proj, context, block_index(layer, 3), tap)
+}
+/// RoPE tables and the causal mask of a forward pass over `len` new positions after `start`.
+type Tables<'a> = (&'a Tensor<4>, &'a Tensor<4>, &'a Tensor<4>);
+
+impl DecoderLayer {
+    /// One pre-norm block over `x` `[batch, len, hidden]`, extending `cache` and recording
+    /// gradient factors in `tap` when given (`layer` is the block's index in the decoder).
+    fn forward_tapped(
+        &self,
+        config: &CausalLmConfig,
+        x: Tensor<3>,
+        tables: Tables<'_>,
+        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        (layer, tap): (usize, &mut Option<&mut GradTap>),
+    ) -> Tensor<3> {
+        let attended = attention(
+            config,
+            &self.attention,
+            self.input_norm.forward(x.clone()),
+            tables,
+            cache,
+            (layer, tap),
+        );
+        let h = x + attended;
+        let m = &self.mlp;
+        let normed = self.post_attention_norm.forward(h.clone());
+        let gate = tapped_linear(&m.gate_proj, normed.clone(), block_index(layer, 4), tap);
+        let up = tapped_linear(&m.up_proj, normed, block_index(layer, 5), tap);
+        let ff = tapped_linear(&m.down_proj, silu(gate) * up, block_index(layer, 6), tap);
+        h + ff
+    }
+}
+
+/// Runs `layers` over hidden states `x` `[batch, len, hidden]` at positions `0..len` with
+/// causal attention (no cache, no taps), returning the states after the last of them
+/// (before the final norm). A student whose lower blocks are frozen runs its trainable
+/// blocks this way on the frozen blocks' stored output.
+pub fn run_layers(config: &CausalLmConfig, layers: &[DecoderLayer], x: Tensor<3>) -> Tensor<3> {
+    let [_, len, _] = x.dims();
+    let device = x.device();
+    let (cos, sin) = rope_tables(config, 0, len, &device);
+    let mask = causal_mask(0, len, &device);
+    let mut x = x;
+    for (i, layer) in layers.iter().enumerate() {
+        x = layer.forward_tapped(config, x, (&cos, &sin, &mask), None, (i, &mut None));
+    }
+    x
+}
+
+/// Additive causal mask `[1, 1, len, start + len]`: query i (at `start + i`) sees keys up to
+/// `start + i`.
+fn causal_mask(start: usize, len: usize, device: &Device) -> Tensor<4> {
+    let total = start + len;
+    let mut mask = vec![0f32; len * total];
+    for i in 0..len {
+        for j in (start + i + 1)..total {
+            mask[i * total + j] = f32::NEG_INFINITY;
+        }
+    }
+    Tensor::<4>::from_data(TensorData::new(mask, [1, 1, len, total]), device)
 }
 
 /// Rotate-half RoPE on `[batch, heads, len, dh]`.

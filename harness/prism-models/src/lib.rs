@@ -5,6 +5,7 @@
 //! - [`causal_lm`], [`language_model`]: the Llama/Qwen2 proxy from GGUF or safetensors, with
 //!   completion-only loss and sampling;
 //! - [`prefix`]: a last-k student's frozen lower blocks, run once per example;
+//! - [`lm_student`], [`lm_protocol`]: the math track's causal-LM student and how it is scored;
 //! - [`activation`]: GELU and SiLU as a backend extension, with vectorised kernels on flex;
 //! - [`static_embed`]: mean-pooled static word vectors (wordllama);
 //! - [`protocol`]: fine-tune a student on a subset and score it on the ID test and benchmarks;
@@ -28,6 +29,8 @@ pub mod eval;
 pub mod gguf;
 pub mod grad_tap;
 pub mod language_model;
+pub mod lm_protocol;
+pub mod lm_student;
 pub mod lm_tokenizer;
 pub mod prefix;
 pub mod protocol;

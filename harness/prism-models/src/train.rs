@@ -111,7 +111,11 @@ impl ModuleVisitor for ScaleGrads<'_> {
 
 /// Clips the global L2 norm of the gradients in `grads` (all sets together) to `max_norm`
 /// (PyTorch's `clip_grad_norm_`), returning the norm before clipping.
-fn clip_global_norm<M: Module>(model: &M, grads: &mut [GradientsParams], max_norm: f64) -> f32 {
+pub(crate) fn clip_global_norm<M: Module>(
+    model: &M,
+    grads: &mut [GradientsParams],
+    max_norm: f64,
+) -> f32 {
     let mut norms = SquaredNorms {
         grads,
         parts: Vec::new(),

@@ -2,19 +2,24 @@
 //! crates (data → subset → features → metrics → train/eval). The runner in `prism-sweep` knows
 //! none of them; the command line picks one here by name.
 //!
-//! - [`nli`]: natural language inference (VitaminC pool, MiniLM student, OOD benchmarks).
+//! - [`nli`]: natural language inference (VitaminC pool, MiniLM student, OOD benchmarks);
+//! - [`math`]: math word problems (GSM-Symbolic pool, SmolLM2 student, OOD math sets).
 
+pub mod math;
 pub mod nli;
+mod pool_scores;
+mod prepared;
 
 pub use nli::{Nli, metric_text, skill_labels};
 
 /// The registered tasks' names.
-pub const TASKS: &[&str] = &["nli"];
+pub const TASKS: &[&str] = &["nli", "math"];
 
 /// The run kind of the task `name`, or `None` (see [`TASKS`]).
 pub fn find(name: &str) -> Option<Box<dyn prism_sweep::RunKind>> {
     match name {
         "nli" => Some(Box::new(Nli)),
+        "math" => Some(Box::new(math::Math)),
         _ => None,
     }
 }

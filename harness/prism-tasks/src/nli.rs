@@ -8,21 +8,25 @@
 //! reason (a metric added to the sweep, a new sweep name) reuses the student already trained
 //! on the same subset (`<cache>/stages/train-eval/<key>.json`).
 
-use anyhow::{Context, Result, bail};
+use crate::pool_scores::{PoolScores, SubsetView, cached_matrix, chosen_metrics, pool_gradients};
+use crate::prepared::{
+    BuiltSubsets, build_subsets, repaired_shard_events, rows_of, subset_of, train_cache_file,
+    used_ids,
+};
+use anyhow::{Context, Result};
 use prism_core::Session;
 use prism_core::config::schema::TrainConfig;
 use prism_core::hash::sha256_file;
 use prism_data::Table;
 use prism_data::project::{LabeledTable, dataset_path, pool_table};
-use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
-use prism_features::experiment::{featurize, model_fingerprint, table_examples};
-use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
+use prism_data::subset::Pool;
+use prism_features::experiment::{model_fingerprint, table_examples};
+use prism_metrics::Need;
 use prism_models::LabeledPair;
 use prism_models::embedders::{minilm_embeddings, static_embeddings};
 use prism_models::protocol::{StudentRun, labeled_pair, train_and_evaluate};
 use prism_sweep::{PlannedRun, PreparedRuns, RunKind};
-use prism_vendi::Features;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The NLI task: premise–hypothesis pairs from the experiment's pool, a BERT student, the ID
@@ -65,29 +69,16 @@ struct NliSweep<'a> {
     /// The (sampled) pool and its label space.
     pool: LabeledTable,
     row_of: HashMap<String, usize>,
-    embeddings: Option<Features>,
-    static_embeddings: Option<Features>,
-    /// The pool's gradient features (unit rows) and proxy losses, loaded once from the store;
-    /// `grad_row_of[pool row]` is the feature row of a featurised example.
-    gradients: Option<PoolGradients>,
-    /// Each used pool example's skill label (by pool row), when a metric needs them.
-    skills: Option<HashMap<usize, String>>,
-    metrics: Vec<Box<dyn DiversityMetric>>,
+    /// The metrics and their pool-level inputs (embeddings, gradient features, skills).
+    scores: PoolScores,
     /// The pending runs' subsets (ids and manifest), or why one could not be built, by
     /// [`PlannedRun::subset_key`].
-    subsets: HashMap<String, std::result::Result<(Vec<String>, serde_json::Value), String>>,
+    subsets: BuiltSubsets,
     /// Content hashes of the input files (part of every stage key).
     inputs: serde_json::Value,
     /// Feature shards found damaged while preparing (moved aside and featurised again), each
     /// as its error's text: the sweep records them in its event log.
     repaired_shards: Vec<String>,
-}
-
-/// Gradient features of the featurised pool examples, read from the store once per sweep.
-struct PoolGradients {
-    features: Features,
-    losses: Vec<f32>,
-    row_of: HashMap<usize, usize>,
 }
 
 /// Content hashes of the sweep's inputs (part of every run's identity).
@@ -130,55 +121,15 @@ impl<'a> NliSweep<'a> {
         let labeled = pool_table(session)?;
         let table = &labeled.table;
         let pool = Pool::new(table, cfg.subsets.length_bins);
-        let ctx = SubsetContext::default();
-        // Each subset is built once, however many training seeds' runs share it.
-        let mut seen = HashSet::new();
-        let distinct: Vec<&PlannedRun> = pending
-            .iter()
-            .copied()
-            .filter(|r| seen.insert(r.subset_key()))
-            .collect();
-        let requests: Vec<_> = distinct.iter().map(|r| (&r.spec, r.size, r.seed)).collect();
-        let mut subsets = HashMap::new();
-        for (run, (built, _)) in distinct.iter().zip(build_many(&pool, &requests, &ctx)) {
-            let built = match built {
-                Ok(s) => {
-                    let manifest = serde_json::json!({
-                        "name": s.name, "strategy": s.strategy, "size": s.size, "seed": s.seed,
-                        "details": s.details, "controls": s.controls,
-                    });
-                    Ok((s.ids, manifest))
-                }
-                // The run fails with this reason when it executes; the others go on.
-                Err(e) => Err(e.to_string()),
-            };
-            subsets.insert(run.subset_key(), built);
-        }
+        let subsets = build_subsets(&pool, pending);
         let row_of: HashMap<String, usize> = table
             .examples
             .iter()
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
-        let all = registry();
-        let metrics: Vec<Box<dyn DiversityMetric>> = if cfg.sweep.metrics.is_empty() {
-            // Every metric except those reading model-assigned skill labels: labelling the pool
-            // with the default 135M annotator takes about 2 s per example and gives nearly one
-            // label to everything (docs/findings.md), so `skill-entropy` runs only when named.
-            all.into_iter()
-                .filter(|m| !m.needs().contains(&Need::Skills))
-                .collect()
-        } else {
-            let mut chosen = Vec::new();
-            for name in &cfg.sweep.metrics {
-                let Some(m) = prism_metrics::find(name) else {
-                    bail!("sweep.metrics: unknown metric `{name}` (see `prism metric list`)");
-                };
-                chosen.push(m);
-            }
-            chosen
-        };
-        let wants = |need: Need| metrics.iter().any(|m| m.needs().contains(&need));
+        let metrics = chosen_metrics(session)?;
+        let wants = |need: Need| PoolScores::wants(&metrics, need);
         // The pool's embeddings depend on its examples, the input files (data and models) and
         // the encoder's code, so all three name the cached matrices.
         let pool_key = &prism_core::hash::sha256_hex(
@@ -212,11 +163,7 @@ impl<'a> NliSweep<'a> {
             None
         };
         // Only examples some pending run uses are labelled and featurised.
-        let used: HashSet<&str> = subsets
-            .values()
-            .flatten()
-            .flat_map(|(ids, _)| ids.iter().map(String::as_str))
-            .collect();
+        let used = used_ids(&subsets);
         let skills = if wants(Need::Skills) {
             let rows: Vec<usize> = (0..table.examples.len())
                 .filter(|&r| used.contains(table.examples[r].id.as_str()))
@@ -233,38 +180,9 @@ impl<'a> NliSweep<'a> {
                 .enumerate()
                 .filter(|(_, e)| used.contains(e.id.as_str()))
                 .unzip();
-            eprintln!(
-                "gradient features of {} pool examples ({} mode)",
-                examples.len(),
-                cfg.gvendi.mode
-            );
-            let bar = prism_core::progress::bar(0, "gradients");
-            let featurised = featurize(
-                session,
-                &cfg.gvendi,
-                &examples,
-                &cache.root().join("features"),
-                &mut prism_core::progress::counter(&bar),
-            )?;
-            bar.finish_and_clear();
-            for note in featurised.notes() {
-                eprintln!("{note}");
-            }
-            repaired_shards.extend(featurised.check.damaged.iter().map(|(_, e)| e.to_string()));
-            let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
-            let (features, index) = featurised.store.load(&hashes)?;
-            if let Some(mb) = prism_sweep::ledger::peak_rss_mb() {
-                eprintln!("process peak RSS after featurisation: {mb} MB");
-            }
-            Some(PoolGradients {
-                features,
-                losses: index.iter().map(|r| r.loss).collect(),
-                row_of: pool_rows
-                    .into_iter()
-                    .enumerate()
-                    .map(|(f, p)| (p, f))
-                    .collect(),
-            })
+            let (gradients, repaired) = pool_gradients(session, pool_rows, &examples)?;
+            repaired_shards.extend(repaired);
+            Some(gradients)
         } else {
             None
         };
@@ -272,27 +190,22 @@ impl<'a> NliSweep<'a> {
             session,
             pool: labeled,
             row_of,
-            embeddings,
-            static_embeddings,
-            gradients,
-            skills,
-            metrics,
+            scores: PoolScores {
+                metrics,
+                embeddings,
+                static_embeddings,
+                gradients,
+                skills,
+            },
             subsets,
             inputs: inputs.clone(),
             repaired_shards,
         })
     }
 
-    /// The pool rows of the subset `ids`; an id the pool lacks is an error naming it.
+    /// The pool rows of the subset `ids`.
     fn rows(&self, ids: &[String]) -> Result<Vec<usize>> {
-        ids.iter()
-            .map(|id| {
-                self.row_of
-                    .get(id)
-                    .copied()
-                    .with_context(|| format!("subset id `{id}` is not in the pool"))
-            })
-            .collect()
+        rows_of(&self.row_of, ids)
     }
 
     /// Where the train-and-evaluate result of a student trained on the pool rows `rows` is
@@ -312,90 +225,24 @@ impl<'a> NliSweep<'a> {
             "student": cfg.student, "train": train, "eval_limit": cfg.sweep.eval_limit,
             "inputs": self.inputs, "trainer": prism_models::train::TRAINER_VERSION,
         });
-        let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());
-        self.session
-            .cache()
-            .root()
-            .join("stages/train-eval")
-            .join(format!("{}.json", &hash[..32]))
+        train_cache_file(self.session, &key)
     }
 
-    /// Every metric on the pool rows `rows`; a metric that cannot be computed is recorded as
-    /// null with its reason under `errors` (the run goes on).
+    /// Every metric on the pool rows `rows` ([`PoolScores::metrics_of`]).
     fn metrics_of(&self, rows: &[usize]) -> Result<serde_json::Value> {
         let examples: Vec<_> = rows.iter().map(|&r| &self.pool.table.examples[r]).collect();
-        let texts: Vec<String> = examples.iter().map(|e| metric_text(e)).collect();
-        let labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
-        let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
-        let (emb, stat) = (pick(&self.embeddings), pick(&self.static_embeddings));
-        let mut proxy_losses: Option<Vec<f32>> = None;
-        let skills: Option<Vec<String>> = match &self.skills {
-            Some(by_row) => Some(
-                rows.iter()
-                    .map(|r| {
-                        by_row.get(r).cloned().with_context(|| {
-                            format!(
-                                "pool example `{}` has no skill label",
-                                self.pool.table.examples[*r].id
-                            )
-                        })
-                    })
-                    .collect::<Result<_>>()?,
-            ),
-            None => None,
-        };
-        let grad = match &self.gradients {
-            Some(g) => {
-                let grad_rows: Vec<usize> = examples
-                    .iter()
-                    .zip(rows)
-                    .map(|(e, r)| {
-                        g.row_of.get(r).copied().with_context(|| {
-                            format!("pool example `{}` has no gradient features", e.id)
-                        })
-                    })
-                    .collect::<Result<_>>()?;
-                proxy_losses = Some(grad_rows.iter().map(|&f| g.losses[f]).collect());
-                Some(g.features.select(&grad_rows))
-            }
-            None => None,
-        };
-        let input = MetricInput {
-            texts: &texts,
-            labels: &labels,
-            embeddings: emb.as_ref(),
-            static_embeddings: stat.as_ref(),
-            gradients: grad.as_ref(),
-            proxy_losses: proxy_losses.as_deref(),
-            // The whole pool is the reference set a subset's density is measured against.
-            reference_embeddings: self.embeddings.as_ref(),
-            skills: skills.as_deref(),
-            seed: 0,
-        };
-        let mut values = BTreeMap::new();
-        let mut errors = BTreeMap::new();
-        for m in &self.metrics {
-            match m.compute(&input) {
-                Ok(v) => {
-                    values.insert(m.name().to_string(), Some(v));
-                }
-                Err(e) => {
-                    values.insert(m.name().to_string(), None);
-                    errors.insert(m.name().to_string(), e.to_string());
-                }
-            }
-        }
-        Ok(serde_json::json!({"values": values, "errors": errors}))
+        self.scores.metrics_of(&SubsetView {
+            rows,
+            ids: examples.iter().map(|e| e.id.as_str()).collect(),
+            texts: examples.iter().map(|e| metric_text(e)).collect(),
+            labels: examples.iter().map(|e| e.label.clone()).collect(),
+        })
     }
 }
 
 impl PreparedRuns for NliSweep<'_> {
     fn subset(&self, run: &PlannedRun) -> Result<(Vec<String>, serde_json::Value)> {
-        match self.subsets.get(&run.subset_key()) {
-            Some(Ok(built)) => Ok(built.clone()),
-            Some(Err(why)) => bail!("{why}"),
-            None => bail!("subset {} was not prepared", run.subset),
-        }
+        subset_of(&self.subsets, run)
     }
 
     fn metrics(&self, _run: &PlannedRun, ids: &[String]) -> Result<serde_json::Value> {
@@ -447,10 +294,7 @@ impl PreparedRuns for NliSweep<'_> {
     }
 
     fn events(&self) -> Vec<serde_json::Value> {
-        self.repaired_shards
-            .iter()
-            .map(|damage| serde_json::json!({"state": "feature-shard-damaged", "error": damage, "action": "moved aside, featurised again"}))
-            .collect()
+        repaired_shard_events(&self.repaired_shards)
     }
 }
 
@@ -494,23 +338,4 @@ pub fn skill_labels(session: &Session, table: &Table, rows: &[usize]) -> Result<
 /// The text the surface metrics read for one example: premise, hypothesis and label.
 pub fn metric_text(e: &prism_data::Example) -> String {
     format!("{} {} {}", e.premise, e.hypothesis, e.label)
-}
-
-/// A pool-level matrix from `path` (checked against its sums), or computed by `make` and saved
-/// there with them.
-fn cached_matrix(
-    path: &Path,
-    make: impl FnOnce() -> Result<Option<Features>>,
-) -> Result<Option<Features>> {
-    if let Some(bytes) = prism_core::integrity::read_cached_or_discard(path, "computing it again")?
-    {
-        let features = prism_vendi::npy::parse_npy(&bytes)
-            .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
-        return Ok(Some(features));
-    }
-    let f = make()?;
-    if let Some(f) = &f {
-        prism_core::integrity::write_cached(path, &prism_vendi::npy::to_npy_f32(f))?;
-    }
-    Ok(f)
 }

@@ -6,6 +6,7 @@ mod doctor;
 mod export;
 mod features;
 mod generate;
+mod math;
 mod metric;
 mod report;
 mod subsets;
@@ -44,6 +45,9 @@ enum Command {
     Metric(metric::MetricCommand),
     /// Fine-tune the student on one subset and evaluate it.
     Train(train::TrainArgs),
+    /// The math track: its causal-LM student.
+    #[command(subcommand)]
+    Math(math::MathCommand),
     /// Generate text with a causal LM.
     Generate(generate::GenerateArgs),
     /// Run an experiment's sweep.
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Features(cmd) => features::run(cmd),
         Command::Metric(cmd) => metric::run(cmd),
         Command::Train(args) => train::run(args),
+        Command::Math(cmd) => math::run(cmd),
         Command::Generate(args) => generate::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Status(args) => sweep::status(args),

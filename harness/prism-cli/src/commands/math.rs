@@ -1,0 +1,214 @@
+//! `prism math student`: fine-tune the math track's causal-LM student on a seeded sample of
+//! the pool and score it, before and after, on the ID test and every math benchmark of the
+//! experiment ([`prism_models::lm_protocol`]); print a table and write the figures and the
+//! loss curve as JSON.
+
+use crate::context::{ConfigArgs, Session};
+use anyhow::{Context, Result, bail};
+use prism_core::atomic::write_json_atomic;
+use prism_data::catalog::Role;
+use prism_data::math::{MathExample, MathTable, math_dataset};
+use prism_models::lm_protocol::{ScoredSet, SetResult, training_pair};
+use prism_models::lm_student::{LmStudent, StudentTop};
+use prism_models::{Backend, LanguageModel};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MathCommand {
+    /// Fine-tune the causal-LM student on a seeded sample of the pool and score it before and
+    /// after on the ID test and the experiment's benchmarks.
+    Student(StudentArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StudentArgs {
+    /// Experiment name (`experiments/<name>.toml`) or path (`[student]`, `[train]`, `[data]`).
+    experiment: String,
+    /// Training problems: a sample of the pool seeded by `train.seed`.
+    #[arg(long, default_value_t = 256)]
+    n: usize,
+    /// Score at most this many problems of each evaluation set (seeded by `data.split_seed`).
+    #[arg(long, default_value_t = 200)]
+    eval_limit: usize,
+    /// Where to write the JSON (default `results/<experiment>/student-n<N>-s<seed>.json`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// What `prism math student` writes.
+#[derive(Debug, Serialize)]
+struct StudentReport {
+    n_train: usize,
+    model: String,
+    frozen_blocks: usize,
+    train: prism_models::TrainConfig,
+    summary: prism_models::train::TrainSummary,
+    /// (step, loss) of every optimiser step.
+    loss_curve: Vec<(usize, f32)>,
+    train_seconds: f64,
+    prepare_seconds: f64,
+    eval_seconds: f64,
+    untuned: Vec<SetResult>,
+    tuned: Vec<SetResult>,
+}
+
+/// A seeded sample of at most `n` rows of `examples`, in table order.
+fn sample(examples: &[MathExample], n: usize, seed: u64) -> Vec<MathExample> {
+    let mut idx: Vec<usize> = (0..examples.len()).collect();
+    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    idx.truncate(n);
+    idx.sort_unstable();
+    idx.into_iter().map(|i| examples[i].clone()).collect()
+}
+
+fn read_math(session: &Session, name: &str) -> Result<MathTable> {
+    let path = prism_data::dataset_path(session, name)?;
+    MathTable::read_parquet(&path).with_context(|| format!("reading math dataset `{name}`"))
+}
+
+pub fn run(cmd: MathCommand) -> Result<ExitCode> {
+    let MathCommand::Student(args) = cmd;
+    let session = Session::load(Some(&args.experiment), &args.config.overrides)?;
+    let cfg = &session.config.value;
+    let train = cfg.train.clone();
+    let pool_info = math_dataset(&cfg.data.pool)
+        .filter(|d| d.role == Role::Pool)
+        .with_context(|| {
+            format!(
+                "data.pool = `{}` is not a math pool (expected `gsm_symbolic`)",
+                cfg.data.pool
+            )
+        })?;
+    let pool = read_math(&session, pool_info.name)?;
+    let training = sample(&pool.examples, args.n, train.seed);
+    let mut sets = vec!["gsm_symbolic_id_test".to_string()];
+    sets.extend(cfg.data.benchmarks.iter().cloned());
+
+    let backend: Backend = cfg.student.backend.parse()?;
+    let model_path = prism_models::language_model::resolve_model(
+        &cfg.student.model,
+        &session.cache().model(""),
+    )?;
+    let lm = LanguageModel::load_path(&model_path, &backend.device()?.autodiff())?;
+    let student = LmStudent::new(lm, train.layers)?;
+    let max_tokens = cfg.gvendi.max_batch_tokens.max(train.max_len);
+
+    let start = Instant::now();
+    let mut scored_sets = Vec::new();
+    for name in &sets {
+        let info = math_dataset(name)
+            .with_context(|| format!("data.benchmarks: `{name}` is not a math dataset"))?;
+        let table = read_math(&session, name)?;
+        let examples = sample(&table.examples, args.eval_limit, cfg.data.split_seed);
+        eprintln!(
+            "  {name}: {} problems through the frozen blocks",
+            examples.len()
+        );
+        scored_sets.push(ScoredSet::new(
+            &student,
+            name,
+            info.scoring,
+            &examples,
+            train.max_len,
+            max_tokens,
+        )?);
+    }
+    let owned: Vec<(String, String)> = training.iter().map(training_pair).collect();
+    let pairs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let sequences = student.encode(&pairs, train.max_len)?;
+    let states = student.lower_states(&sequences, max_tokens, &mut |_| {})?;
+    let prepare_seconds = start.elapsed().as_secs_f64();
+
+    let evaluate = |top: &StudentTop| -> Result<Vec<SetResult>> {
+        scored_sets
+            .iter()
+            .map(|s| Ok(s.evaluate(&student, top, max_tokens)?))
+            .collect()
+    };
+    let t = Instant::now();
+    let untuned = evaluate(student.pretrained_top())?;
+    let mut eval_seconds = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let mut curve = Vec::new();
+    let (top, summary) = student.fine_tune(&sequences, &states, &train, &mut |r| {
+        curve.push((r.step, r.loss));
+        if r.step % 10 == 0 || r.step + 1 == r.total {
+            eprintln!(
+                "  step {:>4}/{}  loss {:.4}  lr {:.2e}  |g| {:.3}",
+                r.step + 1,
+                r.total,
+                r.loss,
+                r.learning_rate,
+                r.grad_norm
+            );
+        }
+    })?;
+    let train_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let tuned = evaluate(&top)?;
+    eval_seconds += t.elapsed().as_secs_f64();
+
+    println!(
+        "{:<26} {:<9} {:>5} {:>12} {:>12} {:>10} {:>10}",
+        "set", "scoring", "n", "NLL before", "NLL after", "acc before", "acc after"
+    );
+    for (b, a) in untuned.iter().zip(&tuned) {
+        let acc = |r: &SetResult| r.accuracy.map_or("-".into(), |x| format!("{x:.3}"));
+        let scoring = serde_json::to_value(b.scoring)?;
+        println!(
+            "{:<26} {:<9} {:>5} {:>12.4} {:>12.4} {:>10} {:>10}",
+            b.name,
+            scoring.as_str().unwrap_or_default(),
+            b.n,
+            b.nll,
+            a.nll,
+            acc(b),
+            acc(a)
+        );
+    }
+    println!(
+        "trained {} problems x {} epoch(s) = {} steps in {train_seconds:.1} s (loss {:.4} -> {:.4}); {} frozen blocks; prepare {prepare_seconds:.1} s, evaluation {eval_seconds:.1} s",
+        training.len(),
+        train.epochs_for(training.len()),
+        summary.steps,
+        summary.first_loss,
+        summary.last_loss,
+        student.frozen_blocks,
+    );
+    if training.is_empty() {
+        bail!("the pool sample is empty");
+    }
+    let report = StudentReport {
+        n_train: training.len(),
+        model: model_path.display().to_string(),
+        frozen_blocks: student.frozen_blocks,
+        train,
+        summary,
+        loss_curve: curve,
+        train_seconds,
+        prepare_seconds,
+        eval_seconds,
+        untuned,
+        tuned,
+    };
+    let out = args.out.unwrap_or_else(|| {
+        session.results().join(format!(
+            "student-n{}-s{}.json",
+            report.n_train, report.train.seed
+        ))
+    });
+    write_json_atomic(&out, &report).with_context(|| format!("writing `{}`", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}

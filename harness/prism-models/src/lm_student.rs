@@ -1,0 +1,554 @@
+//! The math track's student: a causal LM (SmolLM2-135M-Instruct) fine-tuned on (question,
+//! worked solution) pairs laid out by its chat template, with the completion-only loss the
+//! G-Vendi proxy computes (mean cross-entropy of the completion's tokens and the end-of-turn
+//! token), and scored by the per-token NLL and greedy correctness of gold completions.
+//!
+//! What trains (`train.layers`):
+//! - `last-k`: the top `k` decoder blocks and the final RMSNorm;
+//! - `all`: every decoder block and the final RMSNorm;
+//! - `head-only`: the final RMSNorm's gains alone.
+//!
+//! The token embedding is never trained: SmolLM2 ties it to the output projection, so one
+//! matrix is both the first layer and the vocabulary head; keeping it frozen means the blocks
+//! below the first trainable one give the same states in every pass. Those states are
+//! computed once per sequence ([`LowerStates`]) and every step runs only the trainable blocks
+//! and the head, as the NLI student's [`crate::prefix::FrozenPrefix`] does.
+
+use crate::causal_lm::{CausalLm, CausalLmConfig, Decoder, DecoderLayer, run_layers};
+use crate::error::ModelError;
+use crate::language_model::LanguageModel;
+use crate::lm_tokenizer::{ChatTokens, LmTokenizer};
+use crate::train::{StepReport, TrainConfig, TrainLayers, TrainSummary, bucketed_batches};
+use burn::module::Param;
+use burn::nn::{Embedding, RmsNorm};
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Bumped whenever the same config and data would train or score a different student.
+pub const LM_STUDENT_VERSION: u32 = 1;
+
+/// The trainable top of the decoder, with the (frozen) tied head it projects through.
+#[derive(Module, Debug)]
+pub struct StudentTop {
+    layers: Vec<DecoderLayer>,
+    norm: RmsNorm,
+    /// The tied embedding matrix as the output projection; never takes gradients.
+    head: Embedding,
+}
+
+/// One sequence's states after the frozen blocks: `tokens × hidden`, row-major.
+#[derive(Debug, Clone)]
+struct SequenceStates {
+    values: Vec<f32>,
+    tokens: usize,
+}
+
+/// Every sequence's hidden states after the frozen lower blocks, computed once (no autodiff).
+#[derive(Debug, Clone)]
+pub struct LowerStates {
+    states: Vec<SequenceStates>,
+    hidden: usize,
+}
+
+impl LowerStates {
+    /// Number of sequences.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// The states of the sequences `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> LowerStates {
+        LowerStates {
+            states: indices.iter().map(|&i| self.states[i].clone()).collect(),
+            hidden: self.hidden,
+        }
+    }
+
+    /// Right-padded states `[batch, len, hidden]` of `indices` (zero padding is harmless:
+    /// attention is causal and padded positions are never scored).
+    fn batch(&self, indices: &[usize], device: &Device) -> Tensor<3> {
+        let len = indices
+            .iter()
+            .map(|&i| self.states[i].tokens)
+            .max()
+            .unwrap_or(1);
+        let h = self.hidden;
+        let mut values = vec![0f32; indices.len() * len * h];
+        for (row, &i) in indices.iter().enumerate() {
+            let s = &self.states[i];
+            values[row * len * h..][..s.tokens * h].copy_from_slice(&s.values);
+        }
+        Tensor::from_data(TensorData::new(values, [indices.len(), len, h]), device)
+    }
+}
+
+/// The scored positions of a right-padded batch: completion token `t` is predicted from
+/// position `t - 1`; `width` is the most scored tokens of any row.
+struct ScoredPositions {
+    positions: Vec<i64>,
+    targets: Vec<i64>,
+    weights: Vec<f32>,
+    width: usize,
+}
+
+impl ScoredPositions {
+    fn of(sequences: &[&ChatTokens]) -> Self {
+        let scored: Vec<Vec<usize>> = sequences
+            .iter()
+            .map(|c| (c.completion_start.max(1)..c.ids.len()).collect())
+            .collect();
+        let width = scored.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let b = sequences.len();
+        let mut positions = vec![0i64; b * width];
+        let mut targets = vec![0i64; b * width];
+        let mut weights = vec![0f32; b * width];
+        for (r, ts) in scored.iter().enumerate() {
+            for (j, &t) in ts.iter().enumerate() {
+                positions[r * width + j] = (t - 1) as i64;
+                targets[r * width + j] = sequences[r].ids[t] as i64;
+                weights[r * width + j] = 1.0;
+            }
+        }
+        Self {
+            positions,
+            targets,
+            weights,
+            width,
+        }
+    }
+}
+
+/// How well a model writes one gold completion.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompletionScore {
+    /// Sum of the completion tokens' negative log-likelihoods (nats).
+    pub nll: f64,
+    /// Completion tokens scored (the end-of-turn token included).
+    pub tokens: usize,
+    /// Whether greedy decoding writes exactly this completion: every scored token is the
+    /// argmax given the gold tokens before it (so greedy decoding reproduces the gold tokens
+    /// one by one, and stops after them).
+    pub greedy: bool,
+}
+
+impl CompletionScore {
+    /// Mean per-token NLL.
+    pub fn mean_nll(&self) -> f64 {
+        self.nll / self.tokens.max(1) as f64
+    }
+}
+
+/// A causal-LM student: frozen lower blocks, a trainable top, and the tokenizer.
+pub struct LmStudent {
+    lower: CausalLm,
+    top: StudentTop,
+    config: CausalLmConfig,
+    /// Tokenizer and chat template.
+    pub tokenizer: LmTokenizer,
+    /// Index of the first trainable block (the number of frozen ones).
+    pub frozen_blocks: usize,
+    device: Device,
+}
+
+/// The number of frozen blocks `layers` leaves in a decoder of `num_layers` blocks.
+pub fn frozen_blocks(layers: TrainLayers, num_layers: usize) -> Result<usize, ModelError> {
+    match layers {
+        TrainLayers::All => Ok(0),
+        TrainLayers::HeadOnly => Ok(num_layers),
+        TrainLayers::LastK { k } if k >= 1 && k <= num_layers => Ok(num_layers - k),
+        TrainLayers::LastK { k } => Err(ModelError::Invalid(format!(
+            "train.layers: last-k with k = {k} for a decoder of {num_layers} blocks"
+        ))),
+    }
+}
+
+impl LmStudent {
+    /// Splits `model` (loaded on an autodiff device) into its frozen lower blocks and its
+    /// trainable top as `layers` says.
+    pub fn new(model: LanguageModel, layers: TrainLayers) -> Result<Self, ModelError> {
+        if !model.device.is_autodiff() {
+            return Err(ModelError::Invalid(
+                "a student needs a model on an autodiff device".into(),
+            ));
+        }
+        let config = model.model.config.clone();
+        let frozen = frozen_blocks(layers, config.num_layers)?;
+        let Decoder {
+            embed_tokens,
+            mut layers,
+            norm,
+            lm_head,
+        } = model.model.decoder;
+        if lm_head.is_some() {
+            return Err(ModelError::Invalid(
+                "the math student expects a tied output embedding (SmolLM2's)".into(),
+            ));
+        }
+        let top_layers = layers.split_off(frozen);
+        let head = Embedding {
+            weight: Param::from_tensor(embed_tokens.weight.val()),
+        }
+        .no_grad();
+        let lower_decoder = Decoder {
+            embed_tokens,
+            layers,
+            norm: norm.clone(),
+            lm_head: None,
+        }
+        .no_grad()
+        .valid();
+        let top = StudentTop {
+            layers: top_layers,
+            norm,
+            head,
+        };
+        Ok(Self {
+            lower: CausalLm {
+                decoder: lower_decoder,
+                config: config.clone(),
+            },
+            top,
+            config,
+            tokenizer: model.tokenizer,
+            frozen_blocks: frozen,
+            device: model.device,
+        })
+    }
+
+    /// Tokenises `(prompt, completion)` pairs with the chat template, each cut to `max_len`
+    /// tokens from the end of its prompt (the completion is kept whole when it fits).
+    pub fn encode(
+        &self,
+        pairs: &[(&str, &str)],
+        max_len: usize,
+    ) -> Result<Vec<ChatTokens>, ModelError> {
+        pairs
+            .iter()
+            .map(|(p, c)| {
+                let mut chat = self.tokenizer.chat(p, c)?;
+                if chat.ids.len() > max_len {
+                    let cut = (chat.ids.len() - max_len).min(chat.completion_start);
+                    chat.ids.drain(..cut);
+                    chat.completion_start -= cut;
+                    chat.ids.truncate(max_len);
+                }
+                Ok(chat)
+            })
+            .collect()
+    }
+
+    /// The states of `sequences` after the frozen blocks, in batches of at most
+    /// `max_batch_tokens` padded tokens (no autodiff).
+    pub fn lower_states(
+        &self,
+        sequences: &[ChatTokens],
+        max_batch_tokens: usize,
+        on_batch: &mut dyn FnMut(usize),
+    ) -> Result<LowerStates, ModelError> {
+        let device = self.device.clone().without_autodiff();
+        let h = self.config.hidden_size;
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by_key(|&i| sequences[i].ids.len());
+        let mut states: Vec<Option<SequenceStates>> = vec![None; sequences.len()];
+        for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
+            let len = batch
+                .iter()
+                .map(|&i| sequences[i].ids.len())
+                .max()
+                .unwrap_or(1);
+            let mut ids = vec![0i64; batch.len() * len];
+            for (row, &i) in batch.iter().enumerate() {
+                for (t, &id) in sequences[i].ids.iter().enumerate() {
+                    ids[row * len + t] = id as i64;
+                }
+            }
+            let ids =
+                Tensor::<2, Int>::from_data(TensorData::new(ids, [batch.len(), len]), &device);
+            let values = read_f32(self.lower.lower_states(ids, self.frozen_blocks))?;
+            for (row, &i) in batch.iter().enumerate() {
+                let tokens = sequences[i].ids.len();
+                states[i] = Some(SequenceStates {
+                    values: values[row * len * h..][..tokens * h].to_vec(),
+                    tokens,
+                });
+            }
+            on_batch(batch.len());
+        }
+        Ok(LowerStates {
+            states: states
+                .into_iter()
+                .map(|s| s.expect("every sequence batched"))
+                .collect(),
+            hidden: h,
+        })
+    }
+
+    /// Per-position log-probabilities of the scored tokens `[batch, width]` (and the argmax
+    /// token at each), from `top` over lower states `x`.
+    fn scored_logp(
+        top: &StudentTop,
+        config: &CausalLmConfig,
+        x: Tensor<3>,
+        scored: &ScoredPositions,
+        with_argmax: bool,
+    ) -> (Tensor<2>, Option<Tensor<2, Int>>) {
+        let [b, _, h] = x.dims();
+        let device = x.device();
+        let width = scored.width;
+        let int = |v: &[i64]| {
+            Tensor::<2, Int>::from_data(TensorData::new(v.to_vec(), [b, width]), &device)
+        };
+        let hidden = top.norm.forward(run_layers(config, &top.layers, x));
+        let picked = hidden.gather(
+            1,
+            int(&scored.positions)
+                .unsqueeze_dim::<3>(2)
+                .repeat_dim(2, h),
+        );
+        let logits = picked
+            .reshape([b * width, h])
+            .matmul(top.head.weight.val().transpose())
+            .reshape([b, width, config.vocab_size]);
+        let argmax = with_argmax.then(|| logits.clone().argmax(2).squeeze_dim::<2>(2));
+        let logp = log_softmax(logits, 2)
+            .gather(2, int(&scored.targets).unsqueeze_dim::<3>(2))
+            .squeeze_dim::<2>(2);
+        (logp, argmax)
+    }
+
+    /// The pretrained weights of the trainable top (what every fine-tuning starts from).
+    pub fn pretrained_top(&self) -> &StudentTop {
+        &self.top
+    }
+
+    /// Fine-tunes a copy of the pretrained top on `sequences` (their [`LowerStates`] in
+    /// `states`) and returns it: AdamW, linear warm-up then linear decay, global
+    /// gradient-norm clipping, length-bucketed seeded batches. A NaN or infinite loss stops
+    /// the run with [`ModelError::NonFiniteLoss`]. The student itself is left as it was, so
+    /// one loaded student serves every run of a sweep.
+    pub fn fine_tune(
+        &self,
+        sequences: &[ChatTokens],
+        states: &LowerStates,
+        config: &TrainConfig,
+        on_step: &mut dyn FnMut(StepReport),
+    ) -> Result<(StudentTop, TrainSummary), ModelError> {
+        config
+            .validate()
+            .map_err(|(key, why)| ModelError::Invalid(format!("{key}: {why}")))?;
+        if sequences.is_empty() || sequences.len() != states.len() {
+            return Err(ModelError::Invalid(format!(
+                "{} training sequences with {} stored states",
+                sequences.len(),
+                states.len()
+            )));
+        }
+        let device = self.device.clone();
+        let lengths: Vec<usize> = sequences.iter().map(|s| s.ids.len()).collect();
+        let mut optim = AdamWConfig::new()
+            .with_weight_decay(config.weight_decay as f32)
+            .with_epsilon(1e-8)
+            .init();
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let epochs = config.epochs_for(sequences.len());
+        let total = sequences.len().div_ceil(config.batch_size) * epochs;
+        let mut losses = Vec::with_capacity(total);
+        let mut top = self.top.clone();
+        for step_batch in (0..epochs)
+            .flat_map(|_| bucketed_batches(&lengths, config.batch_size, &mut rng))
+            .enumerate()
+        {
+            let (step, batch) = step_batch;
+            let chats: Vec<&ChatTokens> = batch.iter().map(|&i| &sequences[i]).collect();
+            let scored = ScoredPositions::of(&chats);
+            let weights = Tensor::<2>::from_data(
+                TensorData::new(scored.weights.clone(), [batch.len(), scored.width]),
+                &device,
+            );
+            let (logp, _) = Self::scored_logp(
+                &top,
+                &self.config,
+                states.batch(&batch, &device),
+                &scored,
+                false,
+            );
+            let count = scored.weights.iter().sum::<f32>().max(1.0);
+            let loss = (logp * weights).sum().neg().div_scalar(count);
+            let loss_value = loss.clone().into_scalar::<f32>();
+            if !loss_value.is_finite() {
+                return Err(ModelError::NonFiniteLoss {
+                    step,
+                    loss: loss_value,
+                });
+            }
+            let mut raw = loss.backward();
+            let mut grads = [GradientsParams::from_module(&mut raw, &top)];
+            let grad_norm = crate::train::clip_global_norm(&top, &mut grads, config.max_grad_norm);
+            let lr = config.learning_rate_at(step, total);
+            let [grads] = grads;
+            top = optim.step(lr, top, grads);
+            losses.push(loss_value);
+            on_step(StepReport {
+                step,
+                total,
+                loss: loss_value,
+                learning_rate: lr,
+                grad_norm,
+            });
+        }
+        let tenth = (losses.len() / 10).max(1);
+        let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
+        let summary = TrainSummary {
+            steps: losses.len(),
+            examples: sequences.len() * epochs,
+            first_loss: mean(&losses[..tenth]),
+            last_loss: mean(&losses[losses.len() - tenth..]),
+        };
+        Ok((top, summary))
+    }
+
+    /// Scores every gold completion of `sequences` (their [`LowerStates`] in `states`) with
+    /// the trainable top `top` (the pretrained one or a fine-tuned one), in evaluation mode,
+    /// in batches of at most `max_batch_tokens` padded tokens.
+    pub fn score(
+        &self,
+        top: &StudentTop,
+        sequences: &[ChatTokens],
+        states: &LowerStates,
+        max_batch_tokens: usize,
+    ) -> Result<Vec<CompletionScore>, ModelError> {
+        let device = self.device.clone().without_autodiff();
+        let top = top.valid();
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by_key(|&i| sequences[i].ids.len());
+        let mut out = vec![None; sequences.len()];
+        for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
+            let chats: Vec<&ChatTokens> = batch.iter().map(|&i| &sequences[i]).collect();
+            let scored = ScoredPositions::of(&chats);
+            let (logp, argmax) = Self::scored_logp(
+                &top,
+                &self.config,
+                states.batch(&batch, &device),
+                &scored,
+                true,
+            );
+            let logp = read_f32(logp)?;
+            let argmax: Vec<i64> = argmax
+                .expect("asked for")
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .map_err(|e| ModelError::Invalid(format!("reading argmax: {e:?}")))?;
+            let w = scored.width;
+            for (row, &i) in batch.iter().enumerate() {
+                let mut score = CompletionScore {
+                    nll: 0.0,
+                    tokens: 0,
+                    greedy: true,
+                };
+                for j in 0..w {
+                    if scored.weights[row * w + j] == 0.0 {
+                        continue;
+                    }
+                    score.nll -= f64::from(logp[row * w + j]);
+                    score.tokens += 1;
+                    score.greedy &= argmax[row * w + j] == scored.targets[row * w + j];
+                }
+                out[i] = Some(score);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|s| s.expect("every sequence scored"))
+            .collect())
+    }
+}
+
+/// Splits `order` into consecutive batches whose padded size (rows × longest) stays within
+/// `max_tokens` (a batch holds at least one sequence; 0 = one batch of at most 8).
+fn token_batches(
+    order: &[usize],
+    len_of: impl Fn(usize) -> usize,
+    max_tokens: usize,
+) -> Vec<Vec<usize>> {
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut longest = 0;
+    for &i in order {
+        let len = len_of(i);
+        let grown = longest.max(len) * (current.len() + 1);
+        let full = if max_tokens == 0 {
+            current.len() == 8
+        } else {
+            grown > max_tokens
+        };
+        if !current.is_empty() && full {
+            batches.push(std::mem::take(&mut current));
+            longest = 0;
+        }
+        longest = longest.max(len);
+        current.push(i);
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, ModelError> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| ModelError::Invalid(format!("reading a tensor: {e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_batches_bound_padded_tokens() {
+        let lens = [3usize, 3, 4, 10, 10, 11];
+        let order: Vec<usize> = (0..lens.len()).collect();
+        let batches = token_batches(&order, |i| lens[i], 12);
+        assert_eq!(batches, vec![vec![0, 1, 2], vec![3], vec![4], vec![5]]);
+        for b in &batches {
+            let longest = b.iter().map(|&i| lens[i]).max().unwrap();
+            assert!(b.len() == 1 || longest * b.len() <= 12);
+        }
+    }
+
+    #[test]
+    fn scored_positions_predict_each_completion_token_from_the_one_before() {
+        let a = ChatTokens {
+            ids: vec![10, 11, 12, 13],
+            completion_start: 2,
+        };
+        let b = ChatTokens {
+            ids: vec![20, 21, 22],
+            completion_start: 2,
+        };
+        let s = ScoredPositions::of(&[&a, &b]);
+        assert_eq!(s.width, 2);
+        assert_eq!(s.positions, vec![1, 2, 1, 0]);
+        assert_eq!(s.targets, vec![12, 13, 22, 0]);
+        assert_eq!(s.weights, vec![1.0, 1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn frozen_blocks_follow_the_layers_setting() {
+        assert_eq!(frozen_blocks(TrainLayers::All, 30).unwrap(), 0);
+        assert_eq!(frozen_blocks(TrainLayers::LastK { k: 2 }, 30).unwrap(), 28);
+        assert_eq!(frozen_blocks(TrainLayers::HeadOnly, 30).unwrap(), 30);
+        assert!(frozen_blocks(TrainLayers::LastK { k: 31 }, 30).is_err());
+        assert!(frozen_blocks(TrainLayers::LastK { k: 0 }, 30).is_err());
+    }
+}

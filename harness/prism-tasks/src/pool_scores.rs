@@ -1,0 +1,211 @@
+//! What every task computes once per sweep to score its subsets with the diversity metrics:
+//! the chosen metrics, the pool's sentence and static-word embeddings (cached by content),
+//! and the gradient features of the pool examples some pending run uses (from the feature
+//! store). A task supplies its examples' texts and proxy examples; [`PoolScores::metrics_of`]
+//! then scores any subset by pool rows.
+
+use anyhow::{Context, Result, bail};
+use prism_core::Session;
+use prism_features::GradientExample;
+use prism_features::experiment::featurize;
+use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
+use prism_vendi::Features;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The metrics a sweep computes: `sweep.metrics`, or every registered metric except those
+/// reading model-assigned skill labels (labelling the pool with the default 135M annotator
+/// takes about 2 s per example and gives nearly one label to everything, docs/findings.md, so
+/// `skill-entropy` runs only when named).
+pub(crate) fn chosen_metrics(session: &Session) -> Result<Vec<Box<dyn DiversityMetric>>> {
+    let cfg = &session.config.value;
+    if cfg.sweep.metrics.is_empty() {
+        return Ok(registry()
+            .into_iter()
+            .filter(|m| !m.needs().contains(&Need::Skills))
+            .collect());
+    }
+    let mut chosen = Vec::new();
+    for name in &cfg.sweep.metrics {
+        let Some(m) = prism_metrics::find(name) else {
+            bail!("sweep.metrics: unknown metric `{name}` (see `prism metric list`)");
+        };
+        chosen.push(m);
+    }
+    Ok(chosen)
+}
+
+/// Gradient features of the featurised pool examples, read from the store once per sweep.
+pub(crate) struct PoolGradients {
+    features: Features,
+    losses: Vec<f32>,
+    /// Feature row of each featurised pool row.
+    row_of: HashMap<usize, usize>,
+}
+
+/// Featurises `examples` (pool rows `pool_rows`, in the same order) into the experiment's
+/// feature store and loads their features; returns them and the damaged shards the store
+/// repaired on the way (each as its error's text).
+pub(crate) fn pool_gradients(
+    session: &Session,
+    pool_rows: Vec<usize>,
+    examples: &[GradientExample],
+) -> Result<(PoolGradients, Vec<String>)> {
+    let cfg = &session.config.value;
+    eprintln!(
+        "gradient features of {} pool examples ({} mode)",
+        examples.len(),
+        cfg.gvendi.mode
+    );
+    let bar = prism_core::progress::bar(0, "gradients");
+    let featurised = featurize(
+        session,
+        &cfg.gvendi,
+        examples,
+        &session.cache().root().join("features"),
+        &mut prism_core::progress::counter(&bar),
+    )?;
+    bar.finish_and_clear();
+    for note in featurised.notes() {
+        eprintln!("{note}");
+    }
+    let repaired = featurised
+        .check
+        .damaged
+        .iter()
+        .map(|(_, e)| e.to_string())
+        .collect();
+    let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
+    let (features, index) = featurised.store.load(&hashes)?;
+    if let Some(mb) = prism_sweep::ledger::peak_rss_mb() {
+        eprintln!("process peak RSS after featurisation: {mb} MB");
+    }
+    let gradients = PoolGradients {
+        features,
+        losses: index.iter().map(|r| r.loss).collect(),
+        row_of: pool_rows
+            .into_iter()
+            .enumerate()
+            .map(|(f, p)| (p, f))
+            .collect(),
+    };
+    Ok((gradients, repaired))
+}
+
+/// The pool-level inputs of the metrics, computed once per sweep.
+pub(crate) struct PoolScores {
+    /// The metrics computed on every subset.
+    pub metrics: Vec<Box<dyn DiversityMetric>>,
+    /// Sentence embeddings of every pool row (MiniLM), when a metric needs them.
+    pub embeddings: Option<Features>,
+    /// Static word-vector embeddings of every pool row, when a metric needs them.
+    pub static_embeddings: Option<Features>,
+    /// Gradient features of the used pool rows, when a metric needs them.
+    pub gradients: Option<PoolGradients>,
+    /// Each used pool row's skill label, when a metric needs them.
+    pub skills: Option<HashMap<usize, String>>,
+}
+
+/// One subset as the metrics see it: pool rows with their ids, texts and labels.
+pub(crate) struct SubsetView<'a> {
+    /// Pool rows.
+    pub rows: &'a [usize],
+    /// Each row's example id (for errors).
+    pub ids: Vec<&'a str>,
+    /// The text the surface metrics read, per row.
+    pub texts: Vec<String>,
+    /// The label (or stratum) per row.
+    pub labels: Vec<String>,
+}
+
+impl PoolScores {
+    /// Whether a chosen metric needs `need`.
+    pub fn wants(metrics: &[Box<dyn DiversityMetric>], need: Need) -> bool {
+        metrics.iter().any(|m| m.needs().contains(&need))
+    }
+
+    /// Every metric on `subset`; a metric that cannot be computed is recorded as null with its
+    /// reason under `errors` (the run goes on).
+    pub fn metrics_of(&self, subset: &SubsetView<'_>) -> Result<serde_json::Value> {
+        let rows = subset.rows;
+        let pick = |f: &Option<Features>| f.as_ref().map(|f| f.select(rows));
+        let (emb, stat) = (pick(&self.embeddings), pick(&self.static_embeddings));
+        let mut proxy_losses: Option<Vec<f32>> = None;
+        let skills: Option<Vec<String>> = match &self.skills {
+            Some(by_row) => Some(
+                rows.iter()
+                    .zip(&subset.ids)
+                    .map(|(r, id)| {
+                        by_row
+                            .get(r)
+                            .cloned()
+                            .with_context(|| format!("pool example `{id}` has no skill label"))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            None => None,
+        };
+        let grad = match &self.gradients {
+            Some(g) => {
+                let grad_rows: Vec<usize> = subset
+                    .ids
+                    .iter()
+                    .zip(rows)
+                    .map(|(id, r)| {
+                        g.row_of.get(r).copied().with_context(|| {
+                            format!("pool example `{id}` has no gradient features")
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                proxy_losses = Some(grad_rows.iter().map(|&f| g.losses[f]).collect());
+                Some(g.features.select(&grad_rows))
+            }
+            None => None,
+        };
+        let input = MetricInput {
+            texts: &subset.texts,
+            labels: &subset.labels,
+            embeddings: emb.as_ref(),
+            static_embeddings: stat.as_ref(),
+            gradients: grad.as_ref(),
+            proxy_losses: proxy_losses.as_deref(),
+            // The whole pool is the reference set a subset's density is measured against.
+            reference_embeddings: self.embeddings.as_ref(),
+            skills: skills.as_deref(),
+            seed: 0,
+        };
+        let mut values = BTreeMap::new();
+        let mut errors = BTreeMap::new();
+        for m in &self.metrics {
+            match m.compute(&input) {
+                Ok(v) => {
+                    values.insert(m.name().to_string(), Some(v));
+                }
+                Err(e) => {
+                    values.insert(m.name().to_string(), None);
+                    errors.insert(m.name().to_string(), e.to_string());
+                }
+            }
+        }
+        Ok(serde_json::json!({"values": values, "errors": errors}))
+    }
+}
+
+/// A pool-level matrix from `path` (checked against its sums), or computed by `make` and saved
+/// there with them.
+pub(crate) fn cached_matrix(
+    path: &Path,
+    make: impl FnOnce() -> Result<Option<Features>>,
+) -> Result<Option<Features>> {
+    if let Some(bytes) = prism_core::integrity::read_cached_or_discard(path, "computing it again")?
+    {
+        let features = prism_vendi::npy::parse_npy(&bytes)
+            .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+        return Ok(Some(features));
+    }
+    let f = make()?;
+    if let Some(f) = &f {
+        prism_core::integrity::write_cached(path, &prism_vendi::npy::to_npy_f32(f))?;
+    }
+    Ok(f)
+}
