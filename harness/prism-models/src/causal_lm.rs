@@ -468,20 +468,18 @@ impl CausalLm {
             .try_to_vec::<f32>()
             .unwrap_or_default();
         // Scored tokens t ≥ 1 of each row, predicted from position t - 1.
-        let scored: Vec<Vec<usize>> = (0..b)
-            .map(|r| (1..len).filter(|&t| host_mask[r * len + t] > 0.0).collect())
-            .collect();
-        let width = scored.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let mut positions = vec![0i64; b * width];
-        let mut targets = vec![0i64; b * width];
-        let mut weights = vec![0f32; b * width];
-        for (r, ts) in scored.iter().enumerate() {
-            for (j, &t) in ts.iter().enumerate() {
-                positions[r * width + j] = (t - 1) as i64;
-                targets[r * width + j] = host_ids[r * len + t];
-                weights[r * width + j] = 1.0;
-            }
-        }
+        let scored = ScoredPositions::new(
+            (0..b)
+                .map(|r| (1..len).filter(|&t| host_mask[r * len + t] > 0.0).collect())
+                .collect(),
+            |r, t| host_ids[r * len + t],
+        );
+        let ScoredPositions {
+            positions,
+            targets,
+            weights,
+            width,
+        } = scored;
         let int =
             |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, width]), &device);
         let hidden =
@@ -664,6 +662,45 @@ fn causal_mask(start: usize, len: usize, device: &Device) -> Tensor<4> {
         }
     }
     Tensor::<4>::from_data(TensorData::new(mask, [1, 1, len, total]), device)
+}
+
+/// The scored tokens of a right-padded batch laid out `[batch, width]`: token `t` of a row is
+/// predicted from position `t - 1`; `width` is the most scored tokens of any row, and shorter
+/// rows are padded with weight 0. The completion-only loss of the proxy and of the math
+/// student both gather their logits this way.
+pub(crate) struct ScoredPositions {
+    /// Position whose output predicts each scored token.
+    pub positions: Vec<i64>,
+    /// The scored token ids.
+    pub targets: Vec<i64>,
+    /// 1 for a scored token, 0 for padding.
+    pub weights: Vec<f32>,
+    /// Scored tokens per row, padded.
+    pub width: usize,
+}
+
+impl ScoredPositions {
+    /// From each row's scored token indices (all ≥ 1) and the id at (row, token).
+    pub fn new(scored: Vec<Vec<usize>>, id_at: impl Fn(usize, usize) -> i64) -> Self {
+        let b = scored.len();
+        let width = scored.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut positions = vec![0i64; b * width];
+        let mut targets = vec![0i64; b * width];
+        let mut weights = vec![0f32; b * width];
+        for (r, ts) in scored.iter().enumerate() {
+            for (j, &t) in ts.iter().enumerate() {
+                positions[r * width + j] = (t - 1) as i64;
+                targets[r * width + j] = id_at(r, t);
+                weights[r * width + j] = 1.0;
+            }
+        }
+        Self {
+            positions,
+            targets,
+            weights,
+            width,
+        }
+    }
 }
 
 /// Rotate-half RoPE on `[batch, heads, len, dh]`.

@@ -14,7 +14,9 @@
 //! computed once per sequence ([`LowerStates`]) and every step runs only the trainable blocks
 //! and the head, as the NLI student's [`crate::prefix::FrozenPrefix`] does.
 
-use crate::causal_lm::{CausalLm, CausalLmConfig, Decoder, DecoderLayer, run_layers};
+use crate::causal_lm::{
+    CausalLm, CausalLmConfig, Decoder, DecoderLayer, ScoredPositions, run_layers,
+};
 use crate::error::ModelError;
 use crate::language_model::LanguageModel;
 use crate::lm_tokenizer::{ChatTokens, LmTokenizer};
@@ -90,40 +92,16 @@ impl LowerStates {
     }
 }
 
-/// The scored positions of a right-padded batch: completion token `t` is predicted from
-/// position `t - 1`; `width` is the most scored tokens of any row.
-struct ScoredPositions {
-    positions: Vec<i64>,
-    targets: Vec<i64>,
-    weights: Vec<f32>,
-    width: usize,
-}
-
-impl ScoredPositions {
-    fn of(sequences: &[&ChatTokens]) -> Self {
-        let scored: Vec<Vec<usize>> = sequences
+/// The scored positions of a batch of chats: every completion token (after the first token of
+/// the sequence).
+fn scored_positions(sequences: &[&ChatTokens]) -> ScoredPositions {
+    ScoredPositions::new(
+        sequences
             .iter()
             .map(|c| (c.completion_start.max(1)..c.ids.len()).collect())
-            .collect();
-        let width = scored.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let b = sequences.len();
-        let mut positions = vec![0i64; b * width];
-        let mut targets = vec![0i64; b * width];
-        let mut weights = vec![0f32; b * width];
-        for (r, ts) in scored.iter().enumerate() {
-            for (j, &t) in ts.iter().enumerate() {
-                positions[r * width + j] = (t - 1) as i64;
-                targets[r * width + j] = sequences[r].ids[t] as i64;
-                weights[r * width + j] = 1.0;
-            }
-        }
-        Self {
-            positions,
-            targets,
-            weights,
-            width,
-        }
-    }
+            .collect(),
+        |r, t| i64::from(sequences[r].ids[t]),
+    )
 }
 
 /// How well a model writes one gold completion.
@@ -368,7 +346,7 @@ impl LmStudent {
         {
             let (step, batch) = step_batch;
             let chats: Vec<&ChatTokens> = batch.iter().map(|&i| &sequences[i]).collect();
-            let scored = ScoredPositions::of(&chats);
+            let scored = scored_positions(&chats);
             let weights = Tensor::<2>::from_data(
                 TensorData::new(scored.weights.clone(), [batch.len(), scored.width]),
                 &device,
@@ -432,7 +410,7 @@ impl LmStudent {
         let mut out = vec![None; sequences.len()];
         for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
             let chats: Vec<&ChatTokens> = batch.iter().map(|&i| &sequences[i]).collect();
-            let scored = ScoredPositions::of(&chats);
+            let scored = scored_positions(&chats);
             let (logp, argmax) = Self::scored_logp(
                 &top,
                 &self.config,
@@ -536,7 +514,7 @@ mod tests {
             ids: vec![20, 21, 22],
             completion_start: 2,
         };
-        let s = ScoredPositions::of(&[&a, &b]);
+        let s = scored_positions(&[&a, &b]);
         assert_eq!(s.width, 2);
         assert_eq!(s.positions, vec![1, 2, 1, 0]);
         assert_eq!(s.targets, vec![12, 13, 22, 0]);

@@ -19,8 +19,8 @@
 
 use crate::pool_scores::{PoolScores, SubsetView, cached_matrix, chosen_metrics, pool_gradients};
 use crate::prepared::{
-    BuiltSubsets, build_subsets, repaired_shard_events, rows_of, subset_of, train_cache_file,
-    used_ids,
+    BuiltSubsets, build_subsets, cached_report, repaired_shard_events, rows_of, subset_of,
+    train_cache_file, used_ids,
 };
 use anyhow::{Context, Result, bail};
 use prism_core::Session;
@@ -400,64 +400,56 @@ impl PreparedRuns for MathSweep<'_> {
         let rows = self.rows(ids)?;
         let cfg = &self.session.config.value;
         let train = cfg.train_with_seed(run.train_seed);
-        let cached = self.train_cache_path(&rows, &train);
-        if let Some(report) =
-            prism_core::integrity::read_cached_or_discard(&cached, "training again")?
-        {
-            stage("train (cached)")?;
-            return Ok(report);
-        }
-        let index: Vec<usize> = rows
-            .iter()
-            .map(|r| {
-                self.train_index
-                    .get(r)
-                    .copied()
-                    .with_context(|| format!("pool row {r} has no frozen-block states"))
-            })
-            .collect::<Result<_>>()?;
-        let sequences: Vec<ChatTokens> = index
-            .iter()
-            .map(|&i| self.train_sequences[i].clone())
-            .collect();
-        let states = self.train_states.select(&index);
-        let bar = prism_core::progress::bar(0, "train");
-        let mut on_loss = prism_core::progress::with_loss(&bar);
-        let t = Instant::now();
-        let (top, summary) = self
-            .student
-            .fine_tune(&sequences, &states, &train, &mut |r| {
-                on_loss(r.step + 1, r.total, r.loss)
-            })?;
-        let train_seconds = t.elapsed().as_secs_f64();
-        bar.finish_and_clear();
-        let t = Instant::now();
-        let max_tokens = batch_tokens(self.session);
-        let mut eval = serde_json::Map::new();
-        for (set, untuned) in self.eval_sets.iter().zip(&self.untuned) {
-            let r = set.evaluate(&self.student, &top, max_tokens)?;
-            eval.insert(
-                r.name.clone(),
-                serde_json::json!({
-                    "n": r.n, "scoring": r.scoring,
-                    "accuracy": -r.nll, "majority": -untuned.nll,
-                    "nll": r.nll, "untuned_nll": untuned.nll,
-                    "task_accuracy": r.accuracy, "untuned_task_accuracy": untuned.accuracy,
-                }),
-            );
-        }
-        let report = serde_json::json!({
-            "n_train": sequences.len(), "backend": cfg.student.backend,
-            "frozen_blocks": self.student.frozen_blocks,
-            "summary": summary, "train_seconds": train_seconds,
-            "eval_seconds": t.elapsed().as_secs_f64(),
-            "score": "accuracy = -(mean per-token NLL of the gold completion); majority = the untuned student's",
-            "eval": eval,
-        });
-        let mut bytes = serde_json::to_vec_pretty(&report)?;
-        bytes.push(b'\n');
-        prism_core::integrity::write_cached(&cached, &bytes)?;
-        Ok(bytes)
+        cached_report(&self.train_cache_path(&rows, &train), stage, || {
+            let index: Vec<usize> = rows
+                .iter()
+                .map(|r| {
+                    self.train_index
+                        .get(r)
+                        .copied()
+                        .with_context(|| format!("pool row {r} has no frozen-block states"))
+                })
+                .collect::<Result<_>>()?;
+            let sequences: Vec<ChatTokens> = index
+                .iter()
+                .map(|&i| self.train_sequences[i].clone())
+                .collect();
+            let states = self.train_states.select(&index);
+            let bar = prism_core::progress::bar(0, "train");
+            let mut on_loss = prism_core::progress::with_loss(&bar);
+            let t = Instant::now();
+            let (top, summary) = self
+                .student
+                .fine_tune(&sequences, &states, &train, &mut |r| {
+                    on_loss(r.step + 1, r.total, r.loss)
+                })?;
+            let train_seconds = t.elapsed().as_secs_f64();
+            bar.finish_and_clear();
+            let t = Instant::now();
+            let max_tokens = batch_tokens(self.session);
+            let mut eval = serde_json::Map::new();
+            for (set, untuned) in self.eval_sets.iter().zip(&self.untuned) {
+                let r = set.evaluate(&self.student, &top, max_tokens)?;
+                eval.insert(
+                    r.name.clone(),
+                    serde_json::json!({
+                        "n": r.n, "scoring": r.scoring,
+                        "accuracy": -r.nll, "majority": -untuned.nll,
+                        "nll": r.nll, "untuned_nll": untuned.nll,
+                        "task_accuracy": r.accuracy, "untuned_task_accuracy": untuned.accuracy,
+                    }),
+                );
+            }
+            let report = serde_json::json!({
+                "n_train": sequences.len(), "backend": cfg.student.backend,
+                "frozen_blocks": self.student.frozen_blocks,
+                "summary": summary, "train_seconds": train_seconds,
+                "eval_seconds": t.elapsed().as_secs_f64(),
+                "score": "accuracy = -(mean per-token NLL of the gold completion); majority = the untuned student's",
+                "eval": eval,
+            });
+            Ok(report)
+        })
     }
 
     fn events(&self) -> Vec<serde_json::Value> {

@@ -10,8 +10,8 @@
 
 use crate::pool_scores::{PoolScores, SubsetView, cached_matrix, chosen_metrics, pool_gradients};
 use crate::prepared::{
-    BuiltSubsets, build_subsets, repaired_shard_events, rows_of, subset_of, train_cache_file,
-    used_ids,
+    BuiltSubsets, build_subsets, cached_report, repaired_shard_events, rows_of, subset_of,
+    train_cache_file, used_ids,
 };
 use anyhow::{Context, Result};
 use prism_core::Session;
@@ -258,39 +258,28 @@ impl PreparedRuns for NliSweep<'_> {
         let rows = self.rows(ids)?;
         let cfg = &self.session.config.value;
         let train = cfg.train_with_seed(run.train_seed);
-        let cached = self.train_cache_path(&rows, &train);
-        // A damaged entry is moved aside and one without sums ignored: the student is trained
-        // again rather than a result used that cannot be vouched for.
-        if let Some(report) =
-            prism_core::integrity::read_cached_or_discard(&cached, "training again")?
-        {
-            stage("train (cached)")?;
-            return Ok(report);
-        }
-        let pairs: Vec<LabeledPair> = rows
-            .iter()
-            .map(|&r| labeled_pair(&self.pool.table.examples[r], self.pool.two_way))
-            .collect::<Result<_, _>>()?;
-        let bar = prism_core::progress::bar(0, "train");
-        let student: StudentRun = train_and_evaluate(
-            self.session,
-            &train,
-            &pairs,
-            self.pool.classes(),
-            cfg.sweep.eval_limit,
-            &mut prism_core::progress::with_loss(&bar),
-        )?;
-        bar.finish_and_clear();
-        let report = serde_json::json!({
-            "n_train": pairs.len(), "backend": student.backend.to_string(),
-            "summary": student.summary, "train_seconds": student.train_seconds,
-            "eval_seconds": student.eval_seconds, "eval": student.eval,
-        });
-        // eval.json's exact bytes; the cache entry holds the same, with its sums beside it.
-        let mut bytes = serde_json::to_vec_pretty(&report)?;
-        bytes.push(b'\n');
-        prism_core::integrity::write_cached(&cached, &bytes)?;
-        Ok(bytes)
+        cached_report(&self.train_cache_path(&rows, &train), stage, || {
+            let pairs: Vec<LabeledPair> = rows
+                .iter()
+                .map(|&r| labeled_pair(&self.pool.table.examples[r], self.pool.two_way))
+                .collect::<Result<_, _>>()?;
+            let bar = prism_core::progress::bar(0, "train");
+            let student: StudentRun = train_and_evaluate(
+                self.session,
+                &train,
+                &pairs,
+                self.pool.classes(),
+                cfg.sweep.eval_limit,
+                &mut prism_core::progress::with_loss(&bar),
+            )?;
+            bar.finish_and_clear();
+            let report = serde_json::json!({
+                "n_train": pairs.len(), "backend": student.backend.to_string(),
+                "summary": student.summary, "train_seconds": student.train_seconds,
+                "eval_seconds": student.eval_seconds, "eval": student.eval,
+            });
+            Ok(report)
+        })
     }
 
     fn events(&self) -> Vec<serde_json::Value> {

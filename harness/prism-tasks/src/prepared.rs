@@ -7,7 +7,7 @@ use prism_core::Session;
 use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
 use prism_sweep::PlannedRun;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The pending runs' subsets (ids and manifest), or why one could not be built, by
 /// [`PlannedRun::subset_key`].
@@ -85,6 +85,27 @@ pub(crate) fn train_cache_file(session: &Session, key: &serde_json::Value) -> Pa
         .root()
         .join("stages/train-eval")
         .join(format!("{}.json", &hash[..32]))
+}
+
+/// `eval.json`'s bytes for one run: the train-and-evaluate report cached at `path`, or the one
+/// `compute` makes, cached there with its sums. A damaged entry is moved aside and one without
+/// sums ignored: the student is trained again rather than a result used that cannot be vouched
+/// for.
+pub(crate) fn cached_report(
+    path: &Path,
+    stage: &dyn Fn(&str) -> Result<()>,
+    compute: impl FnOnce() -> Result<serde_json::Value>,
+) -> Result<Vec<u8>> {
+    if let Some(report) = prism_core::integrity::read_cached_or_discard(path, "training again")? {
+        stage("train (cached)")?;
+        return Ok(report);
+    }
+    let report = compute()?;
+    // eval.json's exact bytes; the cache entry holds the same, with its sums beside it.
+    let mut bytes = serde_json::to_vec_pretty(&report)?;
+    bytes.push(b'\n');
+    prism_core::integrity::write_cached(path, &bytes)?;
+    Ok(bytes)
 }
 
 /// The sweep events of feature shards found damaged while preparing (each as its error).
