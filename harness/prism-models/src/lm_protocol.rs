@@ -69,10 +69,10 @@ impl ScoredSet {
         max_len: usize,
         max_batch_tokens: usize,
     ) -> Result<Self, ModelError> {
-        let mut owned: Vec<(String, String)> = Vec::new();
+        let mut pairs: Vec<(String, String)> = Vec::new();
         let mut problems = Vec::with_capacity(examples.len());
         for e in examples {
-            let first = owned.len();
+            let first = pairs.len();
             if scoring == Scoring::Choice {
                 let gold = e
                     .choices
@@ -84,14 +84,14 @@ impl ScoredSet {
                             e.id
                         ))
                     })?;
-                owned.extend(e.choices.iter().map(|c| (e.question.clone(), c.clone())));
+                pairs.extend(e.choices.iter().map(|c| (e.question.clone(), c.clone())));
                 problems.push(Problem {
                     first,
                     options: e.choices.len(),
                     gold,
                 });
             } else {
-                owned.push(training_pair(e));
+                pairs.push(training_pair(e));
                 problems.push(Problem {
                     first,
                     options: 1,
@@ -99,10 +99,6 @@ impl ScoredSet {
                 });
             }
         }
-        let pairs: Vec<(&str, &str)> = owned
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
         let mut sequences = student.encode(&pairs, max_len)?;
         if scoring == Scoring::Short {
             // The answer line's marker is given: greedy decoding is scored on the answer

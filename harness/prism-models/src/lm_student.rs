@@ -203,15 +203,15 @@ impl LmStudent {
 
     /// Tokenises `(prompt, completion)` pairs with the chat template, each cut to `max_len`
     /// tokens from the end of its prompt (the completion is kept whole when it fits).
-    pub fn encode(
+    pub fn encode<P: AsRef<str>, C: AsRef<str>>(
         &self,
-        pairs: &[(&str, &str)],
+        pairs: &[(P, C)],
         max_len: usize,
     ) -> Result<Vec<ChatTokens>, ModelError> {
         pairs
             .iter()
             .map(|(p, c)| {
-                let mut chat = self.tokenizer.chat(p, c)?;
+                let mut chat = self.tokenizer.chat(p.as_ref(), c.as_ref())?;
                 if chat.ids.len() > max_len {
                     let cut = (chat.ids.len() - max_len).min(chat.completion_start);
                     chat.ids.drain(..cut);
@@ -382,15 +382,10 @@ impl LmStudent {
                 grad_norm,
             });
         }
-        let tenth = (losses.len() / 10).max(1);
-        let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
-        let summary = TrainSummary {
-            steps: losses.len(),
-            examples: sequences.len() * epochs,
-            first_loss: mean(&losses[..tenth]),
-            last_loss: mean(&losses[losses.len() - tenth..]),
-        };
-        Ok((top, summary))
+        Ok((
+            top,
+            TrainSummary::from_losses(&losses, sequences.len() * epochs),
+        ))
     }
 
     /// Scores every gold completion of `sequences` (their [`LowerStates`] in `states`) with

@@ -56,6 +56,21 @@ pub struct TrainSummary {
     pub last_loss: f32,
 }
 
+impl TrainSummary {
+    /// The summary of a run whose steps had `losses` (at least one) over `examples` example
+    /// passes.
+    pub fn from_losses(losses: &[f32], examples: usize) -> Self {
+        let tenth = (losses.len() / 10).max(1);
+        let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
+        Self {
+            steps: losses.len(),
+            examples,
+            first_loss: mean(&losses[..tenth]),
+            last_loss: mean(&losses[losses.len() - tenth..]),
+        }
+    }
+}
+
 /// Batches of training indices for one epoch: a seeded shuffle, then within windows of 50
 /// batches the examples are sorted by length (little padding), and the batch order is
 /// shuffled again so lengths do not trend through the epoch.
@@ -327,14 +342,7 @@ pub fn fine_tune(
             step += 1;
         }
     }
-    let tenth = (losses.len() / 10).max(1);
-    let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
-    let summary = TrainSummary {
-        steps: step,
-        examples: data.len() * epochs,
-        first_loss: mean(&losses[..tenth]),
-        last_loss: mean(&losses[losses.len() - tenth..]),
-    };
+    let summary = TrainSummary::from_losses(&losses, data.len() * epochs);
     Ok((model, summary))
 }
 

@@ -17,7 +17,7 @@
 //! multiple-choice and short-answer accuracies are in each run's `eval.json`
 //! (`task_accuracy`, with `untuned_task_accuracy`).
 
-use crate::pool_scores::{PoolScores, SubsetView, cached_matrix, chosen_metrics, pool_gradients};
+use crate::pool_scores::{PoolScores, SubsetView, chosen_metrics, pool_embeddings, pool_gradients};
 use crate::prepared::{
     BuiltSubsets, build_subsets, cached_report, repaired_shard_events, rows_of, subset_of,
     train_cache_file, used_ids,
@@ -35,7 +35,6 @@ use prism_features::GradientExample;
 use prism_features::experiment::model_fingerprint;
 use prism_metrics::Need;
 use prism_models::LanguageModel;
-use prism_models::embedders::{minilm_embeddings, static_embeddings};
 use prism_models::lm_protocol::{ScoredSet, SetResult, training_pair};
 use prism_models::lm_student::{LmStudent, LowerStates};
 use prism_models::lm_tokenizer::ChatTokens;
@@ -132,7 +131,7 @@ pub fn math_metric_text(e: &MathExample) -> String {
 
 /// The experiment's math pool: `data.pool`, a seeded sample of `data.pool_size` problems
 /// (by `data.split_seed`; 0 = all), in table order.
-fn math_pool(session: &Session) -> Result<Vec<MathExample>> {
+pub fn math_pool(session: &Session) -> Result<Vec<MathExample>> {
     let data = &session.config.value.data;
     let info = math_dataset(&data.pool)
         .filter(|d| d.role == Role::Pool)
@@ -151,7 +150,7 @@ fn math_pool(session: &Session) -> Result<Vec<MathExample>> {
 }
 
 /// A seeded sample of at most `n` of `examples` (0 = all), in their order.
-fn seeded_sample(examples: Vec<MathExample>, n: usize, seed: u64) -> Vec<MathExample> {
+pub fn seeded_sample(examples: Vec<MathExample>, n: usize, seed: u64) -> Vec<MathExample> {
     if n == 0 || n >= examples.len() {
         return examples;
     }
@@ -221,35 +220,14 @@ impl<'a> MathSweep<'a> {
                 "sweep.metrics: `skill-entropy` labels NLI pairs; the math task has no skill prompt"
             );
         }
-        let pool_key = &prism_core::hash::sha256_hex(
-            serde_json::json!({
-                "ids": pool.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
-                "inputs": inputs,
-                "encoder": prism_models::bert::ENCODER_VERSION,
-            })
-            .to_string()
-            .as_bytes(),
-        )[..16];
-        let cache = session.cache();
-        let embeddings = if wants(Need::Embeddings) {
-            cached_matrix(&cache_dir.join(format!("minilm-{pool_key}.npy")), || {
-                let pairs: Vec<(&str, &str)> = pool
-                    .iter()
-                    .map(|e| (e.question.as_str(), e.solution.as_str()))
-                    .collect();
-                Ok(minilm_embeddings(&cache, &pairs, false)?)
-            })?
-        } else {
-            None
-        };
-        let static_embeddings = if wants(Need::StaticEmbeddings) {
-            cached_matrix(&cache_dir.join(format!("wordllama-{pool_key}.npy")), || {
-                let texts: Vec<String> = pool.iter().map(math_metric_text).collect();
-                Ok(static_embeddings(&cache, &texts, false)?)
-            })?
-        } else {
-            None
-        };
+        let pairs: Vec<(&str, &str)> = pool
+            .iter()
+            .map(|e| (e.question.as_str(), e.solution.as_str()))
+            .collect();
+        let texts: Vec<String> = pool.iter().map(math_metric_text).collect();
+        let ids: Vec<&str> = pool.iter().map(|e| e.id.as_str()).collect();
+        let (embeddings, static_embeddings) =
+            pool_embeddings(session, &metrics, cache_dir, inputs, &ids, &pairs, &texts)?;
         let mut repaired_shards = Vec::new();
         let gradients = if wants(Need::GradientFeatures) || wants(Need::ProxyLosses) {
             // The proxy's loss falls on the worked solution, given the question.
@@ -269,19 +247,11 @@ impl<'a> MathSweep<'a> {
         };
 
         let start = Instant::now();
-        let backend: prism_models::Backend = cfg.student.backend.parse()?;
-        let model_path =
-            prism_models::language_model::resolve_model(&cfg.student.model, &cache.model(""))?;
-        let lm = LanguageModel::load_path(&model_path, &backend.device()?.autodiff())?;
-        let student = LmStudent::new(lm, cfg.train.layers)?;
+        let student = load_student(session)?;
         let max_tokens = batch_tokens(session);
-        let owned: Vec<(String, String)> =
+        let train_pairs: Vec<(String, String)> =
             used_rows.iter().map(|&r| training_pair(&pool[r])).collect();
-        let pairs: Vec<(&str, &str)> = owned
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
-        let train_sequences = student.encode(&pairs, cfg.train.max_len)?;
+        let train_sequences = student.encode(&train_pairs, cfg.train.max_len)?;
         eprintln!(
             "student: {} pool problems through the {} frozen blocks",
             train_sequences.len(),
@@ -291,27 +261,7 @@ impl<'a> MathSweep<'a> {
         let train_states =
             student.lower_states(&train_sequences, max_tokens, &mut |n| bar.inc(n as u64))?;
         bar.finish_and_clear();
-        let mut eval_sets = Vec::new();
-        let mut names = vec![MATH_ID_TEST.to_string()];
-        names.extend(cfg.data.benchmarks.iter().cloned());
-        for name in &names {
-            let info = math_dataset(name)
-                .with_context(|| format!("data.benchmarks: `{name}` is not a math dataset"))?;
-            let table = MathTable::read_parquet(&dataset_path(session, name)?)?;
-            let examples = seeded_sample(table.examples, cfg.sweep.eval_limit, cfg.data.split_seed);
-            eprintln!(
-                "student: {name}, {} problems through the frozen blocks",
-                examples.len()
-            );
-            eval_sets.push(ScoredSet::new(
-                &student,
-                name,
-                info.scoring,
-                &examples,
-                cfg.train.max_len,
-                max_tokens,
-            )?);
-        }
+        let eval_sets = eval_sets(session, &student, cfg.sweep.eval_limit)?;
         let untuned = eval_sets
             .iter()
             .map(|s| s.evaluate(&student, student.pretrained_top(), max_tokens))
@@ -365,9 +315,54 @@ impl<'a> MathSweep<'a> {
     }
 }
 
+/// The experiment's student (`student.model` on `student.backend`, with autodiff), cut as
+/// `train.layers` says.
+pub fn load_student(session: &Session) -> Result<LmStudent> {
+    let cfg = &session.config.value;
+    let backend: prism_models::Backend = cfg.student.backend.parse()?;
+    let model_path = prism_models::language_model::resolve_model(
+        &cfg.student.model,
+        &session.cache().model(""),
+    )?;
+    let lm = LanguageModel::load_path(&model_path, &backend.device()?.autodiff())?;
+    Ok(LmStudent::new(lm, cfg.train.layers)?)
+}
+
+/// The ID test and every `data.benchmarks` set, each a sample of at most `eval_limit`
+/// problems (seeded by `data.split_seed`; 0 = all), through `student`'s frozen blocks.
+pub fn eval_sets(
+    session: &Session,
+    student: &LmStudent,
+    eval_limit: usize,
+) -> Result<Vec<ScoredSet>> {
+    let cfg = &session.config.value;
+    let mut names = vec![MATH_ID_TEST.to_string()];
+    names.extend(cfg.data.benchmarks.iter().cloned());
+    let mut sets = Vec::with_capacity(names.len());
+    for name in &names {
+        let info = math_dataset(name)
+            .with_context(|| format!("data.benchmarks: `{name}` is not a math dataset"))?;
+        let table = MathTable::read_parquet(&dataset_path(session, name)?)?;
+        let examples = seeded_sample(table.examples, eval_limit, cfg.data.split_seed);
+        eprintln!(
+            "student: {name}, {} problems through the frozen blocks",
+            examples.len()
+        );
+        sets.push(ScoredSet::new(
+            student,
+            name,
+            info.scoring,
+            &examples,
+            cfg.train.max_len,
+            batch_tokens(session),
+        )?);
+    }
+    Ok(sets)
+}
+
 /// Padded tokens per batch through the student (`gvendi.max_batch_tokens`, at least one
 /// sequence of `train.max_len`).
-fn batch_tokens(session: &Session) -> usize {
+pub fn batch_tokens(session: &Session) -> usize {
     let cfg = &session.config.value;
     cfg.gvendi.max_batch_tokens.max(cfg.train.max_len)
 }

@@ -8,7 +8,7 @@
 //! reason (a metric added to the sweep, a new sweep name) reuses the student already trained
 //! on the same subset (`<cache>/stages/train-eval/<key>.json`).
 
-use crate::pool_scores::{PoolScores, SubsetView, cached_matrix, chosen_metrics, pool_gradients};
+use crate::pool_scores::{PoolScores, SubsetView, chosen_metrics, pool_embeddings, pool_gradients};
 use crate::prepared::{
     BuiltSubsets, build_subsets, cached_report, repaired_shard_events, rows_of, subset_of,
     train_cache_file, used_ids,
@@ -23,7 +23,6 @@ use prism_data::subset::Pool;
 use prism_features::experiment::{model_fingerprint, table_examples};
 use prism_metrics::Need;
 use prism_models::LabeledPair;
-use prism_models::embedders::{minilm_embeddings, static_embeddings};
 use prism_models::protocol::{StudentRun, labeled_pair, train_and_evaluate};
 use prism_sweep::{PlannedRun, PreparedRuns, RunKind};
 use std::collections::HashMap;
@@ -130,38 +129,15 @@ impl<'a> NliSweep<'a> {
             .collect();
         let metrics = chosen_metrics(session)?;
         let wants = |need: Need| PoolScores::wants(&metrics, need);
-        // The pool's embeddings depend on its examples, the input files (data and models) and
-        // the encoder's code, so all three name the cached matrices.
-        let pool_key = &prism_core::hash::sha256_hex(
-            serde_json::json!({
-                "ids": table.examples.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
-                "inputs": inputs,
-                "encoder": prism_models::bert::ENCODER_VERSION,
-            })
-            .to_string()
-            .as_bytes(),
-        )[..16];
-        let cache = session.cache();
-        let embeddings = if wants(Need::Embeddings) {
-            cached_matrix(&cache_dir.join(format!("minilm-{pool_key}.npy")), || {
-                let pairs: Vec<(&str, &str)> = table
-                    .examples
-                    .iter()
-                    .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
-                    .collect();
-                Ok(minilm_embeddings(&cache, &pairs, false)?)
-            })?
-        } else {
-            None
-        };
-        let static_embeddings = if wants(Need::StaticEmbeddings) {
-            cached_matrix(&cache_dir.join(format!("wordllama-{pool_key}.npy")), || {
-                let texts: Vec<String> = table.examples.iter().map(metric_text).collect();
-                Ok(static_embeddings(&cache, &texts, false)?)
-            })?
-        } else {
-            None
-        };
+        let pairs: Vec<(&str, &str)> = table
+            .examples
+            .iter()
+            .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
+            .collect();
+        let texts: Vec<String> = table.examples.iter().map(metric_text).collect();
+        let ids: Vec<&str> = table.examples.iter().map(|e| e.id.as_str()).collect();
+        let (embeddings, static_embeddings) =
+            pool_embeddings(session, &metrics, cache_dir, inputs, &ids, &pairs, &texts)?;
         // Only examples some pending run uses are labelled and featurised.
         let used = used_ids(&subsets);
         let skills = if wants(Need::Skills) {

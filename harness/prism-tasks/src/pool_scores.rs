@@ -9,6 +9,7 @@ use prism_core::Session;
 use prism_features::GradientExample;
 use prism_features::experiment::featurize;
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
+use prism_models::embedders::{minilm_embeddings, static_embeddings};
 use prism_vendi::Features;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -191,9 +192,49 @@ impl PoolScores {
     }
 }
 
+/// The pool's sentence embeddings (MiniLM on each `(first, second)` text pair) and static
+/// word-vector embeddings (of each `text`), each only when a chosen metric needs it, cached in
+/// `cache_dir` under a key of the pool's ids, the input files (data and models) and the
+/// encoder's code, the three things they depend on.
+pub(crate) fn pool_embeddings(
+    session: &Session,
+    metrics: &[Box<dyn DiversityMetric>],
+    cache_dir: &Path,
+    inputs: &serde_json::Value,
+    ids: &[&str],
+    pairs: &[(&str, &str)],
+    texts: &[String],
+) -> Result<(Option<Features>, Option<Features>)> {
+    let pool_key = &prism_core::hash::sha256_hex(
+        serde_json::json!({
+            "ids": ids,
+            "inputs": inputs,
+            "encoder": prism_models::bert::ENCODER_VERSION,
+        })
+        .to_string()
+        .as_bytes(),
+    )[..16];
+    let cache = session.cache();
+    let embeddings = if PoolScores::wants(metrics, Need::Embeddings) {
+        cached_matrix(&cache_dir.join(format!("minilm-{pool_key}.npy")), || {
+            Ok(minilm_embeddings(&cache, pairs, false)?)
+        })?
+    } else {
+        None
+    };
+    let static_embeddings = if PoolScores::wants(metrics, Need::StaticEmbeddings) {
+        cached_matrix(&cache_dir.join(format!("wordllama-{pool_key}.npy")), || {
+            Ok(static_embeddings(&cache, texts, false)?)
+        })?
+    } else {
+        None
+    };
+    Ok((embeddings, static_embeddings))
+}
+
 /// A pool-level matrix from `path` (checked against its sums), or computed by `make` and saved
 /// there with them.
-pub(crate) fn cached_matrix(
+fn cached_matrix(
     path: &Path,
     make: impl FnOnce() -> Result<Option<Features>>,
 ) -> Result<Option<Features>> {

@@ -4,15 +4,11 @@
 //! loss curve as JSON.
 
 use crate::context::{ConfigArgs, Session};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use prism_core::atomic::write_json_atomic;
-use prism_data::catalog::Role;
-use prism_data::math::{MathExample, MathTable, math_dataset};
-use prism_models::lm_protocol::{ScoredSet, SetResult, training_pair};
-use prism_models::lm_student::{LmStudent, StudentTop};
-use prism_models::{Backend, LanguageModel};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
+use prism_models::lm_protocol::{SetResult, training_pair};
+use prism_models::lm_student::StudentTop;
+use prism_tasks::math::{batch_tokens, eval_sets, load_student, math_pool, seeded_sample};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,10 +25,11 @@ pub enum MathCommand {
 pub struct StudentArgs {
     /// Experiment name (`experiments/<name>.toml`) or path (`[student]`, `[train]`, `[data]`).
     experiment: String,
-    /// Training problems: a sample of the pool seeded by `train.seed`.
+    /// Training problems: a sample of the pool seeded by `train.seed` (0 = the whole pool).
     #[arg(long, default_value_t = 256)]
     n: usize,
-    /// Score at most this many problems of each evaluation set (seeded by `data.split_seed`).
+    /// Score at most this many problems of each evaluation set (seeded by `data.split_seed`;
+    /// 0 = all, as `sweep.eval_limit`).
     #[arg(long, default_value_t = 200)]
     eval_limit: usize,
     /// Where to write the JSON (default `results/<experiment>/student-n<N>-s<seed>.json`).
@@ -59,72 +56,23 @@ struct StudentReport {
     tuned: Vec<SetResult>,
 }
 
-/// A seeded sample of at most `n` rows of `examples`, in table order.
-fn sample(examples: &[MathExample], n: usize, seed: u64) -> Vec<MathExample> {
-    let mut idx: Vec<usize> = (0..examples.len()).collect();
-    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-    idx.truncate(n);
-    idx.sort_unstable();
-    idx.into_iter().map(|i| examples[i].clone()).collect()
-}
-
-fn read_math(session: &Session, name: &str) -> Result<MathTable> {
-    let path = prism_data::dataset_path(session, name)?;
-    MathTable::read_parquet(&path).with_context(|| format!("reading math dataset `{name}`"))
-}
-
 pub fn run(cmd: MathCommand) -> Result<ExitCode> {
     let MathCommand::Student(args) = cmd;
     let session = Session::load(Some(&args.experiment), &args.config.overrides)?;
     let cfg = &session.config.value;
     let train = cfg.train.clone();
-    let pool_info = math_dataset(&cfg.data.pool)
-        .filter(|d| d.role == Role::Pool)
-        .with_context(|| {
-            format!(
-                "data.pool = `{}` is not a math pool (expected `gsm_symbolic`)",
-                cfg.data.pool
-            )
-        })?;
-    let pool = read_math(&session, pool_info.name)?;
-    let training = sample(&pool.examples, args.n, train.seed);
-    let mut sets = vec!["gsm_symbolic_id_test".to_string()];
-    sets.extend(cfg.data.benchmarks.iter().cloned());
-
-    let backend: Backend = cfg.student.backend.parse()?;
+    // The experiment's pool (`data.pool`, sampled to `data.pool_size`), then the training sample.
+    let training = seeded_sample(math_pool(&session)?, args.n, train.seed);
     let model_path = prism_models::language_model::resolve_model(
         &cfg.student.model,
         &session.cache().model(""),
     )?;
-    let lm = LanguageModel::load_path(&model_path, &backend.device()?.autodiff())?;
-    let student = LmStudent::new(lm, train.layers)?;
-    let max_tokens = cfg.gvendi.max_batch_tokens.max(train.max_len);
+    let student = load_student(&session)?;
+    let max_tokens = batch_tokens(&session);
 
     let start = Instant::now();
-    let mut scored_sets = Vec::new();
-    for name in &sets {
-        let info = math_dataset(name)
-            .with_context(|| format!("data.benchmarks: `{name}` is not a math dataset"))?;
-        let table = read_math(&session, name)?;
-        let examples = sample(&table.examples, args.eval_limit, cfg.data.split_seed);
-        eprintln!(
-            "  {name}: {} problems through the frozen blocks",
-            examples.len()
-        );
-        scored_sets.push(ScoredSet::new(
-            &student,
-            name,
-            info.scoring,
-            &examples,
-            train.max_len,
-            max_tokens,
-        )?);
-    }
-    let owned: Vec<(String, String)> = training.iter().map(training_pair).collect();
-    let pairs: Vec<(&str, &str)> = owned
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
+    let scored_sets = eval_sets(&session, &student, args.eval_limit)?;
+    let pairs: Vec<(String, String)> = training.iter().map(training_pair).collect();
     let sequences = student.encode(&pairs, train.max_len)?;
     let states = student.lower_states(&sequences, max_tokens, &mut |_| {})?;
     let prepare_seconds = start.elapsed().as_secs_f64();
@@ -186,9 +134,6 @@ pub fn run(cmd: MathCommand) -> Result<ExitCode> {
         summary.last_loss,
         student.frozen_blocks,
     );
-    if training.is_empty() {
-        bail!("the pool sample is empty");
-    }
     let report = StudentReport {
         n_train: training.len(),
         model: model_path.display().to_string(),
