@@ -23,3 +23,16 @@ pub fn find(name: &str) -> Option<Box<dyn prism_sweep::RunKind>> {
         _ => None,
     }
 }
+
+/// The experiment's pool as the subset machinery sees it, for its task: `label` is the stratum
+/// every subset holds at the pool's proportions (NLI: the gold label; math: the difficulty),
+/// `group` the unit of the `groups` strategy (a page; a template). The sweeps build their
+/// subsets from the same table.
+pub fn subset_pool(session: &prism_core::Session) -> anyhow::Result<prism_data::Table> {
+    let task = &session.config.value.task;
+    match task.as_str() {
+        "nli" => Ok(prism_data::pool_table(session)?.table),
+        "math" => Ok(math::subset_table(&math::math_pool(session)?)),
+        other => anyhow::bail!("task = `{other}` is not one of {TASKS:?}"),
+    }
+}

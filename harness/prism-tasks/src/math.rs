@@ -85,6 +85,14 @@ impl RunKind for Math {
         MATH_ID_TEST
     }
 
+    fn report_terms(&self) -> prism_report::Terms {
+        prism_report::Terms {
+            score: "score (−NLL)".into(),
+            baseline: "untuned student".into(),
+            groups: "templates".into(),
+        }
+    }
+
     fn prepare<'a>(
         &'a self,
         session: &'a Session,
@@ -121,6 +129,13 @@ fn as_example(e: &MathExample) -> Example {
         source: e.source.clone(),
         group: e.group.clone(),
         split: e.split.clone(),
+    }
+}
+
+/// The math pool as the subset machinery sees it (see [`as_example`]).
+pub fn subset_table(pool: &[MathExample]) -> Table {
+    Table {
+        examples: pool.iter().map(as_example).collect(),
     }
 }
 
@@ -196,9 +211,7 @@ impl<'a> MathSweep<'a> {
     ) -> Result<Self> {
         let cfg = &session.config.value;
         let pool = math_pool(session)?;
-        let table = Table {
-            examples: pool.iter().map(as_example).collect(),
-        };
+        let table = subset_table(&pool);
         let subset_pool = Pool::new(&table, cfg.subsets.length_bins);
         let subsets = build_subsets(&subset_pool, pending);
         let row_of: HashMap<String, usize> = pool

@@ -27,7 +27,7 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
     let session = Session::load(args.experiment.as_deref(), &args.config.overrides)?;
     let cfg = &session.config.value;
     let pool_path = prism_data::dataset_path(&session, &cfg.data.pool)?;
-    let table = prism_data::pool_table(&session)?.table;
+    let table = prism_tasks::subset_pool(&session)?;
     let pool_sha =
         sha256_file(&pool_path).with_context(|| format!("hashing `{}`", pool_path.display()))?;
     let pool = Pool::new(&table, cfg.subsets.length_bins);

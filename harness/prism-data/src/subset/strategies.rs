@@ -2,7 +2,7 @@
 //! ([`strategy_for`]).
 
 use super::features;
-use super::{Pool, Quotas, fill_in_order};
+use super::{Pool, Quotas, fill_in_order, largest_remainder};
 use prism_core::config::schema::{FeatureSpec, GreedyObjective, GroupKey, StrategySpec};
 use prism_core::once_map::OnceMap;
 use prism_vendi::{Features, KMeans};
@@ -161,6 +161,20 @@ fn groups(pool: &Pool, by: GroupKey) -> Vec<Vec<usize>> {
     map.into_values().collect()
 }
 
+/// The groups of each label when every group holds a single label (index = label), or `None`
+/// when some group mixes labels.
+fn label_pure_groups(pool: &Pool, all: &[Vec<usize>]) -> Option<Vec<Vec<Vec<usize>>>> {
+    let mut per_label = vec![Vec::new(); pool.labels.len()];
+    for g in all {
+        let label = pool.label_of[*g.first()?];
+        if g.iter().any(|&i| pool.label_of[i] != label) {
+            return None;
+        }
+        per_label[label].push(g.clone());
+    }
+    Some(per_label)
+}
+
 /// Fills the per-cell `quota` from `k` of `buckets` drawn at random (the buckets in a shuffled
 /// order, their members shuffled again), skipping what is `taken`: the shared core of the
 /// group-, cluster- and mixture-based strategies. On a shortfall, says how many buckets that
@@ -222,19 +236,78 @@ impl SubsetStrategy for Groups {
         _: &Context,
     ) -> Result<Selection, String> {
         let all = groups(pool, self.by);
-        let indices = fill_from_buckets(
-            pool,
-            &all,
-            self.k,
-            &quotas.per_cell,
-            &mut HashSet::new(),
-            rng,
-            "groups",
-        )?;
-        let details = BTreeMap::from([
+        let mut details = BTreeMap::from([
             ("groups_drawn".into(), json!(self.k)),
             ("groups_in_pool".into(), json!(all.len())),
         ]);
+        let Some(per_label) = label_pure_groups(pool, &all) else {
+            let indices = fill_from_buckets(
+                pool,
+                &all,
+                self.k,
+                &quotas.per_cell,
+                &mut HashSet::new(),
+                rng,
+                "groups",
+            )?;
+            return Ok(Selection { indices, details });
+        };
+        // Every group holds one label (a math template fixes its difficulty): k groups drawn
+        // at random would miss a label's quota by chance, so the k are spread over the labels
+        // in proportion to their quotas (largest remainder), at least one per label that has a
+        // quota (taken from the label with the most).
+        let bins = pool.bins();
+        let label_quota: Vec<usize> = quotas
+            .per_cell
+            .chunks(bins)
+            .map(|c| c.iter().sum())
+            .collect();
+        let wanted = label_quota.iter().filter(|q| **q > 0).count();
+        if self.k < wanted {
+            return Err(format!(
+                "k = {} groups cannot cover the {wanted} labels with a quota: every group holds one label",
+                self.k
+            ));
+        }
+        let mut drawn = largest_remainder(&label_quota, self.k);
+        while let Some(empty) = (0..drawn.len()).find(|&l| label_quota[l] > 0 && drawn[l] == 0) {
+            let largest = (0..drawn.len())
+                .max_by_key(|&l| (drawn[l], usize::MAX - l))
+                .expect("labels");
+            drawn[largest] -= 1;
+            drawn[empty] += 1;
+        }
+        let mut taken = HashSet::new();
+        let mut indices = Vec::with_capacity(quotas.total());
+        for (l, label_groups) in per_label.iter().enumerate() {
+            drawn[l] = drawn[l].min(label_groups.len());
+            if label_quota[l] == 0 {
+                continue;
+            }
+            let mut quota = vec![0; quotas.per_cell.len()];
+            quota[l * bins..(l + 1) * bins]
+                .copy_from_slice(&quotas.per_cell[l * bins..(l + 1) * bins]);
+            let what = format!("groups of label `{}`", pool.labels[l]);
+            indices.extend(fill_from_buckets(
+                pool,
+                label_groups,
+                drawn[l],
+                &quota,
+                &mut taken,
+                rng,
+                &what,
+            )?);
+        }
+        details.insert(
+            "groups_per_label".into(),
+            json!(
+                pool.labels
+                    .iter()
+                    .zip(&drawn)
+                    .map(|(l, d)| (l.clone(), json!(d)))
+                    .collect::<serde_json::Map<_, _>>()
+            ),
+        );
         Ok(Selection { indices, details })
     }
 }
@@ -549,6 +622,8 @@ mod tests {
     use super::super::tests::toy_pool;
     use super::super::{Quotas, build};
     use super::*;
+    use crate::table::{Example, Table};
+    use std::collections::HashMap;
 
     fn specs() -> Vec<StrategySpec> {
         vec![
@@ -737,6 +812,89 @@ mod tests {
             max < min,
             "max-div mean similarity {max} should be below min-div {min}"
         );
+    }
+
+    /// A pool whose groups each hold one label, as math templates each fix a difficulty:
+    /// 40 groups of 20, labels a/b/c/d on 16/12/8/4 of them.
+    fn label_pure_pool() -> Pool {
+        let mut examples = Vec::new();
+        for g in 0..40 {
+            let label = match g {
+                0..16 => "a",
+                16..28 => "b",
+                28..36 => "c",
+                _ => "d",
+            };
+            for j in 0..20 {
+                examples.push(Example {
+                    id: format!("t{g}-{j}"),
+                    premise: format!("template {g} problem {j} {}", "x ".repeat(j % 7)),
+                    hypothesis: format!("solution {g} {j}"),
+                    label: label.into(),
+                    source: "toy".into(),
+                    group: format!("template-{g}"),
+                    split: "train".into(),
+                });
+            }
+        }
+        // Struct literal: `Table::new` checks NLI labels, these are strata.
+        Pool::new(&Table { examples }, 2)
+    }
+
+    #[test]
+    fn label_pure_groups_are_spread_over_the_labels_by_quota() {
+        let pool = label_pure_pool();
+        for seed in 0..20 {
+            for (k, expected) in [(4, [1, 1, 1, 1]), (8, [3, 2, 2, 1]), (20, [8, 6, 4, 2])] {
+                let spec = StrategySpec::Groups {
+                    k,
+                    by: GroupKey::Page,
+                };
+                let s = build(&pool, &spec, 40, seed, &Context::default()).unwrap();
+                // The labels' quotas are met exactly (the controls), from exactly k groups.
+                let quotas = Quotas::new(&pool, 40).unwrap();
+                let mut counts = vec![0; pool.cells()];
+                let row: HashMap<&str, usize> = pool
+                    .examples
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.id.as_str(), i))
+                    .collect();
+                let mut used_groups = HashSet::new();
+                for id in &s.ids {
+                    let i = row[id.as_str()];
+                    counts[pool.cell(i)] += 1;
+                    used_groups.insert(pool.examples[i].group.clone());
+                }
+                assert_eq!(counts, quotas.per_cell, "k={k} seed={seed}");
+                assert!(
+                    used_groups.len() <= k,
+                    "k={k}: {} groups",
+                    used_groups.len()
+                );
+                let per_label = &s.details["groups_per_label"];
+                let drawn: Vec<u64> = ["a", "b", "c", "d"]
+                    .iter()
+                    .map(|l| per_label[l].as_u64().unwrap())
+                    .collect();
+                assert_eq!(drawn, expected.map(|e| e as u64), "k={k}");
+                let again = build(&pool, &spec, 40, seed, &Context::default()).unwrap();
+                assert_eq!(s.ids, again.ids);
+            }
+        }
+        let err = build(
+            &pool,
+            &StrategySpec::Groups {
+                k: 3,
+                by: GroupKey::Page,
+            },
+            40,
+            0,
+            &Context::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cannot cover the 4 labels"), "{err}");
     }
 
     #[test]
