@@ -18,6 +18,8 @@ pub struct ReportOptions {
     pub level: f64,
     /// Seed of the bootstrap.
     pub seed: u64,
+    /// What the task calls its score, its baseline and its ground-truth groups.
+    pub terms: Terms,
 }
 
 impl Default for ReportOptions {
@@ -26,6 +28,43 @@ impl Default for ReportOptions {
             bootstrap_reps: 2000,
             level: 0.95,
             seed: 0,
+            terms: Terms::default(),
+        }
+    }
+}
+
+/// The words a report uses for what its task measures, so that a math report does not call a
+/// negative NLL "accuracy" or a template a "page". Each task supplies its own
+/// (`RunKind::report_terms`); the default is NLI's.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Terms {
+    /// What a benchmark's figure is ("accuracy"; math: "score (−NLL)").
+    pub score: String,
+    /// What a student is compared with for headroom ("majority rate"; math: "untuned
+    /// student").
+    pub baseline: String,
+    /// What the `groups` strategy draws whole, plural ("pages"; math: "templates").
+    pub groups: String,
+}
+
+impl Terms {
+    /// The report's title.
+    pub fn title(&self) -> String {
+        format!("Diversity metrics vs OOD {}", self.score)
+    }
+
+    /// The ground-truth section's title (and its plot's caption).
+    pub fn ladder_title(&self) -> String {
+        format!("OOD {} against k {}", self.score, self.groups)
+    }
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Self {
+            score: "accuracy".into(),
+            baseline: "majority rate".into(),
+            groups: "pages".into(),
         }
     }
 }
@@ -255,7 +294,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
         );
     }
     Report {
-        diagnostics: diagnose(runs, students, seed_noise.as_ref()),
+        diagnostics: diagnose(runs, students, seed_noise.as_ref(), &options.terms),
         ground_truth: ground_truth(runs, scale_key),
         runs: runs.len(),
         students: students.len(),

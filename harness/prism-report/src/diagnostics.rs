@@ -4,6 +4,7 @@
 //! from a study with no headroom or too few subsets says nothing about the metrics; these
 //! numbers let a reader tell that apart from a real null.
 
+use crate::analysis::Terms;
 use crate::analysis::scale_key;
 use crate::runs::RunsTable;
 use crate::seeds::SeedNoise;
@@ -117,6 +118,7 @@ pub const MIN_OOD_WITH_HEADROOM: usize = 2;
 pub const MAX_SEED_NOISE_SHARE: f64 = 0.25;
 
 fn checks(
+    terms: &Terms,
     n: usize,
     id: &Headroom,
     with_headroom: usize,
@@ -131,10 +133,13 @@ fn checks(
             measured: format!("{n}"),
         },
         Check {
-            requirement: format!("mean ID accuracy at least majority + {MIN_ID_MARGIN}"),
+            requirement: format!(
+                "mean ID {} at least {} + {MIN_ID_MARGIN}",
+                terms.score, terms.baseline
+            ),
             met: (!id.diff.is_nan()).then_some(id.diff >= MIN_ID_MARGIN),
             measured: if id.majority.is_nan() {
-                "unknown (the runs table has no majority rate)".into()
+                format!("unknown (the runs table has no {})", terms.baseline)
             } else {
                 format!(
                     "{:+.3} ({:.3} against {:.3})",
@@ -151,7 +156,10 @@ fn checks(
             measured: if rates_known {
                 format!("{with_headroom} of {declared}")
             } else {
-                format!("{with_headroom} of {declared} (some have no majority rate)")
+                format!(
+                    "{with_headroom} of {declared} (some have no {})",
+                    terms.baseline
+                )
             },
         },
         Check {
@@ -229,6 +237,7 @@ pub fn diagnose(
     subsets: &RunsTable,
     students: &RunsTable,
     seed_noise: Option<&SeedNoise>,
+    terms: &Terms,
 ) -> Diagnostics {
     let mut rows = vec![headroom(
         "id",
@@ -275,6 +284,7 @@ pub fn diagnose(
         .all(|h| !h.majority.is_nan());
     Diagnostics {
         checks: checks(
+            terms,
             n,
             &rows[0],
             with_headroom,
@@ -353,7 +363,7 @@ mod tests {
         // includes 0, so no headroom; 3 of 4 runs above 0.50 (0.50 itself is not above).
         // Benchmark b: 0.60, 0.61, 0.62, 0.63: diff 0.115, CI [0.0944574, 0.1355426].
         let t = table(&[0.50, 0.52, 0.54, 0.56], &[0.60, 0.61, 0.62, 0.63], 0.50);
-        let d = diagnose(&t, &t, None);
+        let d = diagnose(&t, &t, None, &Terms::default());
         let a = d.headroom.iter().find(|h| h.name == "a").unwrap();
         assert!((a.diff - 0.03).abs() < 1e-12);
         assert!((a.ci_low + 0.0110852).abs() < 1e-6, "{}", a.ci_low);
@@ -383,7 +393,7 @@ mod tests {
         let mut t = table(&[0.5, 0.6, 0.7], &[0.5, 0.6, 0.7], 0.5);
         t.majority.clear();
         t.id_majority = vec![f64::NAN; 3];
-        let d = diagnose(&t, &t, None);
+        let d = diagnose(&t, &t, None, &Terms::default());
         assert!(d.headroom.iter().all(|h| !h.headroom && h.diff.is_nan()));
         assert!(d.headroom.iter().all(|h| h.share_above.is_nan()));
         // Without majority rates the ID and headroom conditions are unknown, not failed.

@@ -47,11 +47,12 @@ pub(crate) fn rows_summary(report: &Report) -> String {
 /// The training-seed noise, in one sentence, when subsets had several students.
 pub(crate) fn seed_noise_sentence(report: &Report) -> Option<String> {
     let n = report.seed_noise.as_ref()?;
+    let score = &report.options.terms.score;
     Some(format!(
         "Training-seed noise, from the {} subsets with several students: one student's OOD mean \
          moves by sd {} with its seed, against sd {} between the subsets' means, so seed noise \
-         makes {}% of the variance of those means (ID accuracy: sd {} against {}, {}%). Near \
-         100%, no metric can correlate with OOD accuracy; more seeds per subset lower it.",
+         makes {}% of the variance of those means (ID {score}: sd {} against {}, {}%). Near \
+         100%, no metric can correlate with the OOD {score}; more seeds per subset lower it.",
         n.subsets_with_seeds,
         num(n.ood_within_sd, 4),
         num(n.ood_between_sd, 4),
@@ -73,18 +74,17 @@ pub(crate) struct TextTable {
 
 /// The headroom table: one row per evaluation set (the ID test first).
 pub(crate) fn headroom_table(report: &Report) -> TextTable {
-    let header = [
-        "set",
-        "in OOD aggregate",
-        "mean acc",
-        "majority",
-        "diff",
-        "95% CI of diff",
-        "runs above majority",
-        "headroom",
-    ]
-    .map(String::from)
-    .to_vec();
+    let terms = &report.options.terms;
+    let header = vec![
+        "set".to_string(),
+        "in OOD aggregate".into(),
+        format!("mean {}", terms.score),
+        terms.baseline.clone(),
+        "diff".into(),
+        "95% CI of diff".into(),
+        format!("runs above {}", terms.baseline),
+        "headroom".into(),
+    ];
     let rows = report
         .diagnostics
         .headroom
@@ -107,7 +107,7 @@ pub(crate) fn headroom_table(report: &Report) -> TextTable {
                     format!("{}%", num(100.0 * h.share_above, 0))
                 },
                 if h.majority.is_nan() {
-                    "unknown (no majority rate)".into()
+                    format!("unknown (no {})", terms.baseline)
                 } else if h.headroom {
                     "yes".into()
                 } else {
@@ -146,14 +146,15 @@ pub(crate) fn diagnostics_sentences(report: &Report) -> Vec<String> {
             .iter()
             .map(|(name, rho)| format!("{name} {}", num(*rho, 2)))
             .collect();
+        let score = &report.options.terms.score;
         let ood_sentence = if ood.rho.is_finite() {
             format!(
-                "the OOD aggregate's ρ with size is {} (p {}); where it is not near 0, a metric that only tracks size correlates with OOD accuracy too, so read the partial ρ (size held fixed)",
+                "the OOD aggregate's ρ with size is {} (p {}); where it is not near 0, a metric that only tracks size correlates with the OOD {score} too, so read the partial ρ (size held fixed)",
                 num(ood.rho, 3),
                 num(ood.p, 4)
             )
         } else {
-            "the sweep has no OOD accuracy to set against size".to_string()
+            format!("the sweep has no OOD {score} to set against size")
         };
         out.push(format!(
             "Subset size: {ood_sentence}. Each metric's ρ with size, largest first: {}.",
@@ -268,17 +269,16 @@ pub(crate) fn ladder_tables(report: &Report, g: &GroundTruth) -> (TextTable, Tex
         row.push(num(m.with_ood.rho, 3));
         rows.push(row);
     }
-    let cell_header = [
-        "size",
-        "k (pages drawn)",
-        "distinct pages (mean)",
-        "subsets",
-        "OOD mean",
-        "OOD sd",
-        "ID mean",
-    ]
-    .map(String::from)
-    .to_vec();
+    let groups = &report.options.terms.groups;
+    let cell_header = vec![
+        "size".to_string(),
+        format!("k ({groups} drawn)"),
+        format!("distinct {groups} (mean)"),
+        "subsets".into(),
+        "OOD mean".into(),
+        "OOD sd".into(),
+        "ID mean".into(),
+    ];
     (
         TextTable {
             header: cell_header,

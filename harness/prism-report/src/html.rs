@@ -58,7 +58,8 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
          body{{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}}\
          table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}\
          td:first-child,th:first-child{{text-align:left}}th{{background:#f3f3f3}}figure{{margin:1.5em 0}}img{{max-width:100%}}\
-         </style></head><body>\n<h1>Diversity metrics vs OOD accuracy</h1>\n"
+         </style></head><body>\n<h1>{}</h1>\n",
+        esc(&report.options.terms.title())
     );
     let level = (report.options.level * 100.0).round();
     let _ = writeln!(
@@ -84,9 +85,11 @@ pub fn page(report: &Report, figures: &[Figure]) -> std::io::Result<String> {
         let (cells, metrics) = ladder_tables(report, g);
         let _ = writeln!(
             h,
-            "<h2>Ground truth: OOD accuracy against k pages</h2>\n<p>ρ(k, OOD aggregate) = {} (n {}); ρ(k, ID accuracy) = {}. {}</p>",
+            "<h2>Ground truth: {}</h2>\n<p>ρ(k, OOD aggregate) = {} (n {}); ρ(k, ID {}) = {}. {}</p>",
+            esc(&report.options.terms.ladder_title()),
             num(g.ood_with_k.rho, 3),
             g.ood_with_k.n,
+            esc(&report.options.terms.score),
             num(g.id_with_k.rho, 3),
             esc(&detectable_line(g.ood_with_k.n))
         );

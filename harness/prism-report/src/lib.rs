@@ -22,7 +22,7 @@ pub mod runs;
 pub mod seeds;
 pub mod stats;
 
-pub use analysis::{MetricReport, Report, ReportOptions, analyze};
+pub use analysis::{MetricReport, Report, ReportOptions, Terms, analyze};
 pub use runs::{RunRecord, RunsError, RunsSchema, RunsTable, write_runs};
 
 use std::path::Path;

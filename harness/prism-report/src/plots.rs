@@ -81,6 +81,8 @@ struct Scatter<'a> {
     runs: &'a RunsTable,
     metric: &'a str,
     rho: f64,
+    /// What the y axis measures (the task's score).
+    score: &'a str,
 }
 
 impl Plot for Scatter<'_> {
@@ -88,7 +90,7 @@ impl Plot for Scatter<'_> {
     where
         DB::ErrorType: 'static,
     {
-        scatter(area, self.runs, self.metric, self.rho)
+        scatter(area, self.runs, self.metric, self.rho, self.score)
     }
 }
 
@@ -145,7 +147,11 @@ where
     let (y0, y1) = finite_range(rows.iter().map(|&i| runs.ood_mean[i]));
     let mut chart = ChartBuilder::on(area)
         .caption(
-            format!("OOD accuracy against k pages: ρ = {:.3}", g.ood_with_k.rho),
+            format!(
+                "{}: ρ = {:.3}",
+                report.options.terms.ladder_title(),
+                g.ood_with_k.rho
+            ),
             ("sans-serif", 22),
         )
         .margin(12)
@@ -154,9 +160,15 @@ where
         .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
-        .x_desc("k, pages per subset (log scale)")
+        .x_desc(format!(
+            "k, {} per subset (log scale)",
+            report.options.terms.groups
+        ))
         .x_label_formatter(&|v| format!("{:.0}", 2f64.powf(*v)))
-        .y_desc("OOD accuracy (declared aggregate)")
+        .y_desc(format!(
+            "OOD {} (declared aggregate)",
+            report.options.terms.score
+        ))
         .label_style(("sans-serif", 14))
         .draw()?;
     let mut scales: Vec<f64> = rows.iter().map(|&i| runs.scale[i]).collect();
@@ -218,7 +230,10 @@ pub fn write_plots(report: &Report, runs: &RunsTable, dir: &Path) -> std::io::Re
         figures.push(write_both(
             dir,
             "ood-vs-k",
-            "OOD accuracy against k pages (the ground-truth diversity axis)".into(),
+            format!(
+                "{} (the ground-truth diversity axis)",
+                report.options.terms.ladder_title()
+            ),
             (800, 560),
             &Ladder(report, runs),
         )?);
@@ -227,14 +242,17 @@ pub fn write_plots(report: &Report, runs: &RunsTable, dir: &Path) -> std::io::Re
         write_both(
             dir,
             "rho-bars",
-            "ρ with OOD accuracy, sorted, with bootstrap intervals".into(),
+            format!(
+                "ρ with the OOD {}, sorted, with bootstrap intervals",
+                report.options.terms.score
+            ),
             tall,
             &Bars(report),
         )?,
         write_both(
             dir,
             "rho-heatmap",
-            "ρ per benchmark (and ID accuracy)".into(),
+            format!("ρ per benchmark (and ID {})", report.options.terms.score),
             (900, tall.1 + 80),
             &Heatmap(report),
         )?,
@@ -245,11 +263,12 @@ pub fn write_plots(report: &Report, runs: &RunsTable, dir: &Path) -> std::io::Re
             runs,
             metric: name,
             rho,
+            score: &report.options.terms.score,
         };
         figures.push(write_both(
             dir,
             &format!("scatter-{}", file_stem(name)),
-            format!("{name} vs OOD accuracy"),
+            format!("{name} vs OOD {}", report.options.terms.score),
             (800, 560),
             &plot,
         )?);
@@ -304,6 +323,7 @@ fn scatter<DB: DrawingBackend>(
     runs: &RunsTable,
     metric: &str,
     rho: f64,
+    score: &str,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -324,7 +344,7 @@ where
     chart
         .configure_mesh()
         .x_desc(metric)
-        .y_desc("OOD accuracy (mean)")
+        .y_desc(format!("OOD {score} (mean)"))
         .label_style(("sans-serif", 14))
         .draw()?;
     let mut scales: Vec<f64> = runs.scale.clone();
@@ -435,7 +455,10 @@ where
     let rows = metrics.len();
     let mut chart = ChartBuilder::on(area)
         .caption(
-            "Spearman ρ with OOD accuracy (bootstrap CI)",
+            format!(
+                "Spearman ρ with OOD {} (bootstrap CI)",
+                report.options.terms.score
+            ),
             ("sans-serif", 22),
         )
         .margin(12)

@@ -92,7 +92,8 @@ fn rho_table(
 pub fn markdown(report: &Report) -> String {
     let mut md = String::new();
     let level = (report.options.level * 100.0).round();
-    let _ = writeln!(md, "# Diversity metrics vs OOD accuracy\n");
+    let terms = &report.options.terms;
+    let _ = writeln!(md, "# {}\n", terms.title());
     let _ = writeln!(
         md,
         "{}; scales {:?}; strategies: {}. Spearman ρ with `ood_mean` (ties by average rank); p two-sided; {level}% CI: percentile bootstrap over rows ({} resamples, seed {}); partial ρ controls for scale.\n",
@@ -114,22 +115,25 @@ pub fn markdown(report: &Report) -> String {
     }
     if let Some(g) = &report.ground_truth {
         let (cells, metrics) = ladder_tables(report, g);
-        let _ = writeln!(md, "## Ground truth: OOD accuracy against k pages\n");
+        let _ = writeln!(md, "## Ground truth: {}\n", terms.ladder_title());
         let _ = writeln!(
             md,
-            "{} subsets drawn from k whole pages at fixed size, labels and lengths. ρ(k, OOD \
-             aggregate) = {} (p {}, n {}); ρ(k, ID accuracy) = {}. {}\n",
+            "{} subsets drawn from k whole {} at fixed size, labels and lengths. ρ(k, OOD \
+             aggregate) = {} (p {}, n {}); ρ(k, ID {}) = {}. {}\n",
             g.subsets,
+            terms.groups,
             num(g.ood_with_k.rho, 3),
             p_value(g.ood_with_k.p),
             g.ood_with_k.n,
+            terms.score,
             num(g.id_with_k.rho, 3),
             detectable_line(g.ood_with_k.n)
         );
         md_table(&mut md, &cells);
         let _ = writeln!(
             md,
-            "\nEvery metric against k (the diversity set by construction) and against OOD accuracy over the ladder's subsets:\n"
+            "\nEvery metric against k (the diversity set by construction) and against the OOD {} over the ladder's subsets:\n",
+            terms.score
         );
         md_table(&mut md, &metrics);
         let _ = writeln!(md);

@@ -29,6 +29,12 @@ pub trait RunKind: Sync {
     /// `eval.json` is a benchmark.
     fn id_test(&self) -> &str;
 
+    /// What the report calls this task's score, baseline and ground-truth groups (default:
+    /// NLI's accuracy, majority rate and pages).
+    fn report_terms(&self) -> prism_report::Terms {
+        prism_report::Terms::default()
+    }
+
     /// Builds the pending runs' subsets and computes the pool-level inputs they need (cached
     /// under `cache_dir` or in the task's stores: a rerun reuses them).
     fn prepare<'a>(

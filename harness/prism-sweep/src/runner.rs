@@ -112,6 +112,7 @@ impl<'a> Sweep<'a> {
                 &prism_report::ReportOptions {
                     bootstrap_reps: 2000,
                     seed: 0,
+                    terms: self.kind.report_terms(),
                     ..Default::default()
                 },
                 Some(&cfg.ood_aggregate()),
