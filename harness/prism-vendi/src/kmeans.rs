@@ -19,14 +19,20 @@ pub struct KMeans {
 }
 
 /// Clusters the rows of `x` into `k` clusters (k is clamped to [1, n]); deterministic in
-/// `seed`. Stops after `max_iter` rounds or when no assignment changes.
+/// `seed`: seeded k-means++ centres ([`kmeans_pp`]), then Lloyd iterations ([`lloyd`]).
 pub fn cosine_kmeans(x: &Features, k: usize, seed: u64, max_iter: usize) -> KMeans {
-    let (n, d) = (x.n(), x.d());
+    let chosen = kmeans_pp(x, k, seed);
+    lloyd(x, x.select(&chosen), max_iter)
+}
+
+/// Seeded k-means++ on the cosine distance 1 − x·c: the rows chosen as the `k` initial centres
+/// (k clamped to [1, n]), each drawn with probability proportional to its distance to the
+/// nearest centre so far. Unlike the first k rows, it does not depend on the pool's order.
+pub fn kmeans_pp(x: &Features, k: usize, seed: u64) -> Vec<usize> {
+    let n = x.n();
     assert!(n > 0, "k-means needs at least one row");
     let k = k.clamp(1, n);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-
-    // k-means++ on the cosine distance 1 − x·c.
     let mut chosen = vec![rng.random_range(0..n)];
     let mut best = vec![f64::INFINITY; n];
     while chosen.len() < k {
@@ -52,7 +58,15 @@ pub fn cosine_kmeans(x: &Features, k: usize, seed: u64, max_iter: usize) -> KMea
         };
         chosen.push(next);
     }
-    let mut centroids = x.select(&chosen);
+    chosen
+}
+
+/// Spherical Lloyd iterations from `centroids` (`k × d`, unit rows): assign every row to its
+/// most similar centre (ties to the lower index), move each centre to its members' normalised
+/// mean (an empty cluster keeps its centre), until no assignment changes or `max_iter` rounds.
+pub fn lloyd(x: &Features, mut centroids: Features, max_iter: usize) -> KMeans {
+    let (n, d, k) = (x.n(), x.d(), centroids.n());
+    assert_eq!(centroids.d(), d, "centres and rows differ in dimension");
     let mut assignment = vec![usize::MAX; n];
     for _ in 0..max_iter.max(1) {
         let changed = assign(x, &centroids, &mut assignment);
@@ -69,7 +83,6 @@ pub fn cosine_kmeans(x: &Features, k: usize, seed: u64, max_iter: usize) -> KMea
             if norm > 0.0 {
                 data.extend(s.iter().map(|v| (v / norm) as f32));
             } else {
-                // An empty cluster keeps its previous centre.
                 data.extend_from_slice(centroids.row(c));
             }
         }
@@ -89,6 +102,14 @@ pub fn cosine_kmeans(x: &Features, k: usize, seed: u64, max_iter: usize) -> KMea
     }
 }
 
+/// The most similar of `centroids` for every row of `x` (ties to the lower index): how new
+/// points (e.g. generated candidates) are placed in a fitted clustering.
+pub fn nearest_centroid(x: &Features, centroids: &Features) -> Vec<usize> {
+    let mut assignment = vec![usize::MAX; x.n()];
+    assign(x, centroids, &mut assignment);
+    assignment
+}
+
 /// Like [`cosine_kmeans`], but fits the centroids on a seeded sample of at most `sample` rows
 /// and then assigns every row: the cost of large pools stays bounded.
 pub fn cosine_kmeans_sampled(
@@ -104,8 +125,7 @@ pub fn cosine_kmeans_sampled(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let rows = rand::seq::index::sample(&mut rng, x.n(), sample).into_vec();
     let fitted = cosine_kmeans(&x.select(&rows), k, seed, max_iter);
-    let mut assignment = vec![usize::MAX; x.n()];
-    assign(x, &fitted.centroids, &mut assignment);
+    let assignment = nearest_centroid(x, &fitted.centroids);
     let inertia = (0..x.n())
         .map(|i| 1.0 - dot(x.row(i), fitted.centroids.row(assignment[i])))
         .sum();

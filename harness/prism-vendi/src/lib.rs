@@ -11,7 +11,7 @@ pub mod npy;
 pub mod projection_noise;
 pub mod vendi;
 
-pub use kmeans::{KMeans, cosine_kmeans};
+pub use kmeans::{KMeans, cosine_kmeans, kmeans_pp, lloyd, nearest_centroid};
 pub use matrix::Features;
 pub use projection_noise::{ProjectionNoise, projection_noise};
 pub use vendi::{
