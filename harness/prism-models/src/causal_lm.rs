@@ -381,7 +381,21 @@ impl CausalLm {
 
     /// Final-norm hidden states `[batch, len, hidden]`.
     pub fn hidden_states(&self, ids: Tensor<2, Int>, cache: Option<&mut KvCache>) -> Tensor<3> {
-        self.hidden_states_tapped(ids, cache, None)
+        self.hidden_states_tapped(ids, cache, None, &[])
+    }
+
+    /// [`Self::forward`] over a left-padded batch: row `r`'s first `left_pad[r]` positions
+    /// (in the cache and in `ids`) are padding, which no real token attends to. RoPE scores
+    /// depend only on relative positions, so a padded row's logits equal the unpadded row's
+    /// (up to rounding): what batched generation over prompts of different lengths needs.
+    pub fn forward_left_padded(
+        &self,
+        ids: Tensor<2, Int>,
+        cache: Option<&mut KvCache>,
+        left_pad: &[usize],
+    ) -> Tensor<3> {
+        let hidden = self.hidden_states_tapped(ids, cache, None, left_pad);
+        self.logits(hidden)
     }
 
     /// [`Self::hidden_states`], recording gradient factors in `tap` when given.
@@ -390,13 +404,18 @@ impl CausalLm {
         ids: Tensor<2, Int>,
         mut cache: Option<&mut KvCache>,
         mut tap: Option<&mut GradTap>,
+        left_pad: &[usize],
     ) -> Tensor<3> {
         let [_, len] = ids.dims();
         let device = ids.device();
         let start = cache.as_ref().map_or(0, |c| c.seen);
         let (cos, sin) = self.rope_tables(start, len, &device);
         let total = start + len;
-        let mask = causal_mask(start, len, &device);
+        let mask = if left_pad.iter().any(|p| *p > 0) {
+            left_padded_mask(start, len, left_pad, &device)
+        } else {
+            causal_mask(start, len, &device)
+        };
         let mut x = self.decoder.embed_tokens.forward(ids.clone());
         if let Some(t) = tap.as_deref_mut() {
             let probe = Tensor::<3>::zeros(x.dims(), &x.device()).require_grad();
@@ -483,7 +502,7 @@ impl CausalLm {
         let int =
             |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, width]), &device);
         let hidden =
-            self.hidden_states_tapped(ids.slice([0..b, 0..len - 1]), None, tap.as_deref_mut());
+            self.hidden_states_tapped(ids.slice([0..b, 0..len - 1]), None, tap.as_deref_mut(), &[]);
         let h = self.config.hidden_size;
         let picked_hidden = hidden.gather(1, int(positions).unsqueeze_dim::<3>(2).repeat_dim(2, h));
         let logits = match &self.decoder.lm_head {
@@ -653,6 +672,27 @@ pub fn run_layers(config: &CausalLmConfig, layers: &[DecoderLayer], x: Tensor<3>
 
 /// Additive causal mask `[1, 1, len, start + len]`: query i (at `start + i`) sees keys up to
 /// `start + i`.
+/// The causal mask `[batch, 1, len, total]` of a left-padded batch: besides the future, row
+/// `r` masks its first `left_pad[r]` key positions. A padding query still sees itself, so its
+/// softmax stays finite (an all-masked row would put NaN into the cache).
+fn left_padded_mask(start: usize, len: usize, left_pad: &[usize], device: &Device) -> Tensor<4> {
+    let total = start + len;
+    let b = left_pad.len();
+    let mut mask = vec![0f32; b * len * total];
+    for (r, &pad) in left_pad.iter().enumerate() {
+        for i in 0..len {
+            let query = start + i;
+            let row = &mut mask[(r * len + i) * total..(r * len + i + 1) * total];
+            for (j, m) in row.iter_mut().enumerate() {
+                if j > query || (j < pad && j != query) {
+                    *m = f32::NEG_INFINITY;
+                }
+            }
+        }
+    }
+    Tensor::<4>::from_data(TensorData::new(mask, [b, 1, len, total]), device)
+}
+
 fn causal_mask(start: usize, len: usize, device: &Device) -> Tensor<4> {
     let total = start + len;
     let mut mask = vec![0f32; len * total];

@@ -167,6 +167,105 @@ impl LanguageModel {
         self.tokenizer.decode(&out)
     }
 
+    /// The assistant's replies to `prompts` (chat template applied), generated together: the
+    /// prompts are left-padded into one batch over one KV cache, and row `r` is sampled with
+    /// `samplings[r]` by its own seeded sampler, so each reply is the one [`Self::generate`]
+    /// gives alone (up to rounding in the padded attention). A row stops at the end of its
+    /// turn or after its own `max_new_tokens`; a prompt may repeat (n samples of one problem).
+    pub fn generate_batch(
+        &self,
+        prompts: &[&str],
+        samplings: &[Sampling],
+    ) -> Result<Vec<String>, ModelError> {
+        if prompts.len() != samplings.len() {
+            return Err(ModelError::Invalid(format!(
+                "{} prompts but {} samplings",
+                prompts.len(),
+                samplings.len()
+            )));
+        }
+        if prompts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = prompts
+            .iter()
+            .map(|p| self.tokenizer.encode(&self.tokenizer.template.prompt(p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let outs = self.continue_batch(&ids, samplings)?;
+        outs.iter().map(|o| self.tokenizer.decode(o)).collect()
+    }
+
+    /// New token ids continuing each of `ids`, row `r` sampled by `samplings[r]` (see
+    /// [`Self::generate_batch`]).
+    pub fn continue_batch(
+        &self,
+        ids: &[Vec<u32>],
+        samplings: &[Sampling],
+    ) -> Result<Vec<Vec<u32>>, ModelError> {
+        let b = ids.len();
+        if ids.iter().any(Vec::is_empty) {
+            return Err(ModelError::Invalid("a prompt has no tokens".into()));
+        }
+        let width = ids.iter().map(Vec::len).max().unwrap_or(0);
+        let left_pad: Vec<usize> = ids.iter().map(|r| width - r.len()).collect();
+        // Padding is never attended to: any id will do.
+        let pad = ids[0][0] as i64;
+        let mut input: Vec<i64> = Vec::with_capacity(b * width);
+        for (row, p) in ids.iter().zip(&left_pad) {
+            input.extend(std::iter::repeat_n(pad, *p));
+            input.extend(row.iter().map(|&i| i as i64));
+        }
+        let mut rngs: Vec<ChaCha8Rng> = samplings
+            .iter()
+            .map(|s| ChaCha8Rng::seed_from_u64(s.seed))
+            .collect();
+        let mut outs = vec![Vec::new(); b];
+        let mut done: Vec<bool> = samplings.iter().map(|s| s.max_new_tokens == 0).collect();
+        let steps = samplings
+            .iter()
+            .map(|s| s.max_new_tokens)
+            .max()
+            .unwrap_or(0);
+        let vocab = self.model.config.vocab_size;
+        let mut cache = KvCache::default();
+        let mut n = width;
+        for _ in 0..steps {
+            if done.iter().all(|d| *d) {
+                break;
+            }
+            let x = Tensor::<2, Int>::from_data(TensorData::new(input, [b, n]), &self.device);
+            let logits = self
+                .model
+                .forward_left_padded(x, Some(&mut cache), &left_pad);
+            let last: Vec<f32> = logits
+                .slice([0..b, n - 1..n, 0..vocab])
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| ModelError::Invalid(format!("reading logits: {e:?}")))?;
+            input = Vec::with_capacity(b);
+            for r in 0..b {
+                if done[r] {
+                    input.push(pad);
+                    continue;
+                }
+                let next = pick(
+                    &last[r * vocab..(r + 1) * vocab],
+                    samplings[r],
+                    &mut rngs[r],
+                );
+                if self.tokenizer.stop_ids.contains(&next) {
+                    done[r] = true;
+                } else {
+                    outs[r].push(next);
+                    done[r] = outs[r].len() >= samplings[r].max_new_tokens;
+                }
+                input.push(next as i64);
+            }
+            n = 1;
+        }
+        Ok(outs)
+    }
+
     /// New token ids continuing `ids`.
     pub fn continue_ids(&self, ids: &[u32], sampling: Sampling) -> Result<Vec<u32>, ModelError> {
         if ids.is_empty() {

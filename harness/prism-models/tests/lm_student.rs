@@ -129,3 +129,32 @@ fn fine_tuning_lowers_the_loss_and_repeats_bit_for_bit() {
     };
     assert!(mean(&after) < mean(&before));
 }
+
+#[test]
+fn batched_generation_gives_each_prompt_its_own_reply() {
+    use prism_models::Sampling;
+    let lm = tiny_lm();
+    // Prompts of different lengths (left padding), one repeated with two seeds.
+    let prompts = ["abc", "hello there, how are you today", "x", "abc"];
+    let samplings: Vec<Sampling> = [(0.0, 0, 12), (0.0, 0, 5), (0.9, 7, 9), (0.9, 8, 12)]
+        .iter()
+        .map(|&(temperature, seed, max_new_tokens)| Sampling {
+            temperature,
+            top_p: 0.9,
+            seed,
+            max_new_tokens,
+        })
+        .collect();
+    let batch = lm.generate_batch(&prompts, &samplings).unwrap();
+    for (r, (prompt, sampling)) in prompts.iter().zip(&samplings).enumerate() {
+        let alone = lm.generate(prompt, *sampling).unwrap();
+        assert_eq!(batch[r], alone, "row {r}: {prompt:?} {sampling:?}");
+    }
+    assert_eq!(
+        batch,
+        lm.generate_batch(&prompts, &samplings).unwrap(),
+        "seeded"
+    );
+    assert!(lm.generate_batch(&[], &[]).unwrap().is_empty());
+    assert!(lm.generate_batch(&["a"], &[]).is_err());
+}
