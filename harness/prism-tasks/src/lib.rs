@@ -4,7 +4,10 @@
 //!
 //! - [`nli`]: natural language inference (VitaminC pool, MiniLM student, OOD benchmarks);
 //! - [`math`]: math word problems (GSM-Symbolic pool, SmolLM2 student, OOD math sets).
+//!
+//! [`local_decoder`] makes the local burn decoder a `prism_synth::Generator`.
 
+pub mod local_decoder;
 pub mod math;
 pub mod nli;
 mod pool_scores;
