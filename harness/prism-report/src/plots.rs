@@ -77,6 +77,67 @@ fn write_both(
     })
 }
 
+/// A line plot of one or more series (a loss curve, a G-Vendi curve over rounds).
+pub struct Lines<'a> {
+    /// The title above the plot.
+    pub title: &'a str,
+    /// The x axis label.
+    pub x_desc: &'a str,
+    /// The y axis label.
+    pub y_desc: &'a str,
+    /// Named series of (x, y) points, drawn in order.
+    pub series: &'a [(String, Vec<(f64, f64)>)],
+}
+
+impl Plot for Lines<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        area.fill(&WHITE)?;
+        let points = || self.series.iter().flat_map(|(_, p)| p.iter());
+        let (x0, x1) = finite_range(points().map(|p| p.0));
+        let (y0, y1) = finite_range(points().map(|p| p.1));
+        let mut chart = ChartBuilder::on(area)
+            .caption(self.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .label_style(("sans-serif", 14))
+            .draw()?;
+        for (c, (name, points)) in self.series.iter().enumerate() {
+            let color = PALETTE[c % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(name.as_str())
+                .legend(move |(px, py)| {
+                    PathElement::new(vec![(px, py), (px + 16, py)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        area.present()?;
+        Ok(())
+    }
+}
+
+/// Writes `plot` as `<dir>/<stem>.svg` and `.png` (800 × 500).
+pub fn write_lines(dir: &Path, stem: &str, plot: &Lines<'_>) -> std::io::Result<Figure> {
+    write_both(dir, stem, plot.title.to_string(), (800, 500), plot)
+}
+
 struct Scatter<'a> {
     runs: &'a RunsTable,
     metric: &'a str,

@@ -155,5 +155,62 @@ pub fn run(cmd: MathCommand) -> Result<ExitCode> {
     });
     write_json_atomic(&out, &report).with_context(|| format!("writing `{}`", out.display()))?;
     println!("wrote {}", out.display());
+    let loss: Vec<(f64, f64)> = report
+        .loss_curve
+        .iter()
+        .map(|&(step, loss)| (step as f64, loss as f64))
+        .collect();
+    let stem = out
+        .file_stem()
+        .map(|s| format!("{}-loss", s.to_string_lossy()))
+        .unwrap_or_else(|| "loss".into());
+    let dir = out.parent().unwrap_or(std::path::Path::new("."));
+    let title = format!(
+        "{} problems, {} steps: training loss per step",
+        report.n_train, report.summary.steps
+    );
+    let figure = prism_report::plots::write_lines(
+        dir,
+        &stem,
+        &prism_report::plots::Lines {
+            title: &title,
+            x_desc: "optimiser step",
+            y_desc: "completion loss (nats/token)",
+            series: &[
+                ("batch loss".to_string(), loss.clone()),
+                (
+                    "mean of the last 8 steps".to_string(),
+                    trailing_mean(&loss, 8),
+                ),
+            ],
+        },
+    )
+    .with_context(|| format!("writing the loss curve beside `{}`", out.display()))?;
+    println!("wrote {}", figure.png.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each point's y replaced by the mean of the last `window` points' (fewer at the start).
+fn trailing_mean(points: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &(x, _))| {
+            let from = (i + 1).saturating_sub(window);
+            let ys = &points[from..=i];
+            (x, ys.iter().map(|p| p.1).sum::<f64>() / ys.len() as f64)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trailing_mean_averages_what_came_before() {
+        let p = [(0.0, 4.0), (1.0, 2.0), (2.0, 0.0), (3.0, 6.0)];
+        assert_eq!(
+            super::trailing_mean(&p, 2),
+            [(0.0, 4.0), (1.0, 3.0), (2.0, 1.0), (3.0, 3.0)]
+        );
+    }
 }
