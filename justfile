@@ -56,6 +56,13 @@ test-slurm: fetch
     tests/slurm/local-cluster.sh start
     cargo test -p prism-cli --test slurm_launcher -- --ignored --nocapture
 
+# Prismatic Synthesis's OpenAI-compatible client against a real llama.cpp server on loopback:
+# llama-cpp-python[server] 0.3.16, built from its sdist into .cache/llama-venv once (it compiles
+# llama.cpp: about 15 minutes on 2 cores), serves the cached SmolLM2-135M-Instruct GGUF; the
+# ignored tests of harness/prism-synth/tests/llama_server.rs run against it.
+test-server: fetch (venv "llama-venv" "llama-cpp-python[server]==0.3.16")
+    tests/scripts/llama_server.sh cargo test -p prism-synth --test llama_server -- --ignored --nocapture --test-threads 1
+
 # `prism export mlflow` read back by MLflow's own client (mlflow-skinny in a venv under the
 # cache): exports the smoke sweep (run first if needed) and lists its runs through MLflow.
 test-mlflow: fetch (venv "mlflow-venv" "mlflow-skinny")
