@@ -60,14 +60,15 @@ pub fn training_pair(e: &MathExample) -> (String, String) {
 
 impl ScoredSet {
     /// Tokenises `examples` (each option of a multiple-choice problem as its own completion)
-    /// and runs them through `student`'s frozen blocks.
+    /// and gets their frozen-block states from `lower_states` (the student's
+    /// [`LmStudent::lower_states`], or a cache of them).
     pub fn new(
         student: &LmStudent,
         name: &str,
         scoring: Scoring,
         examples: &[MathExample],
         max_len: usize,
-        max_batch_tokens: usize,
+        lower_states: &mut dyn FnMut(&[ChatTokens]) -> Result<LowerStates, ModelError>,
     ) -> Result<Self, ModelError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         let mut problems = Vec::with_capacity(examples.len());
@@ -116,7 +117,7 @@ impl ScoredSet {
                 s.completion_start += given;
             }
         }
-        let states = student.lower_states(&sequences, max_batch_tokens, &mut |_| {})?;
+        let states = lower_states(&sequences)?;
         Ok(Self {
             name: name.to_string(),
             scoring,

@@ -66,6 +66,62 @@ impl LowerStates {
         self.states.is_empty()
     }
 
+    /// The states as bytes, to keep them between invocations: the sequence count, the hidden
+    /// size and each sequence's token count (little-endian u64), then every value
+    /// (little-endian f32). [`LowerStates::from_bytes`] reads them back bit for bit.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let values: usize = self.states.iter().map(|s| s.values.len()).sum();
+        let mut out = Vec::with_capacity(16 + 8 * self.states.len() + 4 * values);
+        out.extend((self.states.len() as u64).to_le_bytes());
+        out.extend((self.hidden as u64).to_le_bytes());
+        for s in &self.states {
+            out.extend((s.tokens as u64).to_le_bytes());
+        }
+        for s in &self.states {
+            for v in &s.values {
+                out.extend(v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads what [`LowerStates::to_bytes`] wrote; a length that does not add up is an error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        let bad = |what: &str| ModelError::Invalid(format!("stored frozen-block states: {what}"));
+        let word = |at: usize| -> Result<usize, ModelError> {
+            let b = bytes
+                .get(at..at + 8)
+                .ok_or_else(|| bad("truncated header"))?;
+            Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        };
+        let (n, hidden) = (word(0)?, word(8)?);
+        let tokens = (0..n)
+            .map(|i| word(16 + 8 * i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let start = 16 + 8 * n;
+        let floats: usize = tokens.iter().map(|t| t * hidden).sum();
+        if bytes.len() != start + 4 * floats {
+            return Err(bad(&format!(
+                "{} bytes where {n} sequences of hidden size {hidden} need {}",
+                bytes.len(),
+                start + 4 * floats
+            )));
+        }
+        let mut at = start;
+        let states = tokens
+            .into_iter()
+            .map(|t| {
+                let values = bytes[at..at + 4 * t * hidden]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect();
+                at += 4 * t * hidden;
+                SequenceStates { values, tokens: t }
+            })
+            .collect();
+        Ok(Self { states, hidden })
+    }
+
     /// The states of the sequences `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> LowerStates {
         LowerStates {

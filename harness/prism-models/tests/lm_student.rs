@@ -24,6 +24,26 @@ const PAIRS: [(&str, &str); 4] = [
 ];
 
 #[test]
+fn stored_states_read_back_bit_for_bit() {
+    use prism_models::lm_student::LowerStates;
+    let student = LmStudent::new(tiny_lm(), TrainLayers::LastK { k: 1 }).unwrap();
+    let sequences = student.encode(&PAIRS, 512).unwrap();
+    let states = student.lower_states(&sequences, 16, &mut |_| {}).unwrap();
+    let bytes = states.to_bytes();
+    let back = LowerStates::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes(), bytes);
+    let scores = |s: &LowerStates| {
+        student
+            .score(student.pretrained_top(), &sequences, s, 16)
+            .unwrap()
+    };
+    assert_eq!(scores(&states), scores(&back));
+    let err = LowerStates::from_bytes(&bytes[..bytes.len() - 4]).unwrap_err();
+    assert!(err.to_string().contains("need"), "{err}");
+    assert!(LowerStates::from_bytes(&bytes[..10]).is_err());
+}
+
+#[test]
 fn scores_through_stored_states_equal_the_full_forward_at_every_cut() {
     let full = tiny_lm();
     let want = full.completion_losses(&PAIRS).unwrap();

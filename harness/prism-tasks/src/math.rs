@@ -270,10 +270,7 @@ impl<'a> MathSweep<'a> {
             train_sequences.len(),
             student.frozen_blocks
         );
-        let bar = prism_core::progress::bar(train_sequences.len() as u64, "frozen blocks");
-        let train_states =
-            student.lower_states(&train_sequences, max_tokens, &mut |n| bar.inc(n as u64))?;
-        bar.finish_and_clear();
+        let train_states = cached_lower_states(session, &student, &train_sequences)?;
         let eval_sets = eval_sets(session, &student, cfg.sweep.eval_limit)?;
         let untuned = eval_sets
             .iter()
@@ -328,6 +325,52 @@ impl<'a> MathSweep<'a> {
     }
 }
 
+/// The frozen-block states of `sequences`: read from the stage cache when this exact list went
+/// through the same student cut before (a second training seed, a resumed or collected
+/// sweep, another experiment's identical evaluation sample), else computed in batches of
+/// `batch_tokens` and kept. The key holds the student's weights file, the cut, the student
+/// code's version, the batch budget and every token id in order, so a hit is bit for bit what
+/// computing would give (batching is part of the key because it could change the last bits).
+/// A damaged entry is moved aside and computed again.
+pub fn cached_lower_states(
+    session: &Session,
+    student: &LmStudent,
+    sequences: &[ChatTokens],
+) -> Result<LowerStates> {
+    let cfg = &session.config.value;
+    let max_tokens = batch_tokens(session);
+    let models = session.cache().model("");
+    let weights = prism_models::language_model::resolve_model(&cfg.student.model, &models)?;
+    let ids: Vec<&[u32]> = sequences.iter().map(|s| s.ids.as_slice()).collect();
+    let key = serde_json::json!({
+        "student": model_fingerprint(&weights)?, "frozen_blocks": student.frozen_blocks,
+        "backend": cfg.student.backend, "max_batch_tokens": max_tokens,
+        "lm_student": prism_models::lm_student::LM_STUDENT_VERSION, "ids": ids,
+    });
+    let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());
+    let path = session
+        .cache()
+        .root()
+        .join("stages/lm-states")
+        .join(format!("{}.bin", &hash[..32]));
+    if let Some(bytes) =
+        prism_core::integrity::read_cached_or_discard(&path, "computing them again")?
+    {
+        eprintln!(
+            "student: frozen-block states of {} sequences read from `{}`",
+            sequences.len(),
+            path.display()
+        );
+        return Ok(LowerStates::from_bytes(&bytes)?);
+    }
+    let bar = prism_core::progress::bar(sequences.len() as u64, "frozen blocks");
+    let states = student.lower_states(sequences, max_tokens, &mut |n| bar.inc(n as u64))?;
+    bar.finish_and_clear();
+    prism_core::integrity::write_cached(&path, &states.to_bytes())
+        .with_context(|| format!("keeping frozen-block states in `{}`", path.display()))?;
+    Ok(states)
+}
+
 /// The experiment's student (`student.model` on `student.backend`, with autodiff), cut as
 /// `train.layers` says.
 pub fn load_student(session: &Session) -> Result<LmStudent> {
@@ -367,7 +410,10 @@ pub fn eval_sets(
             info.scoring,
             &examples,
             cfg.train.max_len,
-            batch_tokens(session),
+            &mut |sequences| {
+                cached_lower_states(session, student, sequences)
+                    .map_err(|e| prism_models::ModelError::Invalid(format!("{e:#}")))
+            },
         )?);
     }
     Ok(sets)

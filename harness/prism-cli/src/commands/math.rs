@@ -8,7 +8,9 @@ use anyhow::{Context, Result};
 use prism_core::atomic::write_json_atomic;
 use prism_models::lm_protocol::{SetResult, training_pair};
 use prism_models::lm_student::StudentTop;
-use prism_tasks::math::{batch_tokens, eval_sets, load_student, math_pool, seeded_sample};
+use prism_tasks::math::{
+    batch_tokens, cached_lower_states, eval_sets, load_student, math_pool, seeded_sample,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,7 +76,7 @@ pub fn run(cmd: MathCommand) -> Result<ExitCode> {
     let scored_sets = eval_sets(&session, &student, args.eval_limit)?;
     let pairs: Vec<(String, String)> = training.iter().map(training_pair).collect();
     let sequences = student.encode(&pairs, train.max_len)?;
-    let states = student.lower_states(&sequences, max_tokens, &mut |_| {})?;
+    let states = cached_lower_states(&session, &student, &sequences)?;
     let prepare_seconds = start.elapsed().as_secs_f64();
 
     let evaluate = |top: &StudentTop| -> Result<Vec<SetResult>> {
