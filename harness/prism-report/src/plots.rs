@@ -118,16 +118,9 @@ impl Plot for Lines<'_> {
                     color.stroke_width(2),
                 ))?
                 .label(name.as_str())
-                .legend(move |(px, py)| {
-                    PathElement::new(vec![(px, py), (px + 16, py)], color.stroke_width(2))
-                });
+                .legend(move |p| legend_line(p, color.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart)?;
         area.present()?;
         Ok(())
     }
@@ -256,18 +249,32 @@ where
         chart
             .draw_series(LineSeries::new(means, color.stroke_width(3)))?
             .label(format!("n = {s} (line: mean per k)"))
-            .legend(move |(px, py)| {
-                PathElement::new(vec![(px, py), (px + 16, py)], color.stroke_width(3))
-            });
+            .legend(move |p| legend_line(p, color.stroke_width(3)));
     }
+    draw_legend(&mut chart)?;
+    area.present()?;
+    Ok(())
+}
+
+/// The legend of a chart's labelled series, boxed, at the top right.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
         .label_font(("sans-serif", 14))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    area.present()?;
     Ok(())
+}
+
+/// A line series' legend mark: a short stroke at `(x, y)`.
+fn legend_line((x, y): (i32, i32), style: ShapeStyle) -> PathElement<(i32, i32)> {
+    PathElement::new(vec![(x, y), (x + 16, y)], style)
 }
 
 fn file_stem(name: &str) -> String {
@@ -426,12 +433,7 @@ where
             .label(format!("n = {s}"))
             .legend(move |(px, py)| Circle::new((px + 8, py), 5, color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    draw_legend(&mut chart)?;
     area.present()?;
     Ok(())
 }
