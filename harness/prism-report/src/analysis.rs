@@ -45,6 +45,8 @@ pub struct Terms {
     pub baseline: String,
     /// What the `groups` strategy draws whole, plural ("pages"; math: "templates").
     pub groups: String,
+    /// What every subset holds at the pool's proportions ("labels"; math: "difficulty").
+    pub strata: String,
 }
 
 impl Terms {
@@ -65,6 +67,7 @@ impl Default for Terms {
             score: "accuracy".into(),
             baseline: "majority rate".into(),
             groups: "pages".into(),
+            strata: "labels".into(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The positive control: subsets whose diversity is set by construction (`groups_k`, the number
-//! of whole pages a `groups` subset is drawn from, at fixed size, labels and lengths). If OOD
+//! of whole pages or templates a `groups` subset is drawn from, at fixed size and strata). If OOD
 //! accuracy does not rise with k, no metric can be tested in that regime; if it does, a
 //! metric worth the name must rise with k too.
 

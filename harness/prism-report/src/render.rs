@@ -118,10 +118,12 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(md, "## Ground truth: {}\n", terms.ladder_title());
         let _ = writeln!(
             md,
-            "{} subsets drawn from k whole {} at fixed size, labels and lengths. ρ(k, OOD \
+            "{} subsets drawn from k whole {} at fixed size and {} (lengths as each subset's \
+             manifest records them). ρ(k, OOD \
              aggregate) = {} (p {}, n {}); ρ(k, ID {}) = {}. {}\n",
             g.subsets,
             terms.groups,
+            terms.strata,
             num(g.ood_with_k.rho, 3),
             p_value(g.ood_with_k.p),
             g.ood_with_k.n,

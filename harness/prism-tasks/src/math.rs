@@ -90,6 +90,7 @@ impl RunKind for Math {
             score: "score (−NLL)".into(),
             baseline: "untuned student".into(),
             groups: "templates".into(),
+            strata: "difficulty".into(),
         }
     }
 
