@@ -87,18 +87,7 @@ impl Table {
             column("group", |e| &e.group),
             column("split", |e| &e.split),
         ];
-        let mut df = DataFrame::new(self.len(), columns).map_err(|e| DataError::Table {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
-        prism_core::atomic::write_atomic_with(path, |file| {
-            ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .finish(&mut df)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
-        })
-        .map_err(DataError::io(path))
+        write_frame(path, self.len(), columns)
     }
 
     /// A seeded sample of whole groups (pages) holding about `target` examples: groups are
@@ -143,35 +132,11 @@ impl Table {
 
     /// Reads a normalised parquet table, naming the file and column on any mismatch.
     pub fn read_parquet(path: &Path) -> Result<Self, DataError> {
-        let table_err = |message: String| DataError::Table {
-            path: path.into(),
-            message,
-        };
-        let file = fs_err::File::open(path).map_err(DataError::io(path))?;
-        let df = ParquetReader::new(file.into_parts().0)
-            .finish()
-            .map_err(|e| table_err(format!("not a readable parquet file: {e}")))?;
-        let mut cols: Vec<Vec<String>> = Vec::with_capacity(COLUMNS.len());
-        for name in COLUMNS {
-            let col = df.column(name).map_err(|_| {
-                table_err(format!("missing column `{name}` (expected {COLUMNS:?})"))
-            })?;
-            let strings = col.str().map_err(|_| {
-                table_err(format!(
-                    "column `{name}` must be strings, found {}",
-                    col.dtype()
-                ))
-            })?;
-            let values = strings
-                .iter()
-                .enumerate()
-                .map(|(row, v)| {
-                    v.map(str::to_string)
-                        .ok_or_else(|| table_err(format!("row {row}: column `{name}` is null")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            cols.push(values);
-        }
+        let df = read_frame(path)?;
+        let cols = COLUMNS
+            .iter()
+            .map(|name| string_column(path, &df, name, &COLUMNS))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut it: Vec<std::vec::IntoIter<String>> =
             cols.into_iter().map(Vec::into_iter).collect();
         let mut next = |i: usize| it[i].next().expect("columns have equal length");
@@ -186,8 +151,74 @@ impl Table {
                 split: next(6),
             })
             .collect();
-        Table::new(examples).map_err(table_err)
+        Table::new(examples).map_err(|message| DataError::Table {
+            path: path.into(),
+            message,
+        })
     }
+}
+
+/// Writes `columns` (each `height` rows) to `path` as zstd parquet, atomically: the one
+/// writer of every normalised table (NLI and math).
+pub(crate) fn write_frame(
+    path: &Path,
+    height: usize,
+    columns: Vec<Column>,
+) -> Result<(), DataError> {
+    let mut df = DataFrame::new(height, columns).map_err(|e| DataError::Table {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    prism_core::atomic::write_atomic_with(path, |file| {
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
+    .map_err(DataError::io(path))
+}
+
+/// Opens the parquet table at `path`, naming the file when it is not one.
+pub(crate) fn read_frame(path: &Path) -> Result<DataFrame, DataError> {
+    let file = fs_err::File::open(path).map_err(DataError::io(path))?;
+    ParquetReader::new(file.into_parts().0)
+        .finish()
+        .map_err(|e| DataError::Table {
+            path: path.into(),
+            message: format!("not a readable parquet file: {e}"),
+        })
+}
+
+/// The string column `name` of `df` (read from `path`, whose schema is `expected`), naming
+/// the file, the column and the row when it is missing, not strings, or null.
+pub(crate) fn string_column(
+    path: &Path,
+    df: &DataFrame,
+    name: &str,
+    expected: &[&str],
+) -> Result<Vec<String>, DataError> {
+    let table_err = |message: String| DataError::Table {
+        path: path.into(),
+        message,
+    };
+    let col = df
+        .column(name)
+        .map_err(|_| table_err(format!("missing column `{name}` (expected {expected:?})")))?;
+    let strings = col.str().map_err(|_| {
+        table_err(format!(
+            "column `{name}` must be strings, found {}",
+            col.dtype()
+        ))
+    })?;
+    strings
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            v.map(str::to_string)
+                .ok_or_else(|| table_err(format!("row {row}: column `{name}` is null")))
+        })
+        .collect()
 }
 
 /// Whether `label` is one of the normalised labels.

@@ -7,6 +7,7 @@
 //! before its answer), 1 for a one-step answer.
 
 use crate::error::DataError;
+use crate::table::{read_frame, string_column, write_frame};
 use polars::prelude::*;
 use std::collections::HashSet;
 use std::path::Path;
@@ -107,10 +108,6 @@ impl MathTable {
 
     /// Writes the table to `path` as parquet, atomically.
     pub fn write_parquet(&self, path: &Path) -> Result<(), DataError> {
-        let table_err = |e: PolarsError| DataError::Table {
-            path: path.into(),
-            message: e.to_string(),
-        };
         let text = |name: &str, f: fn(&MathExample) -> String| {
             Column::new(
                 name.into(),
@@ -136,15 +133,7 @@ impl MathTable {
             ),
             text("split", |e| e.split.clone()),
         ];
-        let mut df = DataFrame::new(self.len(), columns).map_err(table_err)?;
-        prism_core::atomic::write_atomic_with(path, |file| {
-            ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .finish(&mut df)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
-        })
-        .map_err(DataError::io(path))
+        write_frame(path, self.len(), columns)
     }
 
     /// Reads a math parquet table, naming the file, column and row on any mismatch.
@@ -153,29 +142,8 @@ impl MathTable {
             path: path.into(),
             message,
         };
-        let file = fs_err::File::open(path).map_err(DataError::io(path))?;
-        let df = ParquetReader::new(file.into_parts().0)
-            .finish()
-            .map_err(|e| table_err(format!("not a readable parquet file: {e}")))?;
-        let strings = |name: &str| -> Result<Vec<String>, DataError> {
-            let col = df.column(name).map_err(|_| {
-                table_err(format!("missing column `{name}` (expected {COLUMNS:?})"))
-            })?;
-            let values = col.str().map_err(|_| {
-                table_err(format!(
-                    "column `{name}` must be strings, found {}",
-                    col.dtype()
-                ))
-            })?;
-            values
-                .iter()
-                .enumerate()
-                .map(|(row, v)| {
-                    v.map(str::to_string)
-                        .ok_or_else(|| table_err(format!("row {row}: column `{name}` is null")))
-                })
-                .collect()
-        };
+        let df = read_frame(path)?;
+        let strings = |name: &str| string_column(path, &df, name, &COLUMNS);
         let (ids, questions, solutions, answers) = (
             strings("id")?,
             strings("question")?,
