@@ -23,7 +23,7 @@ use crate::lm_tokenizer::{ChatTokens, LmTokenizer};
 use crate::train::{StepReport, TrainConfig, TrainLayers, TrainSummary, bucketed_batches};
 use burn::module::Param;
 use burn::nn::{Embedding, RmsNorm};
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use rand::SeedableRng;
@@ -387,10 +387,7 @@ impl LmStudent {
         }
         let device = self.device.clone();
         let lengths: Vec<usize> = sequences.iter().map(|s| s.ids.len()).collect();
-        let mut optim = AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .with_epsilon(1e-8)
-            .init();
+        let mut optim = crate::train::adamw(config).init();
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let epochs = config.epochs_for(sequences.len());
         let total = sequences.len().div_ceil(config.batch_size) * epochs;
@@ -416,13 +413,7 @@ impl LmStudent {
             );
             let count = scored.weights.iter().sum::<f32>().max(1.0);
             let loss = (logp * weights).sum().neg().div_scalar(count);
-            let loss_value = loss.clone().into_scalar::<f32>();
-            if !loss_value.is_finite() {
-                return Err(ModelError::NonFiniteLoss {
-                    step,
-                    loss: loss_value,
-                });
-            }
+            let loss_value = crate::train::finite_loss(step, loss.clone())?;
             let mut raw = loss.backward();
             let mut grads = [GradientsParams::from_module(&mut raw, &top)];
             let grad_norm = crate::train::clip_global_norm(&top, &mut grads, config.max_grad_norm);

@@ -124,6 +124,25 @@ impl ModuleVisitor for ScaleGrads<'_> {
     }
 }
 
+/// The optimiser every trainer uses: AdamW with the config's weight decay and ε = 1e-8 (the
+/// learning rate is given at each step: [`TrainConfig::learning_rate_at`]).
+pub(crate) fn adamw(config: &TrainConfig) -> AdamWConfig {
+    AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .with_epsilon(1e-8)
+}
+
+/// The loss of step `step` as a number, or [`ModelError::NonFiniteLoss`] when it is NaN or
+/// infinite: a run that diverged stops instead of writing numbers.
+pub(crate) fn finite_loss(step: usize, loss: Tensor<1>) -> Result<f32, ModelError> {
+    let value = loss.into_scalar::<f32>();
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(ModelError::NonFiniteLoss { step, loss: value })
+    }
+}
+
 /// Clips the global L2 norm of the gradients in `grads` (all sets together) to `max_norm`
 /// (PyTorch's `clip_grad_norm_`), returning the norm before clipping.
 pub(crate) fn clip_global_norm<M: Module>(
@@ -279,14 +298,8 @@ pub fn fine_tune(
         TrainLayers::LastK { k } => model.train_last_layers(k),
         TrainLayers::HeadOnly => model.train_last_layers(0),
     };
-    let adamw = || {
-        AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .with_epsilon(1e-8)
-            .init()
-    };
     // One AdamW per learning rate; each keeps the state of its own parameters only.
-    let (mut encoder_optim, mut head_optim) = (adamw(), adamw());
+    let (mut encoder_optim, mut head_optim) = (adamw(config).init(), adamw(config).init());
     let encoder_scale = config.encoder_peak_rate() / config.learning_rate;
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -312,13 +325,7 @@ pub fn fine_tune(
                 (None, None) => model.forward(&encoded.batch(tokenizer, &batch_idx, device)),
             };
             let loss = loss_fn.forward(logits, targets);
-            let loss_value = loss.clone().into_scalar::<f32>();
-            if !loss_value.is_finite() {
-                return Err(ModelError::NonFiniteLoss {
-                    step,
-                    loss: loss_value,
-                });
-            }
+            let loss_value = finite_loss(step, loss.clone())?;
             let mut raw = loss.backward();
             let mut grads = [
                 GradientsParams::from_module(&mut raw, model.encoder()),
