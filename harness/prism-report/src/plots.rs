@@ -98,12 +98,7 @@ impl Plot for Lines<'_> {
         let points = || self.series.iter().flat_map(|(_, p)| p.iter());
         let (x0, x1) = finite_range(points().map(|p| p.0));
         let (y0, y1) = finite_range(points().map(|p| p.1));
-        let mut chart = ChartBuilder::on(area)
-            .caption(self.title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let mut chart = xy_chart(area, self.title, x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .x_desc(self.x_desc)
@@ -199,19 +194,12 @@ where
         .collect();
     let (x0, x1) = finite_range(rows.iter().map(|&i| runs.groups_k[i].log2()));
     let (y0, y1) = finite_range(rows.iter().map(|&i| runs.ood_mean[i]));
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!(
-                "{}: ρ = {:.3}",
-                report.options.terms.ladder_title(),
-                g.ood_with_k.rho
-            ),
-            ("sans-serif", 22),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let title = format!(
+        "{}: ρ = {:.3}",
+        report.options.terms.ladder_title(),
+        g.ood_with_k.rho
+    );
+    let mut chart = xy_chart(area, &title, x0..x1, y0..y1)?;
     chart
         .configure_mesh()
         .x_desc(format!(
@@ -255,6 +243,31 @@ where
     area.present()?;
     Ok(())
 }
+
+/// A titled chart over `x × y` with the margins and axis areas every x-y plot here uses.
+fn xy_chart<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<XyChart<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    Ok(ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, y)?)
+}
+
+/// What [`xy_chart`] builds.
+type XyChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
 /// The legend of a chart's labelled series, boxed, at the top right.
 fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
@@ -400,15 +413,8 @@ where
     let x = &runs.metrics[metric];
     let (x0, x1) = finite_range(x.iter().copied());
     let (y0, y1) = finite_range(runs.ood_mean.iter().copied());
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("{metric}: Spearman ρ = {rho:.3}"),
-            ("sans-serif", 22),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let title = format!("{metric}: Spearman ρ = {rho:.3}");
+    let mut chart = xy_chart(area, &title, x0..x1, y0..y1)?;
     chart
         .configure_mesh()
         .x_desc(metric)
