@@ -271,8 +271,9 @@ impl<'a> MathSweep<'a> {
             train_sequences.len(),
             student.frozen_blocks
         );
-        let train_states = cached_lower_states(session, &student, &train_sequences)?;
-        let eval_sets = eval_sets(session, &student, cfg.sweep.eval_limit)?;
+        let store = StatesStore::new(session, &student)?;
+        let train_states = store.states(&student, &train_sequences)?;
+        let eval_sets = eval_sets(session, &student, &store, cfg.sweep.eval_limit)?;
         let untuned = eval_sets
             .iter()
             .map(|s| s.evaluate(&student, student.pretrained_top(), max_tokens))
@@ -326,50 +327,65 @@ impl<'a> MathSweep<'a> {
     }
 }
 
-/// The frozen-block states of `sequences`: read from the stage cache when this exact list went
-/// through the same student cut before (a second training seed, a resumed or collected
-/// sweep, another experiment's identical evaluation sample), else computed in batches of
-/// `batch_tokens` and kept. The key holds the student's weights file, the cut, the student
-/// code's version, the batch budget and every token id in order, so a hit is bit for bit what
-/// computing would give (batching is part of the key because it could change the last bits).
-/// A damaged entry is moved aside and computed again.
-pub fn cached_lower_states(
-    session: &Session,
-    student: &LmStudent,
-    sequences: &[ChatTokens],
-) -> Result<LowerStates> {
-    let cfg = &session.config.value;
-    let max_tokens = batch_tokens(session);
-    let models = session.cache().model("");
-    let weights = prism_models::language_model::resolve_model(&cfg.student.model, &models)?;
-    let ids: Vec<&[u32]> = sequences.iter().map(|s| s.ids.as_slice()).collect();
-    let key = serde_json::json!({
-        "student": model_fingerprint(&weights)?, "frozen_blocks": student.frozen_blocks,
-        "backend": cfg.student.backend, "max_batch_tokens": max_tokens,
-        "lm_student": prism_models::lm_student::LM_STUDENT_VERSION, "ids": ids,
-    });
-    let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());
-    let path = session
-        .cache()
-        .root()
-        .join("stages/lm-states")
-        .join(format!("{}.bin", &hash[..32]));
-    if let Some(bytes) =
-        prism_core::integrity::read_cached_or_discard(&path, "computing them again")?
-    {
-        eprintln!(
-            "student: frozen-block states of {} sequences read from `{}`",
-            sequences.len(),
-            path.display()
-        );
-        return Ok(LowerStates::from_bytes(&bytes)?);
+/// Where the student's frozen-block states are kept between invocations, so that a second
+/// training seed, a resumed or collected sweep, a repeated `prism math student` or another
+/// experiment with the same evaluation sample reads them instead of running the frozen blocks
+/// again. Made once per invocation: the student's weights are hashed here, not per list.
+pub struct StatesStore {
+    dir: std::path::PathBuf,
+    /// Everything a list's states depend on besides its token ids.
+    key: serde_json::Value,
+    max_tokens: usize,
+}
+
+impl StatesStore {
+    /// The store of `student` as the experiment loads it (`student.model`, `student.backend`,
+    /// its cut), computing in batches of [`batch_tokens`].
+    pub fn new(session: &Session, student: &LmStudent) -> Result<Self> {
+        let cfg = &session.config.value;
+        let max_tokens = batch_tokens(session);
+        let models = session.cache().model("");
+        let weights = prism_models::language_model::resolve_model(&cfg.student.model, &models)?;
+        Ok(Self {
+            dir: session.cache().root().join("stages/lm-states"),
+            key: serde_json::json!({
+                "student": model_fingerprint(&weights)?, "frozen_blocks": student.frozen_blocks,
+                "backend": cfg.student.backend, "max_batch_tokens": max_tokens,
+                "lm_student": prism_models::lm_student::LM_STUDENT_VERSION,
+            }),
+            max_tokens,
+        })
     }
-    let bar = prism_core::progress::bar(sequences.len() as u64, "frozen blocks");
-    let states = student.lower_states(sequences, max_tokens, &mut |n| bar.inc(n as u64))?;
-    bar.finish_and_clear();
-    prism_core::integrity::write_cached(&path, &states.to_bytes())
-        .with_context(|| format!("keeping frozen-block states in `{}`", path.display()))?;
-    Ok(states)
+
+    /// The frozen-block states of `sequences`: read when this exact list went through the same
+    /// student before, else computed and kept. The key holds the weights, the cut, the
+    /// backend, the batch budget, the code version and every token id in order, so a hit is
+    /// bit for bit what computing would give (batching is in the key because it could change
+    /// the last bits). A damaged entry is moved aside and computed again.
+    pub fn states(&self, student: &LmStudent, sequences: &[ChatTokens]) -> Result<LowerStates> {
+        let ids: Vec<&[u32]> = sequences.iter().map(|s| s.ids.as_slice()).collect();
+        let mut key = self.key.clone();
+        key["ids"] = serde_json::json!(ids);
+        let hash = prism_core::hash::sha256_hex(key.to_string().as_bytes());
+        let path = self.dir.join(format!("{}.bin", &hash[..32]));
+        if let Some(bytes) =
+            prism_core::integrity::read_cached_or_discard(&path, "computing them again")?
+        {
+            eprintln!(
+                "student: frozen-block states of {} sequences read from `{}`",
+                sequences.len(),
+                path.display()
+            );
+            return Ok(LowerStates::from_bytes(&bytes)?);
+        }
+        let bar = prism_core::progress::bar(sequences.len() as u64, "frozen blocks");
+        let states =
+            student.lower_states(sequences, self.max_tokens, &mut |n| bar.inc(n as u64))?;
+        bar.finish_and_clear();
+        prism_core::integrity::write_cached(&path, &states.to_bytes())
+            .with_context(|| format!("keeping frozen-block states in `{}`", path.display()))?;
+        Ok(states)
+    }
 }
 
 /// The experiment's student (`student.model` on `student.backend`, with autodiff), cut as
@@ -386,10 +402,12 @@ pub fn load_student(session: &Session) -> Result<LmStudent> {
 }
 
 /// The ID test and every `data.benchmarks` set, each a sample of at most `eval_limit`
-/// problems (seeded by `data.split_seed`; 0 = all), through `student`'s frozen blocks.
+/// problems (seeded by `data.split_seed`; 0 = all), through `student`'s frozen blocks (kept
+/// in `store`).
 pub fn eval_sets(
     session: &Session,
     student: &LmStudent,
+    store: &StatesStore,
     eval_limit: usize,
 ) -> Result<Vec<ScoredSet>> {
     let cfg = &session.config.value;
@@ -412,7 +430,8 @@ pub fn eval_sets(
             &examples,
             cfg.train.max_len,
             &mut |sequences| {
-                cached_lower_states(session, student, sequences)
+                store
+                    .states(student, sequences)
                     .map_err(|e| prism_models::ModelError::Invalid(format!("{e:#}")))
             },
         )?);

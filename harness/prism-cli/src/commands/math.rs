@@ -9,7 +9,7 @@ use prism_core::atomic::write_json_atomic;
 use prism_models::lm_protocol::{SetResult, training_pair};
 use prism_models::lm_student::StudentTop;
 use prism_tasks::math::{
-    batch_tokens, cached_lower_states, eval_sets, load_student, math_pool, seeded_sample,
+    StatesStore, batch_tokens, eval_sets, load_student, math_pool, seeded_sample,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -73,10 +73,11 @@ pub fn run(cmd: MathCommand) -> Result<ExitCode> {
     let max_tokens = batch_tokens(&session);
 
     let start = Instant::now();
-    let scored_sets = eval_sets(&session, &student, args.eval_limit)?;
+    let store = StatesStore::new(&session, &student)?;
+    let scored_sets = eval_sets(&session, &student, &store, args.eval_limit)?;
     let pairs: Vec<(String, String)> = training.iter().map(training_pair).collect();
     let sequences = student.encode(&pairs, train.max_len)?;
-    let states = cached_lower_states(&session, &student, &sequences)?;
+    let states = store.states(&student, &sequences)?;
     let prepare_seconds = start.elapsed().as_secs_f64();
 
     let evaluate = |top: &StudentTop| -> Result<Vec<SetResult>> {
