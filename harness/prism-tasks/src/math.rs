@@ -19,13 +19,12 @@
 
 use crate::pool_scores::{PoolScores, SubsetView, chosen_metrics, pool_embeddings, pool_gradients};
 use crate::prepared::{
-    BuiltSubsets, build_subsets, cached_report, repaired_shard_events, rows_of, subset_of,
-    train_cache_file, used_ids,
+    BuiltSubsets, build_subsets, cached_report, data_and_proxy_hashes, repaired_shard_events,
+    rows_of, subset_of, train_cache_file, used_ids,
 };
 use anyhow::{Context, Result, bail};
 use prism_core::Session;
 use prism_core::config::schema::TrainConfig;
-use prism_core::hash::sha256_file;
 use prism_data::catalog::Role;
 use prism_data::math::{MathExample, MathTable, math_dataset};
 use prism_data::project::dataset_path;
@@ -55,22 +54,12 @@ pub struct Math;
 impl RunKind for Math {
     fn input_hashes(&self, session: &Session) -> Result<serde_json::Value> {
         let cfg = &session.config.value;
-        let mut inputs = serde_json::Map::new();
-        let mut sets = vec![cfg.data.pool.clone(), MATH_ID_TEST.to_string()];
-        sets.extend(cfg.data.benchmarks.iter().cloned());
-        for name in sets {
-            let path = dataset_path(session, &name)?;
-            let h = sha256_file(&path).with_context(|| format!("hashing `{}`", path.display()))?;
-            inputs.insert(format!("data.{name}"), h.into());
-        }
-        let models = session.cache().model("");
-        for (key, name) in [
-            ("student", &cfg.student.model),
-            ("proxy", &cfg.gvendi.proxy),
-        ] {
-            let path = prism_models::language_model::resolve_model(name, &models)?;
-            inputs.insert(key.into(), model_fingerprint(&path)?.into());
-        }
+        let mut inputs = data_and_proxy_hashes(session, MATH_ID_TEST)?;
+        let student = prism_models::language_model::resolve_model(
+            &cfg.student.model,
+            &session.cache().model(""),
+        )?;
+        inputs.insert("student".into(), model_fingerprint(&student)?.into());
         Ok(serde_json::Value::Object(inputs))
     }
 

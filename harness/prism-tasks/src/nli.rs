@@ -10,15 +10,14 @@
 
 use crate::pool_scores::{PoolScores, SubsetView, chosen_metrics, pool_embeddings, pool_gradients};
 use crate::prepared::{
-    BuiltSubsets, build_subsets, cached_report, repaired_shard_events, rows_of, subset_of,
-    train_cache_file, used_ids,
+    BuiltSubsets, build_subsets, cached_report, data_and_proxy_hashes, repaired_shard_events,
+    rows_of, subset_of, train_cache_file, used_ids,
 };
 use anyhow::{Context, Result};
 use prism_core::Session;
 use prism_core::config::schema::TrainConfig;
-use prism_core::hash::sha256_file;
 use prism_data::Table;
-use prism_data::project::{LabeledTable, dataset_path, pool_table};
+use prism_data::project::{LabeledTable, pool_table};
 use prism_data::subset::Pool;
 use prism_features::experiment::{model_fingerprint, table_examples};
 use prism_metrics::Need;
@@ -83,17 +82,7 @@ struct NliSweep<'a> {
 /// Content hashes of the sweep's inputs (part of every run's identity).
 fn input_hashes(session: &Session) -> Result<serde_json::Value> {
     let cfg = &session.config.value;
-    let mut inputs = serde_json::Map::new();
-    let mut sets = vec![
-        cfg.data.pool.clone(),
-        prism_data::catalog::id_test().to_string(),
-    ];
-    sets.extend(cfg.data.benchmarks.iter().cloned());
-    for name in sets {
-        let path = dataset_path(session, &name)?;
-        let h = sha256_file(&path).with_context(|| format!("hashing `{}`", path.display()))?;
-        inputs.insert(format!("data.{name}"), h.into());
-    }
+    let mut inputs = data_and_proxy_hashes(session, prism_data::catalog::id_test())?;
     let student = session.model_dir(&cfg.student.model);
     inputs.insert(
         "student".into(),
@@ -101,9 +90,6 @@ fn input_hashes(session: &Session) -> Result<serde_json::Value> {
             .with_context(|| format!("hashing the student `{}`", student.display()))?
             .into(),
     );
-    let proxy =
-        prism_models::language_model::resolve_model(&cfg.gvendi.proxy, &session.cache().model(""))?;
-    inputs.insert("proxy".into(), model_fingerprint(&proxy)?.into());
     Ok(serde_json::Value::Object(inputs))
 }
 

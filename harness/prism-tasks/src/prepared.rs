@@ -76,6 +76,32 @@ pub(crate) fn rows_of(row_of: &HashMap<String, usize>, ids: &[String]) -> Result
         .collect()
 }
 
+/// The content hashes every task's runs share: each data table the experiment reads (the
+/// pool, the ID test `id_test`, every benchmark) as `data.<name>`, and the G-Vendi proxy's
+/// weights as `proxy`. A task adds its student's.
+pub(crate) fn data_and_proxy_hashes(
+    session: &Session,
+    id_test: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let cfg = &session.config.value;
+    let mut inputs = serde_json::Map::new();
+    let mut sets = vec![cfg.data.pool.clone(), id_test.to_string()];
+    sets.extend(cfg.data.benchmarks.iter().cloned());
+    for name in sets {
+        let path = prism_data::project::dataset_path(session, &name)?;
+        let h = prism_core::hash::sha256_file(&path)
+            .with_context(|| format!("hashing `{}`", path.display()))?;
+        inputs.insert(format!("data.{name}"), h.into());
+    }
+    let proxy =
+        prism_models::language_model::resolve_model(&cfg.gvendi.proxy, &session.cache().model(""))?;
+    inputs.insert(
+        "proxy".into(),
+        prism_features::experiment::model_fingerprint(&proxy)?.into(),
+    );
+    Ok(inputs)
+}
+
 /// Where a train-and-evaluate result is cached: `key` must hash everything the result depends
 /// on, and nothing else.
 pub(crate) fn train_cache_file(session: &Session, key: &serde_json::Value) -> PathBuf {
