@@ -177,19 +177,35 @@ impl LanguageModel {
         prompts: &[&str],
         samplings: &[Sampling],
     ) -> Result<Vec<String>, ModelError> {
-        if prompts.len() != samplings.len() {
+        let conversations: Vec<Vec<(&str, &str)>> =
+            prompts.iter().map(|p| vec![("user", *p)]).collect();
+        self.generate_conversations(&conversations, samplings)
+    }
+
+    /// The next assistant reply of each conversation of `(role, content)` turns (few-shot
+    /// examples as earlier turns; [`ChatTemplate::conversation`](crate::lm_tokenizer::ChatTemplate::conversation)),
+    /// generated together as [`Self::generate_batch`] does.
+    pub fn generate_conversations(
+        &self,
+        conversations: &[Vec<(&str, &str)>],
+        samplings: &[Sampling],
+    ) -> Result<Vec<String>, ModelError> {
+        if conversations.len() != samplings.len() {
             return Err(ModelError::Invalid(format!(
-                "{} prompts but {} samplings",
-                prompts.len(),
+                "{} conversations but {} samplings",
+                conversations.len(),
                 samplings.len()
             )));
         }
-        if prompts.is_empty() {
+        if conversations.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = prompts
+        let ids = conversations
             .iter()
-            .map(|p| self.tokenizer.encode(&self.tokenizer.template.prompt(p)))
+            .map(|c| {
+                self.tokenizer
+                    .encode(&self.tokenizer.template.conversation(c))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let outs = self.continue_batch(&ids, samplings)?;
         outs.iter().map(|o| self.tokenizer.decode(o)).collect()

@@ -52,24 +52,44 @@ impl ChatTemplate {
     /// The text before the assistant's reply: system turn (if any), the user turn, and the
     /// assistant header.
     pub fn prompt(&self, user: &str) -> String {
+        self.conversation(&[("user", user)])
+    }
+
+    /// The text before the next assistant reply in a conversation of `(role, content)` turns,
+    /// oldest first (few-shot examples as earlier user/assistant turns): the template's default
+    /// system turn unless the conversation opens with its own, every turn, and the assistant
+    /// header. Renders `[("user", x)]` exactly as [`Self::prompt`] does.
+    pub fn conversation(&self, turns: &[(&str, &str)]) -> String {
+        let own_system = turns.first().is_some_and(|(role, _)| *role == "system");
+        let mut s = String::new();
         match self {
             ChatTemplate::ChatMl { default_system } => {
-                let mut s = String::new();
-                if let Some(sys) = default_system {
+                if let (Some(sys), false) = (default_system, own_system) {
                     s.push_str(&format!("<|im_start|>system\n{sys}<|im_end|>\n"));
                 }
-                s.push_str(&format!(
-                    "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
-                ));
-                s
+                for (role, content) in turns {
+                    s.push_str(&format!("<|im_start|>{role}\n{content}<|im_end|>\n"));
+                }
+                s.push_str("<|im_start|>assistant\n");
             }
-            ChatTemplate::Llama3 => format!(
-                "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n\
-                 Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>\
-                 <|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|>\
-                 <|start_header_id|>assistant<|end_header_id|>\n\n"
-            ),
+            ChatTemplate::Llama3 => {
+                s.push_str("<|begin_of_text|>");
+                if !own_system {
+                    s.push_str(
+                        "<|start_header_id|>system<|end_header_id|>\n\n\
+                         Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n\
+                         <|eot_id|>",
+                    );
+                }
+                for (role, content) in turns {
+                    s.push_str(&format!(
+                        "<|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|>"
+                    ));
+                }
+                s.push_str("<|start_header_id|>assistant<|end_header_id|>\n\n");
+            }
         }
+        s
     }
 
     /// The token that ends an assistant turn.
@@ -273,5 +293,39 @@ impl LmTokenizer {
             ids,
             completion_start,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_renders_every_turn_and_one_user_turn_is_the_prompt() {
+        let chatml = ChatTemplate::ChatMl {
+            default_system: Some("SYS".into()),
+        };
+        assert_eq!(
+            chatml.prompt("hi"),
+            "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+        );
+        assert_eq!(
+            chatml.conversation(&[("user", "a"), ("assistant", "b"), ("user", "c")]),
+            "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\na<|im_end|>\n\
+             <|im_start|>assistant\nb<|im_end|>\n<|im_start|>user\nc<|im_end|>\n\
+             <|im_start|>assistant\n"
+        );
+        assert_eq!(
+            chatml.conversation(&[("system", "own"), ("user", "x")]),
+            "<|im_start|>system\nown<|im_end|>\n<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n",
+            "a conversation's own system turn replaces the default"
+        );
+        let llama = ChatTemplate::Llama3;
+        let two = llama.conversation(&[("user", "a"), ("assistant", "b"), ("user", "c")]);
+        assert!(two.starts_with("<|begin_of_text|><|start_header_id|>system"));
+        assert!(two.ends_with(
+            "<|start_header_id|>user<|end_header_id|>\n\nc<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+        ));
+        assert_eq!(llama.prompt("q"), llama.conversation(&[("user", "q")]));
     }
 }

@@ -22,6 +22,14 @@ impl Message {
         }
     }
 
+    /// An assistant turn (a few-shot example of the reply wanted).
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: "assistant".into(),
+            content: content.into(),
+        }
+    }
+
     /// A system turn.
     pub fn system(content: impl Into<String>) -> Self {
         Self {
@@ -110,9 +118,29 @@ pub struct Tally {
     pub retries: usize,
     /// Failed attempts by kind (a request retried after two 429s counts two).
     pub failed_attempts: BTreeMap<FailureKind, usize>,
+    /// Requests answered from the reply cache (not counted above).
+    #[serde(default)]
+    pub cached: usize,
 }
 
 impl Tally {
+    /// The counts added since `before` (an earlier tally of the same generator).
+    pub fn since(&self, before: &Tally) -> Tally {
+        Tally {
+            requests: self.requests - before.requests,
+            succeeded: self.succeeded - before.succeeded,
+            failed: self.failed - before.failed,
+            retries: self.retries - before.retries,
+            failed_attempts: self
+                .failed_attempts
+                .iter()
+                .map(|(k, n)| (*k, n - before.failed_attempts.get(k).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            cached: self.cached - before.cached,
+        }
+    }
+
     /// Adds `other`'s counts.
     pub fn add(&mut self, other: &Tally) {
         self.requests += other.requests;
@@ -122,6 +150,7 @@ impl Tally {
         for (k, n) in &other.failed_attempts {
             *self.failed_attempts.entry(*k).or_default() += n;
         }
+        self.cached += other.cached;
     }
 }
 

@@ -66,7 +66,8 @@ fn one_small_math_round_against_a_real_server() {
     let mut kept = 0;
     let mut votes: BTreeMap<String, usize> = BTreeMap::new();
     for (i, problem) in to_solve.iter().enumerate() {
-        let solutions = client.generate(&format.solution_requests(problem, 2000 + 10 * i as u64));
+        let solutions =
+            client.generate(&format.solution_requests(problem, &[], 2000 + 10 * i as u64));
         match format.vote(problem, &solutions) {
             Ok(c) => {
                 kept += 1;

@@ -35,15 +35,19 @@ impl LocalDecoder {
     }
 }
 
-/// The user turn of a request the local decoder can serve: exactly one user message (its
-/// chat template supplies the rest).
-fn user_turn(request: &ChatRequest) -> Result<&str, GenerationError> {
-    match request.messages.as_slice() {
-        [m] if m.role == "user" => Ok(&m.content),
+/// A request's turns as the chat template renders them; a conversation must end with a user
+/// turn (the reply is the next assistant turn).
+fn turns(request: &ChatRequest) -> Result<Vec<(String, String)>, GenerationError> {
+    match request.messages.last() {
+        Some(m) if m.role == "user" => Ok(request
+            .messages
+            .iter()
+            .map(|m| (m.role.clone(), m.content.clone()))
+            .collect()),
         _ => Err(GenerationError {
             kind: FailureKind::Decoder,
             attempts: 1,
-            detail: "the local decoder serves one user turn per request".into(),
+            detail: "a request to the local decoder must end with a user turn".into(),
         }),
     }
 }
@@ -55,20 +59,28 @@ impl Generator for LocalDecoder {
 
     fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<String, GenerationError>> {
         self.count(|t| t.requests += requests.len());
-        let mut results: Vec<Result<String, GenerationError>> = requests
+        let conversations: Vec<Result<Vec<(String, String)>, GenerationError>> =
+            requests.iter().map(turns).collect();
+        let mut results: Vec<Result<String, GenerationError>> = conversations
             .iter()
-            .map(|r| user_turn(r).map(str::to_string))
+            .map(|c| c.as_ref().map(|_| String::new()).map_err(Clone::clone))
             .collect();
         let servable: Vec<usize> = (0..requests.len())
-            .filter(|&i| results[i].is_ok())
+            .filter(|&i| conversations[i].is_ok())
             .collect();
         let lm = self.lm.lock().expect("model lock");
         for chunk in servable.chunks(self.batch) {
-            let prompts: Vec<String> = chunk
+            let prompts: Vec<Vec<(&str, &str)>> = chunk
                 .iter()
-                .map(|&i| results[i].clone().expect("servable"))
+                .map(|&i| {
+                    conversations[i]
+                        .as_ref()
+                        .expect("servable")
+                        .iter()
+                        .map(|(r, c)| (r.as_str(), c.as_str()))
+                        .collect()
+                })
                 .collect();
-            let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
             let samplings: Vec<Sampling> = chunk
                 .iter()
                 .map(|&i| {
@@ -81,7 +93,7 @@ impl Generator for LocalDecoder {
                     }
                 })
                 .collect();
-            match lm.generate_batch(&prompts, &samplings) {
+            match lm.generate_conversations(&prompts, &samplings) {
                 Ok(replies) => {
                     for (&i, reply) in chunk.iter().zip(replies) {
                         results[i] = Ok(reply);

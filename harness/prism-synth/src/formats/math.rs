@@ -6,8 +6,11 @@
 
 use super::{Drop, plurality, tagged_blocks};
 use crate::generator::{ChatRequest, GenerationError, Message, Sampling};
+use crate::rounds::{SynthExample, SynthTask};
 use prism_data::math::answer::{Answer, final_answer};
+use prism_data::math::table::solution_steps;
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// A pool problem shown as a few-shot example.
@@ -39,9 +42,14 @@ pub struct MathFormat {
     /// Few-shot problems per request (5 in the released code).
     #[serde(default = "MathFormat::default_few_shot")]
     pub few_shot: usize,
-    /// New problems asked for per request (2 in the released code).
+    /// New problems asked for per request (2 in the released code; 1 here, which a small
+    /// generator follows more often).
     #[serde(default = "MathFormat::default_per_request")]
     pub per_request: usize,
+    /// Worked pool examples shown before each problem to solve, as earlier turns (they show
+    /// the `#### <answer>` ending the vote reads).
+    #[serde(default = "MathFormat::default_solution_shots")]
+    pub solution_shots: usize,
     /// Solutions sampled per new problem (3 in the paper).
     #[serde(default = "MathFormat::default_solutions")]
     pub solutions: usize,
@@ -62,6 +70,9 @@ impl MathFormat {
         5
     }
     fn default_per_request() -> usize {
+        1
+    }
+    fn default_solution_shots() -> usize {
         2
     }
     fn default_solutions() -> usize {
@@ -113,20 +124,35 @@ impl MathFormat {
     }
 
     /// The request for new problems, with `seeds` as the examples and `seed` as the
-    /// sampler's seed.
+    /// sampler's seed. The examples are earlier turns of the conversation (the instruction,
+    /// then `per_request` seed problems in the asked format, repeated), not a list inside one
+    /// prompt: a small instruct model copies a demonstrated reply far more reliably than it
+    /// follows a described one (SmolLM2-135M wrote tagged problems in 4 of 4 samples with
+    /// turns and in 0 of 6 with a list, docs/synthesis.md).
     pub fn problem_request(&self, seeds: &[&MathSeed], seed: u64) -> ChatRequest {
-        let mut prompt = String::from("Here are some math word problems.\n\n");
-        for s in seeds {
-            prompt.push_str(&format!("<problem>\n{}\n</problem>\n\n", s.question.trim()));
+        let per_request = self.per_request.max(1);
+        let instruction = if per_request == 1 {
+            "Write a new math word problem with a single numerical answer. Put it between \
+             <problem> and </problem> and do not solve it."
+                .to_string()
+        } else {
+            format!(
+                "Write {per_request} new math word problems, each with a single numerical \
+                 answer. Put each between <problem> and </problem> and do not solve them."
+            )
+        };
+        let mut messages = Vec::new();
+        for shot in seeds.chunks(per_request) {
+            messages.push(Message::user(instruction.clone()));
+            let reply: Vec<String> = shot
+                .iter()
+                .map(|s| format!("<problem>\n{}\n</problem>", s.question.trim()))
+                .collect();
+            messages.push(Message::assistant(reply.join("\n")));
         }
-        prompt.push_str(&format!(
-            "Write {} new math word problems that are different from the examples above. Each \
-             must have a single numerical answer. Put each new problem between <problem> and \
-             </problem> and write nothing else.",
-            self.per_request
-        ));
+        messages.push(Message::user(instruction));
         ChatRequest {
-            messages: vec![Message::user(prompt)],
+            messages,
             sampling: Sampling {
                 seed,
                 ..self.problem_sampling
@@ -147,16 +173,30 @@ impl MathFormat {
         (blocks, drops)
     }
 
-    /// The `solutions` requests for one problem, seeded `seed`, `seed + 1`, ...
-    pub fn solution_requests(&self, problem: &str, seed: u64) -> Vec<ChatRequest> {
-        let prompt = format!(
-            "Solve the following math problem step by step. End your answer with a final line \
-             of the form \"#### <answer>\", where <answer> is a number.\n\n{}",
-            problem.trim()
-        );
+    /// The `solutions` requests for one problem, seeded `seed`, `seed + 1`, ..., with the
+    /// worked `examples` (question, solution ending `#### <answer>`) as earlier turns.
+    pub fn solution_requests(
+        &self,
+        problem: &str,
+        examples: &[(&str, &str)],
+        seed: u64,
+    ) -> Vec<ChatRequest> {
+        let ask = |q: &str| {
+            Message::user(format!(
+                "Solve the following math problem step by step. End your answer with a final \
+                 line of the form \"#### <answer>\", where <answer> is a number.\n\n{}",
+                q.trim()
+            ))
+        };
+        let mut messages = Vec::new();
+        for (q, solution) in examples {
+            messages.push(ask(q));
+            messages.push(Message::assistant(solution.trim()));
+        }
+        messages.push(ask(problem));
         (0..self.solutions as u64)
             .map(|i| ChatRequest {
-                messages: vec![Message::user(prompt.clone())],
+                messages: messages.clone(),
                 sampling: Sampling {
                     seed: seed.wrapping_add(i),
                     ..self.solution_sampling
@@ -198,11 +238,115 @@ impl MathFormat {
     }
 }
 
+/// The math format as a task of the loop: drafts are problem texts; an agreed problem becomes
+/// an example whose proxy loss falls on its worked solution, as the pool's does.
+impl SynthTask for MathFormat {
+    type Draft = String;
+
+    fn draft_requests(
+        &self,
+        seeds: &[&SynthExample],
+        count: usize,
+        seed: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<ChatRequest> {
+        let math_seeds: Vec<MathSeed> = seeds.iter().map(|e| seed_of(e)).collect();
+        (0..count as u64)
+            .map(|i| {
+                let picked = self.pick_seeds(&math_seeds, rng);
+                let shown: Vec<&MathSeed> = picked.iter().map(|&p| &math_seeds[p]).collect();
+                self.problem_request(&shown, seed.wrapping_add(i))
+            })
+            .collect()
+    }
+
+    fn parse(&self, reply: &str) -> (Vec<String>, Vec<Drop>) {
+        self.parse_problems(reply)
+    }
+
+    fn check_requests(
+        &self,
+        draft: &String,
+        examples: &[&SynthExample],
+        seed: u64,
+    ) -> Vec<ChatRequest> {
+        let worked: Vec<(&str, &str)> = examples
+            .iter()
+            .map(|e| (e.prompt.as_str(), e.completion.as_str()))
+            .collect();
+        self.solution_requests(draft, &worked, seed)
+    }
+
+    fn check_shots(&self) -> usize {
+        self.solution_shots
+    }
+
+    fn vote(
+        &self,
+        draft: &String,
+        replies: &[Result<String, GenerationError>],
+    ) -> Result<SynthExample, Drop> {
+        let c = MathFormat::vote(self, draft, replies)?;
+        Ok(math_example(
+            String::new(),
+            &c.question,
+            &c.solution,
+            &c.answer,
+            solution_steps(&c.solution),
+            serde_json::json!({ "votes": c.votes }),
+        ))
+    }
+}
+
+/// A math example of the loop: the proxy's loss falls on `solution` given `question`, and the
+/// filters compare the question (a problem restated with another solution is a duplicate).
+/// `extra` fields (votes; the template) are added to the task fields.
+pub fn math_example(
+    id: String,
+    question: &str,
+    solution: &str,
+    answer: &str,
+    difficulty: u32,
+    extra: serde_json::Value,
+) -> SynthExample {
+    let mut fields = serde_json::json!({
+        "question": question,
+        "solution": solution,
+        "answer": answer,
+        "difficulty": difficulty,
+    });
+    if let (Some(f), serde_json::Value::Object(more)) = (fields.as_object_mut(), extra) {
+        f.extend(more);
+    }
+    SynthExample {
+        id,
+        prompt: question.to_string(),
+        completion: solution.to_string(),
+        text: question.to_string(),
+        fields,
+        round: 0,
+        cluster: None,
+    }
+}
+
+/// The few-shot view of an example: its question and difficulty (1 when unknown).
+fn seed_of(e: &SynthExample) -> MathSeed {
+    MathSeed {
+        question: e.prompt.clone(),
+        difficulty: e
+            .fields
+            .get("difficulty")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(1) as u32,
+    }
+}
+
 impl Default for MathFormat {
     fn default() -> Self {
         Self {
             few_shot: Self::default_few_shot(),
             per_request: Self::default_per_request(),
+            solution_shots: Self::default_solution_shots(),
             solutions: Self::default_solutions(),
             min_votes: Self::default_min_votes(),
             problem_sampling: Self::default_problem_sampling(),
@@ -243,7 +387,10 @@ mod tests {
 
     #[test]
     fn problems_are_parsed_and_capped() {
-        let f = MathFormat::default();
+        let f = MathFormat {
+            per_request: 2,
+            ..Default::default()
+        };
         let (p, d) = f.parse_problems(
             "Sure!\n<problem>\nA has 3.\n</problem>\n<problem>B has 4.</problem><problem>C</problem>",
         );
@@ -256,12 +403,17 @@ mod tests {
             }],
             9,
         );
-        assert!(
-            req.messages[0]
-                .content
-                .contains("<problem>\nTom has 2 apples.\n</problem>")
+        let roles: Vec<&str> = req.messages.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(
+            roles,
+            ["user", "assistant", "user"],
+            "one shot, then the ask"
         );
-        assert!(req.messages[0].content.contains("Write 2 new"));
+        assert_eq!(
+            req.messages[1].content,
+            "<problem>\nTom has 2 apples.\n</problem>"
+        );
+        assert!(req.messages[2].content.contains("Write 2 new"));
         assert_eq!(req.sampling.seed, 9);
         assert_eq!(req.sampling.temperature, 1.0);
     }
@@ -311,8 +463,12 @@ mod tests {
             f.vote("Q", &[Ok("no number here".into()), failed]),
             Err(Drop::NoAnswer)
         );
-        let reqs = f.solution_requests("Q?", 100);
+        let reqs = f.solution_requests("Q?", &[("1+1?", "2\n#### 2")], 100);
         assert_eq!(reqs.len(), 3);
+        let roles: Vec<&str> = reqs[0].messages.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["user", "assistant", "user"]);
+        assert_eq!(reqs[0].messages[1].content, "2\n#### 2");
+        assert!(reqs[0].messages[2].content.ends_with("Q?"));
         assert_eq!(
             reqs.iter().map(|r| r.sampling.seed).collect::<Vec<_>>(),
             [100, 101, 102]

@@ -4,6 +4,9 @@
 
 use super::{Drop, plurality, tagged_blocks};
 use crate::generator::{ChatRequest, GenerationError, Message, Sampling};
+use crate::rounds::{SynthExample, SynthTask};
+use rand::seq::IndexedRandom;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// The three NLI labels.
@@ -85,28 +88,37 @@ impl NliFormat {
         }
     }
 
-    /// The request for new triples with `seeds` as the examples.
+    /// The request for new triples with `seeds` as the examples, shown as earlier turns
+    /// (the instruction, then `per_request` seed triples in the asked format, repeated), as
+    /// the math format does.
     pub fn triple_request(&self, seeds: &[&NliTriple], seed: u64) -> ChatRequest {
-        let mut prompt = String::from(
-            "Here are examples of natural language inference: a premise, a hypothesis, and \
-             whether the premise entails the hypothesis, contradicts it, or neither (neutral).\n\n",
+        let per_request = self.per_request.max(1);
+        let instruction = format!(
+            "Write {per_request} new example(s) of natural language inference on a new topic: a \
+             premise, a hypothesis, and whether the premise entails the hypothesis, contradicts \
+             it, or neither (neutral). Put each between <example> and </example> as \
+             \"Premise: ...\", \"Hypothesis: ...\" and \"Label: entailment | neutral | \
+             contradiction\" lines."
         );
-        for s in seeds {
-            prompt.push_str(&format!(
-                "<example>\nPremise: {}\nHypothesis: {}\nLabel: {}\n</example>\n\n",
-                s.premise.trim(),
-                s.hypothesis.trim(),
-                s.label
-            ));
+        let mut messages = Vec::new();
+        for shot in seeds.chunks(per_request) {
+            messages.push(Message::user(instruction.clone()));
+            let reply: Vec<String> = shot
+                .iter()
+                .map(|s| {
+                    format!(
+                        "<example>\nPremise: {}\nHypothesis: {}\nLabel: {}\n</example>",
+                        s.premise.trim(),
+                        s.hypothesis.trim(),
+                        s.label
+                    )
+                })
+                .collect();
+            messages.push(Message::assistant(reply.join("\n")));
         }
-        prompt.push_str(&format!(
-            "Write {} new examples on different topics, in exactly the same format, each between \
-             <example> and </example>, with the label one of: entailment, neutral, \
-             contradiction. Write nothing else.",
-            self.per_request
-        ));
+        messages.push(Message::user(instruction));
         ChatRequest {
-            messages: vec![Message::user(prompt)],
+            messages,
             sampling: Sampling {
                 seed,
                 ..self.triple_sampling
@@ -189,6 +201,116 @@ impl NliFormat {
             generated_label: triple.label.clone(),
             votes,
         })
+    }
+}
+
+/// How an NLI triple is laid out for the proxy: `(prompt, completion)`. G-Vendi's input
+/// format is a setting of the experiment (`gvendi.format`), so the loop is given it.
+pub type NliLayout = dyn Fn(&NliTriple) -> (String, String) + Sync;
+
+/// The NLI format as a task of the loop, with the experiment's proxy layout.
+pub struct NliSynth<'a> {
+    /// Prompts, parsing and votes.
+    pub format: NliFormat,
+    /// The proxy's `(prompt, completion)` of a triple.
+    pub layout: &'a NliLayout,
+}
+
+/// An NLI example of the loop: the proxy sees `layout(triple)`, the filters compare premise
+/// and hypothesis. `extra` fields (votes, the generated label) are added to the triple's.
+pub fn nli_example(
+    id: String,
+    triple: &NliTriple,
+    layout: &NliLayout,
+    extra: serde_json::Value,
+) -> SynthExample {
+    let (prompt, completion) = layout(triple);
+    let mut fields = serde_json::json!({
+        "premise": triple.premise,
+        "hypothesis": triple.hypothesis,
+        "label": triple.label,
+    });
+    if let (Some(f), serde_json::Value::Object(more)) = (fields.as_object_mut(), extra) {
+        f.extend(more);
+    }
+    SynthExample {
+        id,
+        prompt,
+        completion,
+        text: format!("{} {}", triple.premise, triple.hypothesis),
+        fields,
+        round: 0,
+        cluster: None,
+    }
+}
+
+fn triple_of(e: &SynthExample) -> NliTriple {
+    let field = |k: &str| {
+        e.fields
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    NliTriple {
+        premise: field("premise"),
+        hypothesis: field("hypothesis"),
+        label: field("label"),
+    }
+}
+
+impl SynthTask for NliSynth<'_> {
+    type Draft = NliTriple;
+
+    fn draft_requests(
+        &self,
+        seeds: &[&SynthExample],
+        count: usize,
+        seed: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<ChatRequest> {
+        (0..count as u64)
+            .map(|i| {
+                let shown: Vec<NliTriple> = seeds
+                    .choose_multiple(rng, self.format.few_shot)
+                    .map(|e| triple_of(e))
+                    .collect();
+                let refs: Vec<&NliTriple> = shown.iter().collect();
+                self.format.triple_request(&refs, seed.wrapping_add(i))
+            })
+            .collect()
+    }
+
+    fn parse(&self, reply: &str) -> (Vec<NliTriple>, Vec<Drop>) {
+        self.format.parse_triples(reply)
+    }
+
+    fn check_requests(
+        &self,
+        draft: &NliTriple,
+        _examples: &[&SynthExample],
+        seed: u64,
+    ) -> Vec<ChatRequest> {
+        self.format
+            .label_requests(&draft.premise, &draft.hypothesis, seed)
+    }
+
+    fn check_shots(&self) -> usize {
+        0
+    }
+
+    fn vote(
+        &self,
+        draft: &NliTriple,
+        replies: &[Result<String, GenerationError>],
+    ) -> Result<SynthExample, Drop> {
+        let c = self.format.vote(draft, replies)?;
+        Ok(nli_example(
+            String::new(),
+            &c.triple,
+            self.layout,
+            serde_json::json!({ "votes": c.votes, "generated_label": c.generated_label }),
+        ))
     }
 }
 
