@@ -7,6 +7,8 @@
 //!   OpenAI-compatible server, the local burn decoder), with failures counted by kind;
 //! - [`filters`]: length bounds, exact and near duplicates, n-gram decontamination;
 //! - [`formats`]: the math and NLI prompts, strict parsing and self-consistency votes;
+//! - [`rounds`]: the loop itself, resumable per round, knowing no task and no model;
+//! - [`reply_cache`]: replies kept on disk by request (resumes and the arms' shared rounds);
 //! - [`openai`]: the OpenAI-compatible chat-completions client (vLLM, llama.cpp's server,
 //!   TGI, hosted APIs).
 //!
@@ -16,6 +18,8 @@ pub mod filters;
 pub mod formats;
 pub mod generator;
 pub mod openai;
+pub mod reply_cache;
+pub mod rounds;
 pub mod sparse;
 
 pub use filters::{FilterConfig, Hygiene, Rejection};
@@ -23,6 +27,9 @@ pub use generator::{
     ChatRequest, FailureKind, GenerationError, Generator, Message, Sampling, Tally,
 };
 pub use openai::{OpenAiClient, OpenAiConfig};
+pub use rounds::{
+    Featurize, LoopConfig, RoundRecord, Selection, SynthExample, SynthRun, SynthState, SynthTask,
+};
 pub use sparse::{ClusterConfig, PoolClusters, sparse_clusters};
 
 /// What can go wrong in synthesis before any text is generated.

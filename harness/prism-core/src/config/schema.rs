@@ -43,6 +43,11 @@ pub struct ExperimentConfig {
     /// The skill labels `skill-entropy` reads, and the model that assigns them.
     #[serde(default)]
     pub skills: SkillsConfig,
+    /// Prismatic Synthesis (`prism synth`): the loop, the generator and the task format. Kept
+    /// as a value here and read by `prism_tasks::synth` with its own strict schema (the types
+    /// live in `prism-synth`, above this crate). Not part of any sweep run's identity.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub synth: serde_json::Value,
 }
 
 /// The paper's "skill-set entropy" baseline: an annotator model assigns each example one skill

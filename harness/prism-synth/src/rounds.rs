@@ -1,0 +1,552 @@
+//! The loop (issue 28, item 5): features of the pool → clusters → generate a batch → parse and
+//! self-consistency → filters → features of the candidates → keep those in sparse clusters →
+//! add them to the pool → repeat for R rounds.
+//!
+//! The loop knows no task and no model: a [`SynthTask`] turns seeds into requests and replies
+//! into examples, a [`Featurize`] gives unit gradient features (the proxy's, from the feature
+//! store), and a [`Generator`] writes the text. Every round is seeded by the run's seed and its
+//! number, and the whole state (rounds done, examples kept) is written atomically after each
+//! round, so a killed run continues at its last whole round and a rerun keeps nothing twice.
+
+use crate::formats::Drop;
+use crate::generator::{ChatRequest, GenerationError, Generator, Tally};
+
+use crate::{ClusterConfig, FilterConfig, Hygiene, PoolClusters, Rejection};
+use prism_vendi::Features;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One example of the growing pool: a starting pool example (round 0) or a kept candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SynthExample {
+    /// Unique in the run (`<run>-r<round>-<n>` for kept candidates).
+    pub id: String,
+    /// What the proxy's loss is conditioned on (the problem; the NLI prompt).
+    pub prompt: String,
+    /// What the proxy's loss falls on (the worked solution; the NLI completion).
+    pub completion: String,
+    /// The text the filters compare (the problem; premise and hypothesis).
+    pub text: String,
+    /// The task's own fields (question, solution, answer, votes, difficulty; premise,
+    /// hypothesis, label), written to the kept table as they are.
+    pub fields: serde_json::Value,
+    /// The round that kept it; 0 for the starting pool.
+    pub round: usize,
+    /// The pool cluster it landed in when kept (none for the starting pool).
+    pub cluster: Option<usize>,
+}
+
+/// What a task contributes to the loop: its requests, its parser and its self-consistency
+/// vote. The math and NLI formats implement it.
+pub trait SynthTask {
+    /// A parsed generation before its vote (a problem; a triple).
+    type Draft;
+
+    /// Requests for new drafts: `count` of them, request `i` seeded `seed + i`, each showing
+    /// few-shot examples drawn from `seeds` by `rng`.
+    fn draft_requests(
+        &self,
+        seeds: &[&SynthExample],
+        count: usize,
+        seed: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<ChatRequest>;
+
+    /// The drafts in one reply and why the rest of it was dropped.
+    fn parse(&self, reply: &str) -> (Vec<Self::Draft>, Vec<Drop>);
+
+    /// The self-consistency requests of one draft (n solutions; n labellings), seeded from
+    /// `seed`, with `examples` (worked pool examples) as few-shot turns where the task uses
+    /// them.
+    fn check_requests(
+        &self,
+        draft: &Self::Draft,
+        examples: &[&SynthExample],
+        seed: u64,
+    ) -> Vec<ChatRequest>;
+
+    /// Few-shot examples each check request shows.
+    fn check_shots(&self) -> usize;
+
+    /// The example a draft becomes when its checks agree (id, round and cluster are set by
+    /// the loop), or why not.
+    fn vote(
+        &self,
+        draft: &Self::Draft,
+        replies: &[Result<String, GenerationError>],
+    ) -> Result<SynthExample, Drop>;
+}
+
+/// Unit gradient features of examples: the proxy's, as G-Vendi uses them.
+pub trait Featurize {
+    /// One unit row per example, in order.
+    fn features(&mut self, examples: &[&SynthExample]) -> anyhow::Result<Features>;
+}
+
+/// Which candidates a round keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection {
+    /// Those landing in a sparse cluster of the pool (Prismatic Synthesis).
+    Sparse,
+    /// Every candidate that passes the filters (naive few-shot synthesis, the comparison arm).
+    All,
+}
+
+/// Settings of the loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopConfig {
+    /// Rounds at most.
+    #[serde(default = "LoopConfig::default_rounds")]
+    pub rounds: usize,
+    /// Draft requests per round.
+    #[serde(default = "LoopConfig::default_requests")]
+    pub requests_per_round: usize,
+    /// Stop once this many candidates are kept (0: run every round).
+    #[serde(default)]
+    pub grow_to: usize,
+    /// Sparse (prismatic) or all (naive).
+    #[serde(default = "LoopConfig::default_selection")]
+    pub selection: Selection,
+    /// Seed of the seeds drawn, the requests and the clustering.
+    #[serde(default)]
+    pub seed: u64,
+    /// How the pool is clustered each round.
+    #[serde(default)]
+    pub clusters: ClusterConfig,
+    /// The quality and hygiene filters.
+    #[serde(default)]
+    pub filters: FilterConfig,
+}
+
+impl LoopConfig {
+    fn default_rounds() -> usize {
+        3
+    }
+    fn default_requests() -> usize {
+        16
+    }
+    fn default_selection() -> Selection {
+        Selection::Sparse
+    }
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        Self {
+            rounds: Self::default_rounds(),
+            requests_per_round: Self::default_requests(),
+            grow_to: 0,
+            selection: Self::default_selection(),
+            seed: 0,
+            clusters: ClusterConfig::default(),
+            filters: FilterConfig::default(),
+        }
+    }
+}
+
+/// What one round did: the yield at every step, the pool it left, and the generator's counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// 1-based.
+    pub round: usize,
+    /// Clusters of the pool this round, and how many are sparse.
+    pub clusters: usize,
+    /// Pool rows in the sparse clusters.
+    pub pool_rows_in_sparse: usize,
+    /// Draft requests sent.
+    pub requests: usize,
+    /// Drafts parsed from their replies.
+    pub parsed: usize,
+    /// Drafts whose self-consistency checks agreed.
+    pub agreed: usize,
+    /// Agreed drafts that passed the quality and hygiene filters.
+    pub passed_filters: usize,
+    /// Of those, how many landed in a sparse cluster.
+    pub in_sparse: usize,
+    /// Kept this round.
+    pub kept: usize,
+    /// Pool size after the round (starting pool + every kept example).
+    pub pool_size: usize,
+    /// G-Vendi of the pool after the round.
+    pub pool_gvendi: f64,
+    /// G-Vendi of the kept examples so far (none below 2).
+    pub kept_gvendi: Option<f64>,
+    /// Drops while parsing and voting, by reason.
+    pub drops: BTreeMap<Drop, usize>,
+    /// Filter rejections, by reason.
+    pub rejections: BTreeMap<Rejection, usize>,
+    /// The generator's counts over this round's requests.
+    pub generator: Tally,
+    /// Wall seconds of clustering and generation (drafts and their checks).
+    pub generation_s: f64,
+    /// Wall seconds of features, clustering and G-Vendi.
+    pub features_s: f64,
+}
+
+/// Everything a run has done: written after every round (`state.json`), read to resume.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SynthState {
+    /// Settings the run was started with; a resume with other settings is refused.
+    pub fingerprint: String,
+    /// G-Vendi of the starting pool.
+    pub start_gvendi: f64,
+    /// Size of the starting pool.
+    pub start_size: usize,
+    /// Rounds done, in order.
+    pub rounds: Vec<RoundRecord>,
+    /// Examples kept, in the order kept.
+    pub kept: Vec<SynthExample>,
+}
+
+/// Errors of the loop.
+#[derive(Debug, thiserror::Error)]
+pub enum LoopError {
+    /// `state.json` was made with other settings.
+    #[error(
+        "{path}: this run folder was started with other settings (fingerprint {found}, now {expected}); \
+         use another folder or delete it"
+    )]
+    Fingerprint {
+        /// The state file.
+        path: PathBuf,
+        /// Its fingerprint.
+        found: String,
+        /// The settings' fingerprint now.
+        expected: String,
+    },
+    /// `state.json` cannot be read or written.
+    #[error("{path}: {message}")]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// Features, clustering or G-Vendi failed.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// G-Vendi (order 1) of unit rows.
+pub fn gvendi(features: &Features) -> anyhow::Result<f64> {
+    let v = prism_vendi::vendi_score(features, prism_vendi::Order::Finite(1.0), true)
+        .map_err(|e| anyhow::anyhow!("G-Vendi: {e}"))?;
+    Ok(v.vendi)
+}
+
+/// Stacks feature rows (all of one width).
+fn stack(parts: &[&Features]) -> Features {
+    let d = parts.iter().map(|f| f.d()).find(|&d| d > 0).unwrap_or(0);
+    let mut data = Vec::new();
+    let mut n = 0;
+    for f in parts {
+        data.extend_from_slice(f.as_slice());
+        n += f.n();
+    }
+    Features::new(data, n, d)
+}
+
+/// The run: a starting pool, evaluation texts to decontaminate against, and a folder.
+pub struct SynthRun<'a> {
+    /// The starting pool.
+    pub pool: &'a [SynthExample],
+    /// Every ID and OOD text of the task (10-gram decontamination).
+    pub eval_texts: &'a [String],
+    /// Where `state.json` lives.
+    pub dir: &'a Path,
+    /// Prefix of kept examples' ids.
+    pub name: &'a str,
+    /// What identifies the settings (generator, task format, loop): a resume must match it.
+    pub fingerprint: String,
+}
+
+impl SynthRun<'_> {
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// The state written by an earlier invocation (checked against this run's settings), or
+    /// none.
+    pub fn load_state(&self) -> Result<Option<SynthState>, LoopError> {
+        let path = self.state_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(LoopError::State {
+                    path,
+                    message: e.to_string(),
+                });
+            }
+        };
+        let state: SynthState = serde_json::from_slice(&bytes).map_err(|e| LoopError::State {
+            path: path.clone(),
+            message: format!("not a synthesis state: {e}"),
+        })?;
+        if state.fingerprint != self.fingerprint {
+            return Err(LoopError::Fingerprint {
+                path,
+                found: state.fingerprint,
+                expected: self.fingerprint.clone(),
+            });
+        }
+        Ok(Some(state))
+    }
+
+    fn save(&self, state: &SynthState) -> Result<(), LoopError> {
+        let path = self.state_path();
+        std::fs::create_dir_all(self.dir)
+            .and_then(|_| prism_core::atomic::write_json_atomic(&path, state))
+            .map_err(|e| LoopError::State {
+                path,
+                message: e.to_string(),
+            })
+    }
+
+    /// Runs the rounds not yet done, saving the state after each; `on_round` sees every
+    /// finished round (to print it or draw the curve).
+    pub fn run<T: SynthTask>(
+        &self,
+        config: &LoopConfig,
+        task: &T,
+        generator: &dyn Generator,
+        featurizer: &mut dyn Featurize,
+        on_round: &mut dyn FnMut(&SynthState),
+    ) -> Result<SynthState, LoopError> {
+        let pool_refs: Vec<&SynthExample> = self.pool.iter().collect();
+        let pool_features = featurizer.features(&pool_refs)?;
+        let mut state = match self.load_state()? {
+            Some(s) => s,
+            None => {
+                let s = SynthState {
+                    fingerprint: self.fingerprint.clone(),
+                    start_gvendi: gvendi(&pool_features)?,
+                    start_size: self.pool.len(),
+                    ..Default::default()
+                };
+                self.save(&s)?;
+                s
+            }
+        };
+        while state.rounds.len() < config.rounds
+            && (config.grow_to == 0 || state.kept.len() < config.grow_to)
+        {
+            let round = state.rounds.len() + 1;
+            let record = self.round(
+                round,
+                config,
+                task,
+                generator,
+                featurizer,
+                &pool_features,
+                &mut state,
+            )?;
+            state.rounds.push(record);
+            self.save(&state)?;
+            on_round(&state);
+        }
+        Ok(state)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn round<T: SynthTask>(
+        &self,
+        round: usize,
+        config: &LoopConfig,
+        task: &T,
+        generator: &dyn Generator,
+        featurizer: &mut dyn Featurize,
+        pool_features: &Features,
+        state: &mut SynthState,
+    ) -> Result<RoundRecord, LoopError> {
+        let started = Instant::now();
+        let round_seed = config
+            .seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(round as u64 * 1_000_003);
+        let mut rng = ChaCha8Rng::seed_from_u64(round_seed);
+        let tally_before = generator.tally();
+
+        // The pool as it stands: the starting pool and everything kept so far.
+        let current: Vec<&SynthExample> = self.pool.iter().chain(&state.kept).collect();
+        let kept_refs: Vec<&SynthExample> = state.kept.iter().collect();
+        let kept_features = featurizer.features(&kept_refs)?;
+        let features = stack(&[pool_features, &kept_features]);
+        let clusters = PoolClusters::fit(
+            &features,
+            &ClusterConfig {
+                seed: config.clusters.seed.wrapping_add(round as u64),
+                ..config.clusters.clone()
+            },
+        )
+        .map_err(anyhow::Error::from)?;
+
+        // Generate drafts, parse them, and vote.
+        let mut drops: BTreeMap<Drop, usize> = BTreeMap::new();
+        let requests = task.draft_requests(
+            &current,
+            config.requests_per_round,
+            round_seed.wrapping_mul(1_000),
+            &mut rng,
+        );
+        let mut drafts = Vec::new();
+        let mut replies_log = String::new();
+        let mut log = |stage: &str,
+                       request: &ChatRequest,
+                       reply: &Result<String, GenerationError>,
+                       outcome: serde_json::Value| {
+            let line = serde_json::json!({
+                "stage": stage,
+                "seed": request.sampling.seed,
+                "ask": request.messages.last().map(|m| m.content.as_str()),
+                "reply": reply.as_ref().ok(),
+                "error": reply.as_ref().err().map(|e| e.to_string()),
+                "outcome": outcome,
+            });
+            replies_log.push_str(&line.to_string());
+            replies_log.push('\n');
+        };
+        for (request, reply) in requests.iter().zip(generator.generate(&requests)) {
+            let outcome = match &reply {
+                Ok(text) => {
+                    let (parsed, dropped) = task.parse(text);
+                    let outcome = serde_json::json!({ "parsed": parsed.len(), "dropped": dropped });
+                    drafts.extend(parsed);
+                    for d in dropped {
+                        *drops.entry(d).or_default() += 1;
+                    }
+                    outcome
+                }
+                Err(_) => {
+                    *drops.entry(Drop::GenerationFailed).or_default() += 1;
+                    serde_json::json!({ "dropped": [Drop::GenerationFailed] })
+                }
+            };
+            log("draft", request, &reply, outcome);
+        }
+        let mut check_requests = Vec::new();
+        let mut spans = Vec::new();
+        for (i, draft) in drafts.iter().enumerate() {
+            // Worked examples come from the starting pool, whose solutions are known good.
+            let shots: Vec<&SynthExample> = (0..task.check_shots())
+                .map(|_| &self.pool[rng.random_range(0..self.pool.len())])
+                .collect();
+            let reqs = task.check_requests(
+                draft,
+                &shots,
+                round_seed.wrapping_mul(7).wrapping_add(100 * i as u64),
+            );
+            spans.push(check_requests.len()..check_requests.len() + reqs.len());
+            check_requests.extend(reqs);
+        }
+        let check_replies = generator.generate(&check_requests);
+        let mut agreed = Vec::new();
+        for (draft, span) in drafts.iter().zip(spans) {
+            let outcome = match task.vote(draft, &check_replies[span.clone()]) {
+                Ok(example) => {
+                    let answer = example.fields.get("answer").cloned();
+                    agreed.push(example);
+                    serde_json::json!({ "agreed": answer })
+                }
+                Err(d) => {
+                    *drops.entry(d).or_default() += 1;
+                    serde_json::json!({ "dropped": [d] })
+                }
+            };
+            for i in span {
+                log(
+                    "check",
+                    &check_requests[i],
+                    &check_replies[i],
+                    outcome.clone(),
+                );
+            }
+        }
+        // Every request and reply of the round, for reading what the generator wrote.
+        std::fs::create_dir_all(self.dir)
+            .and_then(|_| {
+                prism_core::atomic::write_atomic(
+                    &self.dir.join(format!("replies-r{round}.jsonl")),
+                    replies_log.as_bytes(),
+                )
+            })
+            .map_err(|e| LoopError::State {
+                path: self.dir.join(format!("replies-r{round}.jsonl")),
+                message: e.to_string(),
+            })?;
+        let generation_s = started.elapsed().as_secs_f64();
+
+        // Filters against the current pool and the evaluation sets.
+        let texts: Vec<&str> = current.iter().map(|e| e.text.as_str()).collect();
+        let mut hygiene = Hygiene::new(config.filters.clone(), &texts, self.eval_texts);
+        let mut rejections: BTreeMap<Rejection, usize> = BTreeMap::new();
+        let mut passed = Vec::new();
+        for example in agreed.iter() {
+            match hygiene.admit(&example.text) {
+                Ok(()) => passed.push(example.clone()),
+                Err(r) => *rejections.entry(r).or_default() += 1,
+            }
+        }
+
+        // Place the survivors and keep the sparse ones (or all, for the naive arm).
+        let features_started = Instant::now();
+        let passed_count = passed.len();
+        let candidate_features = featurizer.features(&passed.iter().collect::<Vec<_>>())?;
+        let placed = if passed.is_empty() {
+            Vec::new()
+        } else {
+            clusters.place(&candidate_features)
+        };
+        let in_sparse = placed.iter().filter(|&&c| clusters.sparse[c]).count();
+        let mut kept_now = 0;
+        for (mut example, cluster) in passed.into_iter().zip(placed) {
+            let keep = match config.selection {
+                Selection::Sparse => clusters.sparse[cluster],
+                Selection::All => true,
+            };
+            if !keep || (config.grow_to > 0 && state.kept.len() >= config.grow_to) {
+                continue;
+            }
+            example.id = format!("{}-r{round}-{kept_now}", self.name);
+            example.round = round;
+            example.cluster = Some(cluster);
+            state.kept.push(example);
+            kept_now += 1;
+        }
+
+        let kept_refs: Vec<&SynthExample> = state.kept.iter().collect();
+        let kept_features = featurizer.features(&kept_refs)?;
+        let pool_gvendi = gvendi(&stack(&[pool_features, &kept_features]))?;
+        let kept_gvendi = if state.kept.len() >= 2 {
+            Some(gvendi(&kept_features)?)
+        } else {
+            None
+        };
+        let generator_counts = generator.tally().since(&tally_before);
+        Ok(RoundRecord {
+            round,
+            clusters: clusters.k(),
+            pool_rows_in_sparse: clusters.rows_in_sparse(),
+            requests: requests.len(),
+            parsed: drafts.len(),
+            agreed: agreed.len(),
+            passed_filters: passed_count,
+            in_sparse,
+            kept: kept_now,
+            pool_size: self.pool.len() + state.kept.len(),
+            pool_gvendi,
+            kept_gvendi,
+            drops,
+            rejections,
+            generator: generator_counts,
+            generation_s,
+            features_s: features_started.elapsed().as_secs_f64(),
+        })
+    }
+}
