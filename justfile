@@ -59,9 +59,13 @@ test-slurm: fetch
 # Prismatic Synthesis's OpenAI-compatible client against a real llama.cpp server on loopback:
 # llama-cpp-python[server] 0.3.16, built from its sdist into .cache/llama-venv once (it compiles
 # llama.cpp: about 15 minutes on 2 cores), serves the cached SmolLM2-135M-Instruct GGUF; the
-# ignored tests of harness/prism-synth/tests/llama_server.rs run against it.
+# ignored tests of harness/prism-synth/tests/llama_server.rs run against it, then
+# `prism synth` runs one small round of the whole loop with the server as its generator
+# (tests/scripts/synth_round.sh).
 test-server: fetch (venv "llama-venv" "llama-cpp-python[server]==0.3.16")
     tests/scripts/llama_server.sh cargo test -p prism-synth --test llama_server -- --ignored --nocapture --test-threads 1
+    cargo build --quiet --release -p prism-cli
+    tests/scripts/llama_server.sh tests/scripts/synth_round.sh {{prism}}
 
 # `prism export mlflow` read back by MLflow's own client (mlflow-skinny in a venv under the
 # cache): exports the smoke sweep (run first if needed) and lists its runs through MLflow.

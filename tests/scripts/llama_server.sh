@@ -8,7 +8,8 @@ python=.cache/llama-venv/bin/python
 model=.cache/prism/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 test -x "$python" || { echo "error: no $python (run \`just test-server\`, which installs it)" >&2; exit 2; }
 test -f "$model" || { echo "error: no $model (run \`just fetch\`)" >&2; exit 2; }
-port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# PRISM_LLAMA_PORT fixes the port (a resumed `prism synth` run must see the same base_url).
+port=${PRISM_LLAMA_PORT:-$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 log=$(mktemp -t llama-server.XXXXXX.log)
 "$python" -m llama_cpp.server --model "$model" --model_alias smollm2-135m-instruct \
     --host 127.0.0.1 --port "$port" --n_ctx 2048 --n_threads "$(nproc)" --seed 0 >"$log" 2>&1 &

@@ -27,7 +27,8 @@ pub struct FilterConfig {
     #[serde(default = "FilterConfig::default_shingle")]
     pub shingle: usize,
     /// A candidate sharing one n-gram of this many words with an evaluation set is
-    /// contaminated (the paper's 10-gram rule); an evaluation text shorter than n words
+    /// contaminated (the paper's 10-gram rule), unless the pool holds that n-gram too (then it
+    /// is the pool's wording, not a leak); an evaluation text shorter than n words
     /// contaminates a candidate equal to it.
     #[serde(default = "FilterConfig::default_decontamination_ngram")]
     pub decontamination_ngram: usize,
@@ -127,7 +128,14 @@ impl Hygiene {
             short_eval,
         };
         for text in pool {
-            hygiene.remember(&tokens(text.as_ref()));
+            let words = tokens(text.as_ref());
+            // An n-gram the pool itself holds is the pool's own wording (GSM-Symbolic ends
+            // every question with the same 10-word instruction, and its ID test shares the
+            // templates), not a leak from an evaluation set: it contaminates nothing.
+            for w in words.windows(n) {
+                hygiene.contaminating.remove(&words_hash(w));
+            }
+            hygiene.remember(&words);
         }
         hygiene
     }
@@ -233,6 +241,30 @@ mod tests {
             h.admit(novel),
             Err(Rejection::ExactDuplicate),
             "within the batch too"
+        );
+    }
+
+    #[test]
+    fn wording_the_pool_shares_with_an_evaluation_set_is_not_contamination() {
+        let tail = "Give the result as your final answer. Do not include units.";
+        let pool = [format!("Tom has 3 apples and buys 5 more. {tail}")];
+        let eval = [
+            format!("A shop sells 4 pens a day for 9 days. {tail}"),
+            "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning."
+                .to_string(),
+        ];
+        let mut h = Hygiene::new(FilterConfig::default(), &pool, &eval);
+        assert_eq!(
+            h.admit(&format!("A farmer plants 7 rows of 12 trees each. {tail}")),
+            Ok(()),
+            "the shared instruction is the pool's wording"
+        );
+        assert_eq!(
+            h.admit(&format!(
+                "Janet's ducks lay 16 eggs per day. She eats three for breakfast every day. {tail}"
+            )),
+            Err(Rejection::Contaminated),
+            "an evaluation set's own 10-gram still is"
         );
     }
 

@@ -7,6 +7,10 @@ use crate::generator::{ChatRequest, GenerationError, Generator, Tally};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// Requests handed to the generator at once (two local batches of 16; more than a server's
+/// usual concurrency).
+const CHUNK: usize = 32;
+
 /// A [`Generator`] that answers from its folder first and asks `inner` for the rest.
 pub struct CachedGenerator {
     inner: Box<dyn Generator>,
@@ -51,14 +55,18 @@ impl Generator for CachedGenerator {
             .filter(|&i| replies[i].is_none())
             .collect();
         *self.hits.lock().expect("hits lock") += requests.len() - missing.len();
-        let asked: Vec<ChatRequest> = missing.iter().map(|&i| requests[i].clone()).collect();
         let _ = std::fs::create_dir_all(&self.dir);
-        for (&i, reply) in missing.iter().zip(self.inner.generate(&asked)) {
-            if let Ok(text) = &reply {
-                // A reply that cannot be kept is still returned.
-                let _ = prism_core::atomic::write_atomic(&paths[i], text.as_bytes());
+        // Asked in chunks, each kept as soon as it is back: a run killed mid-round loses at
+        // most one chunk.
+        for chunk in missing.chunks(CHUNK) {
+            let asked: Vec<ChatRequest> = chunk.iter().map(|&i| requests[i].clone()).collect();
+            for (&i, reply) in chunk.iter().zip(self.inner.generate(&asked)) {
+                if let Ok(text) = &reply {
+                    // A reply that cannot be kept is still returned.
+                    let _ = prism_core::atomic::write_atomic(&paths[i], text.as_bytes());
+                }
+                replies[i] = Some(reply);
             }
-            replies[i] = Some(reply);
         }
         replies
             .into_iter()

@@ -233,6 +233,10 @@ pub enum LoopError {
     Other(#[from] anyhow::Error),
 }
 
+/// Version of what a round does (prompts, parsing, votes, filters, selection): part of every
+/// run's fingerprint, so a run folder made by older code is not resumed with newer rounds.
+pub const LOOP_VERSION: u32 = 2;
+
 /// G-Vendi (order 1) of unit rows.
 pub fn gvendi(features: &Features) -> anyhow::Result<f64> {
     let v = prism_vendi::vendi_score(features, prism_vendi::Order::Finite(1.0), true)

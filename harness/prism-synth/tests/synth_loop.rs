@@ -37,7 +37,7 @@ fn reply(r: &ChatRequest) -> String {
     } else {
         let problem = ask.rsplit("\n\n").next().unwrap();
         let h = prism_data::text::fnv1a(problem.as_bytes());
-        let answer = if h % 3 == 0 { seed } else { h % 1000 };
+        let answer = if h.is_multiple_of(3) { seed } else { h % 1000 };
         format!("Adding up.\n#### {answer}")
     }
 }

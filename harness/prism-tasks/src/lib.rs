@@ -5,13 +5,14 @@
 //! - [`nli`]: natural language inference (VitaminC pool, MiniLM student, OOD benchmarks);
 //! - [`math`]: math word problems (GSM-Symbolic pool, SmolLM2 student, OOD math sets).
 //!
-//! [`local_decoder`] makes the local burn decoder a `prism_synth::Generator`.
+//! [`synth`] runs Prismatic Synthesis on a task's pool; [`local_decoder`] makes the local burn decoder a `prism_synth::Generator`.
 
 pub mod local_decoder;
 pub mod math;
 pub mod nli;
 mod pool_scores;
 mod prepared;
+pub mod synth;
 
 pub use nli::{Nli, metric_text, skill_labels};
 

@@ -34,6 +34,11 @@ pub struct StudentArgs {
     /// 0 = all, as `sweep.eval_limit`).
     #[arg(long, default_value_t = 200)]
     eval_limit: usize,
+    /// Train on these problems instead of a pool sample: a JSONL file with `question` and
+    /// `solution` (and `answer`) per line, as `prism synth` writes in `kept.jsonl`; the first
+    /// `--n` lines are used (0 = all).
+    #[arg(long, value_name = "JSONL")]
+    train_jsonl: Option<PathBuf>,
     /// Where to write the JSON (default `results/<experiment>/student-n<N>-s<seed>.json`).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -64,7 +69,10 @@ pub fn run(cmd: MathCommand) -> Result<ExitCode> {
     let cfg = &session.config.value;
     let train = cfg.train.clone();
     // The experiment's pool (`data.pool`, sampled to `data.pool_size`), then the training sample.
-    let training = seeded_sample(math_pool(&session)?, args.n, train.seed);
+    let training = match &args.train_jsonl {
+        Some(path) => read_problems(path, args.n)?,
+        None => seeded_sample(math_pool(&session)?, args.n, train.seed),
+    };
     let model_path = prism_models::language_model::resolve_model(
         &cfg.student.model,
         &session.cache().model(""),
@@ -191,6 +199,52 @@ pub fn run(cmd: MathCommand) -> Result<ExitCode> {
     .with_context(|| format!("writing the loss curve beside `{}`", out.display()))?;
     println!("wrote {}", figure.png.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first `n` problems (0 = all) of a JSONL file with `question` and `solution` per line;
+/// a line that lacks one is an error naming the file and the line.
+fn read_problems(path: &std::path::Path, n: usize) -> Result<Vec<prism_data::math::MathExample>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let mut problems = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        if n > 0 && problems.len() == n {
+            break;
+        }
+        let row: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not JSON", path.display(), i + 1))?;
+        let field = |k: &str| -> Result<String> {
+            row.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+                .with_context(|| format!("{}:{}: no string field `{k}`", path.display(), i + 1))
+        };
+        let solution = field("solution")?;
+        problems.push(prism_data::math::MathExample {
+            id: row
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| format!("line-{}", i + 1), str::to_string),
+            question: field("question")?,
+            answer: field("answer").unwrap_or_default(),
+            difficulty: prism_data::math::table::solution_steps(&solution),
+            solution,
+            choices: Vec::new(),
+            source: path.display().to_string(),
+            group: String::new(),
+            split: "train".into(),
+        });
+    }
+    anyhow::ensure!(
+        !problems.is_empty(),
+        "`{}` holds no problems",
+        path.display()
+    );
+    Ok(problems)
 }
 
 /// Each point's y replaced by the mean of the last `window` points' (fewer at the start).

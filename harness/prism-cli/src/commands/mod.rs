@@ -11,6 +11,7 @@ mod metric;
 mod report;
 mod subsets;
 mod sweep;
+mod synth;
 mod train;
 mod vendi;
 
@@ -50,6 +51,9 @@ enum Command {
     Math(math::MathCommand),
     /// Generate text with a causal LM.
     Generate(generate::GenerateArgs),
+    /// Prismatic Synthesis: grow the pool where its gradient space is sparse (and the naive
+    /// arm beside it), resumable per round.
+    Synth(synth::SynthArgs),
     /// Run an experiment's sweep.
     Sweep(sweep::SweepArgs),
     /// Show the state of a sweep.
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Train(args) => train::run(args),
         Command::Math(cmd) => math::run(cmd),
         Command::Generate(args) => generate::run(args),
+        Command::Synth(args) => synth::run(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Status(args) => sweep::status(args),
         Command::Report(args) => report::run(args),

@@ -1,0 +1,328 @@
+//! `prism synth <experiment>`: Prismatic Synthesis on the experiment's pool, every arm of its
+//! `[synth]` section (prismatic and naive), resumable per round. After every round each arm's
+//! folder holds `state.json`, `rounds.csv`, `rounds.md`, `kept.jsonl` and the G-Vendi curve;
+//! when every arm is done, `comparison.md`/`.json` compare them at equal size.
+
+use crate::context::{ConfigArgs, Session};
+use anyhow::{Context, Result};
+use prism_core::atomic::{write_atomic, write_json_atomic};
+use prism_metrics::{MetricInput, Need};
+use prism_synth::rounds::{Featurize, Selection, SynthExample, SynthState, gvendi};
+use prism_tasks::synth::{ArmOutcome, StoreFeaturizer, arm_name, run_arms, synth_dir};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Experiment name (`experiments/<name>.toml`) or path, with a `[synth]` section.
+    experiment: String,
+    /// Run only this arm: `prismatic` (sparse clusters) or `naive` (no sparsity filter).
+    #[arg(long, value_parser = ["prismatic", "naive"])]
+    arm: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+pub fn run(args: SynthArgs) -> Result<ExitCode> {
+    let session = Session::load(Some(&args.experiment), &args.config.overrides)?;
+    let only = args.arm.as_deref().map(|a| match a {
+        "prismatic" => Selection::Sparse,
+        _ => Selection::All,
+    });
+    let (start, outcomes) = run_arms(&session, only, &mut |arm, dir, state| {
+        if let Some(r) = state.rounds.last() {
+            eprintln!(
+                "{} round {}: {} requests → {} parsed → {} agreed → {} passed filters → {} in sparse → {} kept; pool {} (G-Vendi {:.2}); {:.0} s generating, {:.0} s features",
+                arm_name(arm),
+                r.round,
+                r.requests,
+                r.parsed,
+                r.agreed,
+                r.passed_filters,
+                r.in_sparse,
+                r.kept,
+                r.pool_size,
+                r.pool_gvendi,
+                r.generation_s,
+                r.features_s
+            );
+        }
+        if let Err(e) = write_arm(dir, arm, state) {
+            eprintln!(
+                "warning: writing the round's tables in {}: {e:#}",
+                dir.display()
+            );
+        }
+    })?;
+    for o in &outcomes {
+        write_arm(&o.dir, o.arm, &o.state)?;
+        println!("{}: {}", arm_name(o.arm), o.dir.join("rounds.md").display());
+    }
+    if outcomes.len() >= 2 {
+        let path = compare(&session, &start.examples, &outcomes)?;
+        println!("comparison: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rounds table (CSV and Markdown), the kept examples (JSONL, with round, cluster and the
+/// generator's settings) and the G-Vendi curve of one arm.
+fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut csv = String::from(
+        "round,clusters,pool_rows_in_sparse,requests,parsed,agreed,passed_filters,in_sparse,kept,pool_size,pool_gvendi,kept_gvendi,generation_s,features_s,drops,rejections,failed_requests\n",
+    );
+    let mut md = format!(
+        "# {} synthesis: rounds\n\nStarting pool: {} examples, G-Vendi {:.3}.\n\n\
+         | round | clusters | requests | parsed | agreed | passed filters | in sparse | kept | pool | pool G-Vendi | kept G-Vendi | drops | rejections | s |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|\n",
+        arm_name(arm),
+        state.start_size,
+        state.start_gvendi
+    );
+    let counts = |m: &dyn Fn() -> Vec<(String, usize)>| {
+        m().iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    for r in &state.rounds {
+        let drops = counts(&|| {
+            r.drops
+                .iter()
+                .map(|(k, n)| {
+                    (
+                        serde_json::to_value(k)
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_string(),
+                        *n,
+                    )
+                })
+                .collect()
+        });
+        let rejections = counts(&|| {
+            r.rejections
+                .iter()
+                .map(|(k, n)| {
+                    (
+                        serde_json::to_value(k)
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_string(),
+                        *n,
+                    )
+                })
+                .collect()
+        });
+        let kept_gvendi = r.kept_gvendi.map_or(String::new(), |v| format!("{v:.3}"));
+        writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{},{:.4},{},{:.1},{:.1},\"{}\",\"{}\",{}",
+            r.round,
+            r.clusters,
+            r.pool_rows_in_sparse,
+            r.requests,
+            r.parsed,
+            r.agreed,
+            r.passed_filters,
+            r.in_sparse,
+            r.kept,
+            r.pool_size,
+            r.pool_gvendi,
+            kept_gvendi,
+            r.generation_s,
+            r.features_s,
+            drops,
+            rejections,
+            r.generator.failed
+        )?;
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {:.0} |",
+            r.round,
+            r.clusters,
+            r.requests,
+            r.parsed,
+            r.agreed,
+            r.passed_filters,
+            r.in_sparse,
+            r.kept,
+            r.pool_size,
+            r.pool_gvendi,
+            if kept_gvendi.is_empty() {
+                "-".into()
+            } else {
+                kept_gvendi
+            },
+            drops,
+            rejections,
+            r.generation_s + r.features_s
+        )?;
+    }
+    write_atomic(&dir.join("rounds.csv"), csv.as_bytes())?;
+    write_atomic(&dir.join("rounds.md"), md.as_bytes())?;
+    let mut jsonl = String::new();
+    for e in &state.kept {
+        let mut row = e.fields.clone();
+        if let Some(obj) = row.as_object_mut() {
+            obj.insert("id".into(), e.id.clone().into());
+            obj.insert("round".into(), e.round.into());
+            obj.insert("cluster".into(), e.cluster.into());
+            obj.insert("arm".into(), arm_name(arm).into());
+        }
+        jsonl.push_str(&serde_json::to_string(&row)?);
+        jsonl.push('\n');
+    }
+    write_atomic(&dir.join("kept.jsonl"), jsonl.as_bytes())?;
+    let pool: Vec<(f64, f64)> = std::iter::once((0.0, state.start_gvendi))
+        .chain(state.rounds.iter().map(|r| (r.round as f64, r.pool_gvendi)))
+        .collect();
+    let kept: Vec<(f64, f64)> = state
+        .rounds
+        .iter()
+        .filter_map(|r| r.kept_gvendi.map(|v| (r.round as f64, v)))
+        .collect();
+    let title = format!("{} synthesis: G-Vendi after each round", arm_name(arm));
+    prism_report::plots::write_lines(
+        dir,
+        "gvendi",
+        &prism_report::plots::Lines {
+            title: &title,
+            x_desc: "round",
+            y_desc: "G-Vendi",
+            series: &[
+                ("pool + kept".to_string(), pool),
+                ("kept so far".to_string(), kept),
+            ],
+        },
+    )?;
+    Ok(())
+}
+
+/// The arms at equal size: the first N kept examples of each (N = the smallest arm's count),
+/// with G-Vendi and every baseline metric computable from text, sentence embeddings and
+/// gradient features.
+fn compare(
+    session: &Session,
+    pool: &[SynthExample],
+    outcomes: &[ArmOutcome],
+) -> Result<std::path::PathBuf> {
+    let n = outcomes
+        .iter()
+        .map(|o| o.state.kept.len())
+        .min()
+        .unwrap_or(0);
+    let dir = synth_dir(session);
+    let mut md = format!(
+        "# Prismatic against naive synthesis at equal size\n\nEach arm's first {n} kept examples \
+         (the smallest arm's count), same generator, filters and starting pool ({} examples).\n\n",
+        pool.len()
+    );
+    let mut json = serde_json::json!({ "n": n, "arms": {} });
+    if n < 2 {
+        md.push_str("Fewer than 2 kept in some arm: nothing to compare.\n");
+        for o in outcomes {
+            json["arms"][arm_name(o.arm)] = serde_json::json!({ "kept": o.state.kept.len() });
+        }
+    } else {
+        let mut featurizer = StoreFeaturizer::new(session);
+        let pool_refs: Vec<&SynthExample> = pool.iter().collect();
+        let pool_features = featurizer.features(&pool_refs)?;
+        let metrics: Vec<_> = prism_metrics::registry()
+            .into_iter()
+            .filter(|m| {
+                m.needs().iter().all(|n| {
+                    matches!(
+                        n,
+                        Need::Texts | Need::Labels | Need::Embeddings | Need::GradientFeatures
+                    )
+                })
+            })
+            .collect();
+        md.push_str(
+            "| arm | kept (all rounds) | rounds | G-Vendi of the N | G-Vendi of pool + N |",
+        );
+        for m in &metrics {
+            md.push_str(&format!(" {} |", m.name()));
+        }
+        md.push_str("\n|---|---:|---:|---:|---:|");
+        md.push_str(&"---:|".repeat(metrics.len()));
+        md.push('\n');
+        for o in outcomes {
+            let slice: Vec<&SynthExample> = o.state.kept.iter().take(n).collect();
+            let grads = featurizer.features(&slice)?;
+            let mut both = pool_features.as_slice().to_vec();
+            both.extend_from_slice(grads.as_slice());
+            let with_pool = prism_vendi::Features::new(both, pool.len() + n, grads.d());
+            let texts: Vec<String> = slice
+                .iter()
+                .map(|e| format!("{} {}", e.prompt, e.completion))
+                .collect();
+            let labels: Vec<String> = slice
+                .iter()
+                .map(|e| {
+                    e.fields
+                        .get("label")
+                        .or_else(|| e.fields.get("difficulty"))
+                        .map(|v| v.to_string())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let pairs: Vec<(&str, &str)> = slice
+                .iter()
+                .map(|e| (e.prompt.as_str(), e.completion.as_str()))
+                .collect();
+            let embeddings =
+                prism_models::embedders::minilm_embeddings(&session.cache(), &pairs, true)?;
+            let input = MetricInput {
+                texts: &texts,
+                labels: &labels,
+                embeddings: embeddings.as_ref(),
+                static_embeddings: None,
+                gradients: Some(&grads),
+                proxy_losses: None,
+                reference_embeddings: None,
+                skills: None,
+                seed: 0,
+            };
+            let g = gvendi(&grads)?;
+            let gp = gvendi(&with_pool)?;
+            md.push_str(&format!(
+                "| {} | {} | {} | {g:.3} | {gp:.3} |",
+                arm_name(o.arm),
+                o.state.kept.len(),
+                o.state.rounds.len()
+            ));
+            let mut values = serde_json::Map::new();
+            for m in &metrics {
+                match m.compute(&input) {
+                    Ok(v) => {
+                        md.push_str(&format!(" {v:.4} |"));
+                        values.insert(m.name().into(), v.into());
+                    }
+                    Err(e) => {
+                        md.push_str(" - |");
+                        values.insert(m.name().into(), serde_json::Value::Null);
+                        eprintln!("{}: {}: {e}", arm_name(o.arm), m.name());
+                    }
+                }
+            }
+            md.push('\n');
+            json["arms"][arm_name(o.arm)] = serde_json::json!({
+                "kept": o.state.kept.len(),
+                "rounds": o.state.rounds.len(),
+                "gvendi": g,
+                "gvendi_with_pool": gp,
+                "metrics": values,
+            });
+        }
+    }
+    let path = dir.join("comparison.md");
+    write_atomic(&path, md.as_bytes())?;
+    write_json_atomic(&dir.join("comparison.json"), &json)?;
+    Ok(path)
+}

@@ -1,0 +1,467 @@
+//! Prismatic Synthesis wired to the tasks (issue 28): the experiment's `[synth]` section, the
+//! starting pool and the evaluation texts of its task, the proxy's gradient features from the
+//! feature store, the generator it names, and the arms of the equal-size comparison.
+//!
+//! `prism synth <experiment>` runs each arm (`sparse`: Prismatic Synthesis; `all`: naive
+//! few-shot synthesis with the same generator and filters) into `results/<experiment>/synth/
+//! <arm>/`, resumable per round, and compares the arms at equal size.
+
+use crate::math::{math_pool, seeded_sample};
+use anyhow::{Context, Result, bail};
+use prism_core::Session;
+use prism_data::dataset_path;
+use prism_data::math::{MathTable, math_dataset};
+use prism_features::GradientExample;
+use prism_features::experiment::featurize;
+use prism_models::{Backend, LanguageModel};
+use prism_synth::formats::math::{MathFormat, math_example};
+use prism_synth::formats::nli::{NliFormat, NliSynth, NliTriple, nli_example};
+use prism_synth::rounds::{Featurize, LoopConfig, Selection, SynthExample, SynthRun, SynthState};
+use prism_synth::{Generator, OpenAiClient, OpenAiConfig};
+use prism_vendi::Features;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Which generator a run uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratorKind {
+    /// The local burn decoder (the embedded default).
+    #[default]
+    Local,
+    /// An OpenAI-compatible chat-completions server.
+    Openai,
+}
+
+/// Where the text comes from: `kind`, and the settings of each kind in its own table, so that
+/// a layer or `--set synth.generator.kind=openai` switches generator without the other kind's
+/// keys getting in the way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorConfig {
+    /// `local` or `openai`.
+    #[serde(default)]
+    pub kind: GeneratorKind,
+    /// `[synth.generator.local]`.
+    #[serde(default)]
+    pub local: LocalGenerator,
+    /// `[synth.generator.openai]`: needed when `kind = "openai"`.
+    #[serde(default)]
+    pub openai: Option<OpenAiConfig>,
+}
+
+/// The local burn decoder's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalGenerator {
+    /// A model name in the cache, a `.gguf` file or a HF folder.
+    #[serde(default = "default_local_model")]
+    pub model: String,
+    /// Replies generated together over one KV cache.
+    #[serde(default = "default_local_batch")]
+    pub batch: usize,
+    /// flex, tch, cuda or auto.
+    #[serde(default = "default_backend")]
+    pub backend: String,
+}
+
+fn default_local_model() -> String {
+    "smollm2-135m-instruct".into()
+}
+fn default_local_batch() -> usize {
+    16
+}
+fn default_backend() -> String {
+    "flex".into()
+}
+
+impl Default for LocalGenerator {
+    fn default() -> Self {
+        Self {
+            model: default_local_model(),
+            batch: default_local_batch(),
+            backend: default_backend(),
+        }
+    }
+}
+
+/// The experiment's `[synth]` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynthConfig {
+    /// The arms run, in order: `sparse` (Prismatic Synthesis) and/or `all` (naive). Default
+    /// both, for the equal-size comparison.
+    #[serde(default = "default_arms")]
+    pub arms: Vec<Selection>,
+    /// Starting pool: a seeded sample of this many examples of the experiment's pool
+    /// (`data.split_seed`; 0 = `data.pool_size`'s sample as it is).
+    #[serde(default)]
+    pub pool_size: usize,
+    /// Rounds, requests per round, target size, clustering and filters (the arm sets the
+    /// selection).
+    #[serde(default, rename = "loop")]
+    pub rounds: LoopConfig,
+    /// The text source.
+    #[serde(default)]
+    pub generator: GeneratorConfig,
+    /// The math format (task = "math").
+    #[serde(default)]
+    pub math: MathFormat,
+    /// The NLI format (task = "nli").
+    #[serde(default)]
+    pub nli: NliFormat,
+}
+
+fn default_arms() -> Vec<Selection> {
+    vec![Selection::Sparse, Selection::All]
+}
+
+impl SynthConfig {
+    /// The experiment's `[synth]` section, read strictly (an unknown key is an error naming
+    /// it).
+    pub fn from_session(session: &Session) -> Result<Self> {
+        let value = &session.config.value.synth;
+        if value.is_null() {
+            return Ok(Self {
+                arms: default_arms(),
+                ..Default::default()
+            });
+        }
+        let cfg: SynthConfig = serde_json::from_value(value.clone()).with_context(|| {
+            format!(
+                "experiment `{}`, section [synth]",
+                session.config.value.name
+            )
+        })?;
+        if cfg.arms.is_empty() {
+            bail!("[synth] arms: name at least one of \"sparse\", \"all\"");
+        }
+        Ok(cfg)
+    }
+
+    /// The arm's loop settings.
+    pub fn loop_for(&self, arm: Selection) -> LoopConfig {
+        LoopConfig {
+            selection: arm,
+            ..self.rounds.clone()
+        }
+    }
+}
+
+/// The folder name of an arm.
+pub fn arm_name(arm: Selection) -> &'static str {
+    match arm {
+        Selection::Sparse => "prismatic",
+        Selection::All => "naive",
+    }
+}
+
+/// The generator `[synth.generator]` names.
+pub fn make_generator(session: &Session, cfg: &GeneratorConfig) -> Result<Box<dyn Generator>> {
+    Ok(match cfg.kind {
+        GeneratorKind::Local => {
+            let local = &cfg.local;
+            let backend = Backend::from_str(&local.backend)?;
+            let lm = LanguageModel::load(&local.model, &session.cache().model(""), backend)
+                .with_context(|| format!("[synth.generator.local] model `{}`", local.model))?;
+            Box::new(crate::local_decoder::LocalDecoder::new(lm, local.batch))
+        }
+        GeneratorKind::Openai => {
+            let Some(c) = &cfg.openai else {
+                bail!(
+                    "[synth.generator] kind = \"openai\" needs a [synth.generator.openai] table \
+                     with at least base_url and model"
+                );
+            };
+            Box::new(OpenAiClient::new(c.clone())?)
+        }
+    })
+}
+
+/// Gradient features from the experiment's feature store: every example featurised once
+/// (by content), unit rows.
+pub struct StoreFeaturizer<'a> {
+    session: &'a Session,
+}
+
+impl<'a> StoreFeaturizer<'a> {
+    /// Features of the experiment's proxy (`[gvendi]`), in its store.
+    pub fn new(session: &'a Session) -> Self {
+        Self { session }
+    }
+}
+
+impl Featurize for StoreFeaturizer<'_> {
+    fn features(&mut self, examples: &[&SynthExample]) -> Result<Features> {
+        let cfg = &self.session.config.value;
+        if examples.is_empty() {
+            return Ok(Features::new(Vec::new(), 0, cfg.gvendi.dim));
+        }
+        let examples: Vec<GradientExample> = examples
+            .iter()
+            .map(|e| GradientExample {
+                id: e.id.clone(),
+                prompt: e.prompt.clone(),
+                completion: e.completion.clone(),
+            })
+            .collect();
+        let bar = prism_core::progress::bar(0, "gradients");
+        let featurised = featurize(
+            self.session,
+            &cfg.gvendi,
+            &examples,
+            &self.session.cache().root().join("features"),
+            &mut prism_core::progress::counter(&bar),
+        )?;
+        bar.finish_and_clear();
+        let hashes: Vec<String> = examples.iter().map(|e| e.content_hash()).collect();
+        let (mut features, _) = featurised.store.load(&hashes)?;
+        features.l2_normalize();
+        Ok(features)
+    }
+}
+
+/// The starting pool of the experiment's task and every evaluation text (ID test and
+/// benchmarks) the candidates are decontaminated against.
+pub struct StartingPool {
+    /// The pool, as the loop sees it.
+    pub examples: Vec<SynthExample>,
+    /// Every evaluation text, whole sets.
+    pub eval_texts: Vec<String>,
+}
+
+/// The math pool (`data.pool`, sampled) and the math evaluation questions.
+pub fn math_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
+    let cfg = &session.config.value;
+    let pool = seeded_sample(math_pool(session)?, pool_size, cfg.data.split_seed);
+    let examples = pool
+        .iter()
+        .map(|e| {
+            math_example(
+                e.id.clone(),
+                &e.question,
+                &e.solution,
+                &e.answer,
+                e.difficulty,
+                serde_json::json!({ "template": e.group }),
+            )
+        })
+        .collect();
+    let mut eval_texts = Vec::new();
+    let mut names = vec![crate::math::MATH_ID_TEST.to_string()];
+    names.extend(cfg.data.benchmarks.iter().cloned());
+    for name in &names {
+        math_dataset(name)
+            .with_context(|| format!("data.benchmarks: `{name}` is not a math dataset"))?;
+        let table = MathTable::read_parquet(&dataset_path(session, name)?)?;
+        eval_texts.extend(table.examples.into_iter().map(|e| e.question));
+    }
+    Ok(StartingPool {
+        examples,
+        eval_texts,
+    })
+}
+
+/// What one arm produced.
+pub struct ArmOutcome {
+    /// The arm.
+    pub arm: Selection,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its state after the last round.
+    pub state: SynthState,
+}
+
+/// The folder of the synthesis runs of an experiment.
+pub fn synth_dir(session: &Session) -> PathBuf {
+    session.results().join("synth")
+}
+
+/// Runs every arm of the experiment's `[synth]` (or only `only`), each resumable per round;
+/// `on_round` sees each arm's state after every round.
+pub fn run_arms(
+    session: &Session,
+    only: Option<Selection>,
+    on_round: &mut dyn FnMut(Selection, &std::path::Path, &SynthState),
+) -> Result<(StartingPool, Vec<ArmOutcome>)> {
+    let cfg = SynthConfig::from_session(session)?;
+    let task = session.config.value.task.as_str();
+    let start = match task {
+        "math" => math_start(session, cfg.pool_size)?,
+        "nli" => nli_start(session, cfg.pool_size)?,
+        other => bail!("task = `{other}`: synthesis knows math and nli"),
+    };
+    eprintln!(
+        "synthesis: {} pool examples, {} evaluation texts to decontaminate against",
+        start.examples.len(),
+        start.eval_texts.len()
+    );
+    let generator = prism_synth::reply_cache::CachedGenerator::new(
+        make_generator(session, &cfg.generator)?,
+        synth_dir(session).join("replies"),
+    );
+    let mut featurizer = StoreFeaturizer::new(session);
+    let gvendi = serde_json::to_value(&session.config.value.gvendi)?;
+    let mut outcomes = Vec::new();
+    for &arm in &cfg.arms {
+        if only.is_some_and(|o| o != arm) {
+            continue;
+        }
+        let loop_cfg = cfg.loop_for(arm);
+        let dir = synth_dir(session).join(arm_name(arm));
+        // What a resume must match: everything that changes what a round does (not how many
+        // rounds are run: a finished run can be extended with more).
+        let round_settings = LoopConfig {
+            rounds: 0,
+            grow_to: 0,
+            ..loop_cfg.clone()
+        };
+        let fingerprint = prism_core::hash::sha256_hex(
+            serde_json::json!({
+                "task": task,
+                "loop_version": prism_synth::rounds::LOOP_VERSION,
+                "pool": start.examples.iter().map(|e| &e.id).collect::<Vec<_>>(),
+                "loop": round_settings,
+                "generator": generator.settings(),
+                "math": cfg.math,
+                "nli": cfg.nli,
+                "gvendi": gvendi,
+            })
+            .to_string()
+            .as_bytes(),
+        )[..16]
+            .to_string();
+        let run = SynthRun {
+            pool: &start.examples,
+            eval_texts: &start.eval_texts,
+            dir: &dir,
+            name: arm_name(arm),
+            fingerprint,
+        };
+        let mut report = |s: &SynthState| on_round(arm, &dir, s);
+        let state = match task {
+            "math" => run.run(
+                &loop_cfg,
+                &cfg.math,
+                &generator,
+                &mut featurizer,
+                &mut report,
+            ),
+            _ => {
+                let layout = nli_layout(session);
+                let nli = NliSynth {
+                    format: cfg.nli.clone(),
+                    layout: &layout,
+                };
+                run.run(&loop_cfg, &nli, &generator, &mut featurizer, &mut report)
+            }
+        }
+        .with_context(|| format!("synthesis arm `{}`", arm_name(arm)))?;
+        outcomes.push(ArmOutcome { arm, dir, state });
+    }
+    Ok((start, outcomes))
+}
+
+/// The experiment's G-Vendi layout of an NLI triple (`gvendi.format`).
+fn nli_layout(session: &Session) -> impl Fn(&NliTriple) -> (String, String) + Sync + use<> {
+    let gvendi = session.config.value.gvendi.clone();
+    move |t: &NliTriple| {
+        gvendi
+            .example(&t.premise, &t.hypothesis, &t.label)
+            .unwrap_or_else(|_| (gvendi.prompt(&t.premise, &t.hypothesis), t.label.clone()))
+    }
+}
+
+/// The NLI pool (`data.pool`, sampled as the sweeps do, then to `pool_size`) and every NLI
+/// evaluation text (ID test and benchmarks).
+pub fn nli_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
+    let cfg = &session.config.value;
+    let pool = prism_data::pool_table(session)?.table;
+    let layout = nli_layout(session);
+    let mut rows: Vec<usize> = (0..pool.len()).collect();
+    if pool_size > 0 && pool_size < rows.len() {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        rows.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
+            cfg.data.split_seed,
+        ));
+        rows.truncate(pool_size);
+        rows.sort_unstable();
+    }
+    let examples = rows
+        .iter()
+        .map(|&r| {
+            let e = &pool.examples[r];
+            nli_example(
+                e.id.clone(),
+                &NliTriple {
+                    premise: e.premise.clone(),
+                    hypothesis: e.hypothesis.clone(),
+                    label: e.label.clone(),
+                },
+                &layout,
+                serde_json::json!({ "page": e.group }),
+            )
+        })
+        .collect();
+    let mut eval_texts = Vec::new();
+    let mut names = vec![prism_data::catalog::id_test().to_string()];
+    names.extend(cfg.data.benchmarks.iter().cloned());
+    for name in &names {
+        let table = prism_data::dataset_table(session, name)?.table;
+        eval_texts.extend(
+            table
+                .examples
+                .iter()
+                .map(|e| format!("{} {}", e.premise, e.hypothesis)),
+        );
+    }
+    Ok(StartingPool {
+        examples,
+        eval_texts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synth_section_is_read_strictly() {
+        let session = Session::load(Some("synth-math"), &[]).unwrap();
+        let cfg = SynthConfig::from_session(&session).unwrap();
+        assert_eq!(cfg.arms, [Selection::Sparse, Selection::All]);
+        assert_eq!(cfg.loop_for(Selection::All).selection, Selection::All);
+        assert_eq!(cfg.rounds.clusters.fraction, 0.05);
+        assert_eq!(cfg.generator.kind, GeneratorKind::Local);
+        assert_eq!(cfg.generator.local.batch, 16);
+
+        let server = Session::load(
+            Some("synth-math"),
+            &[
+                "synth.generator.kind=openai".into(),
+                "synth.generator.openai={ base_url = \"http://127.0.0.1:1/v1\", model = \"m\", concurrency = 2 }".into(),
+            ],
+        )
+        .unwrap();
+        let generator = SynthConfig::from_session(&server).unwrap().generator;
+        assert_eq!(generator.kind, GeneratorKind::Openai);
+        let openai = generator.openai.unwrap();
+        assert_eq!((openai.concurrency, openai.model.as_str()), (2, "m"));
+        let missing =
+            Session::load(Some("synth-math"), &["synth.generator.kind=openai".into()]).unwrap();
+        let cfg = SynthConfig::from_session(&missing).unwrap();
+        let err = make_generator(&missing, &cfg.generator).err().unwrap();
+        assert!(
+            err.to_string().contains("[synth.generator.openai]"),
+            "{err}"
+        );
+
+        let typo = Session::load(Some("synth-math"), &["synth.loop.roundz=2".into()]).unwrap();
+        let err = format!("{:#}", SynthConfig::from_session(&typo).unwrap_err());
+        assert!(err.contains("[synth]") && err.contains("roundz"), "{err}");
+        let none = Session::load(Some("synth-math"), &["synth.arms=[]".into()]).unwrap();
+        assert!(SynthConfig::from_session(&none).is_err());
+    }
+}
