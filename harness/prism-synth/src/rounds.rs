@@ -189,6 +189,21 @@ pub struct RoundRecord {
     pub features_s: f64,
 }
 
+impl RoundRecord {
+    /// The yield at each step, in order: requests, parsed, agreed, passed filters, in sparse,
+    /// kept (what every rounds table prints).
+    pub fn funnel(&self) -> [(&'static str, usize); 6] {
+        [
+            ("requests", self.requests),
+            ("parsed", self.parsed),
+            ("agreed", self.agreed),
+            ("passed filters", self.passed_filters),
+            ("in sparse", self.in_sparse),
+            ("kept", self.kept),
+        ]
+    }
+}
+
 /// Everything a run has done: written after every round (`state.json`), read to resume.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SynthState {

@@ -32,16 +32,12 @@ pub fn run(args: SynthArgs) -> Result<ExitCode> {
     });
     let (start, outcomes) = run_arms(&session, only, &mut |arm, dir, state| {
         if let Some(r) = state.rounds.last() {
+            let funnel: Vec<String> = r.funnel().iter().map(|(k, n)| format!("{n} {k}")).collect();
             eprintln!(
-                "{} round {}: {} requests → {} parsed → {} agreed → {} passed filters → {} in sparse → {} kept; pool {} (G-Vendi {:.2}); {:.0} s generating, {:.0} s features",
+                "{} round {}: {}; pool {} (G-Vendi {:.2}); {:.0} s generating, {:.0} s features",
                 arm_name(arm),
                 r.round,
-                r.requests,
-                r.parsed,
-                r.agreed,
-                r.passed_filters,
-                r.in_sparse,
-                r.kept,
+                funnel.join(" → "),
                 r.pool_size,
                 r.pool_gvendi,
                 r.generation_s,
@@ -81,85 +77,36 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
         state.start_size,
         state.start_gvendi
     );
-    let counts = |m: &dyn Fn() -> Vec<(String, usize)>| {
-        m().iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
     for r in &state.rounds {
-        let drops = counts(&|| {
-            r.drops
-                .iter()
-                .map(|(k, n)| {
-                    (
-                        serde_json::to_value(k)
-                            .unwrap()
-                            .as_str()
-                            .unwrap()
-                            .to_string(),
-                        *n,
-                    )
-                })
-                .collect()
-        });
-        let rejections = counts(&|| {
-            r.rejections
-                .iter()
-                .map(|(k, n)| {
-                    (
-                        serde_json::to_value(k)
-                            .unwrap()
-                            .as_str()
-                            .unwrap()
-                            .to_string(),
-                        *n,
-                    )
-                })
-                .collect()
-        });
+        let (drops, rejections) = (counts(&r.drops), counts(&r.rejections));
         let kept_gvendi = r.kept_gvendi.map_or(String::new(), |v| format!("{v:.3}"));
+        let funnel = r.funnel().map(|(_, n)| n.to_string()).join(",");
         writeln!(
             csv,
-            "{},{},{},{},{},{},{},{},{},{},{:.4},{},{:.1},{:.1},\"{}\",\"{}\",{}",
+            "{},{},{},{funnel},{},{:.4},{},{:.1},{:.1},\"{drops}\",\"{rejections}\",{}",
             r.round,
             r.clusters,
             r.pool_rows_in_sparse,
-            r.requests,
-            r.parsed,
-            r.agreed,
-            r.passed_filters,
-            r.in_sparse,
-            r.kept,
             r.pool_size,
             r.pool_gvendi,
             kept_gvendi,
             r.generation_s,
             r.features_s,
-            drops,
-            rejections,
             r.generator.failed
         )?;
+        let funnel = r.funnel().map(|(_, n)| n.to_string()).join(" | ");
+        let kept_gvendi = if kept_gvendi.is_empty() {
+            "-".into()
+        } else {
+            kept_gvendi
+        };
         writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {:.0} |",
+            "| {} | {} | {funnel} | {} | {:.3} | {kept_gvendi} | {drops} | {rejections} | {:.0} |",
             r.round,
             r.clusters,
-            r.requests,
-            r.parsed,
-            r.agreed,
-            r.passed_filters,
-            r.in_sparse,
-            r.kept,
             r.pool_size,
             r.pool_gvendi,
-            if kept_gvendi.is_empty() {
-                "-".into()
-            } else {
-                kept_gvendi
-            },
-            drops,
-            rejections,
             r.generation_s + r.features_s
         )?;
     }
@@ -201,6 +148,21 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// `reason n; reason n` in the reasons' kebab-case names.
+fn counts<K: serde::Serialize>(by_reason: &std::collections::BTreeMap<K, usize>) -> String {
+    by_reason
+        .iter()
+        .map(|(k, n)| {
+            let name = serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("{name} {n}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The arms at equal size: the first N kept examples of each (N = the smallest arm's count),

@@ -41,7 +41,8 @@ pub struct NliFormat {
     /// Few-shot triples per request.
     #[serde(default = "NliFormat::default_few_shot")]
     pub few_shot: usize,
-    /// New triples asked for per request.
+    /// New triples asked for per request (1: a small generator copies one demonstrated
+    /// triple per turn more reliably than it writes several).
     #[serde(default = "NliFormat::default_per_request")]
     pub per_request: usize,
     /// Labelling samples per new pair.
@@ -63,7 +64,7 @@ impl NliFormat {
         5
     }
     fn default_per_request() -> usize {
-        2
+        1
     }
     fn default_labelings() -> usize {
         3
@@ -386,5 +387,77 @@ mod tests {
         );
         assert_eq!(parse_label("CONTRADICTION!"), Some("contradiction"));
         assert_eq!(f.label_requests("p", "h", 5).len(), 3);
+    }
+
+    #[test]
+    fn as_a_loop_task_seeds_are_turns_and_the_voted_label_is_laid_out_for_the_proxy() {
+        use rand::SeedableRng;
+        let layout = |t: &NliTriple| {
+            (
+                format!("P: {} | {}", t.premise, t.label),
+                t.hypothesis.clone(),
+            )
+        };
+        let task = NliSynth {
+            format: NliFormat {
+                few_shot: 2,
+                per_request: 1,
+                ..Default::default()
+            },
+            layout: &layout,
+        };
+        let pool: Vec<SynthExample> = (0..4)
+            .map(|i| {
+                nli_example(
+                    format!("p{i}"),
+                    &NliTriple {
+                        premise: format!("premise {i}"),
+                        hypothesis: format!("hypothesis {i}"),
+                        label: LABELS[i % 3].into(),
+                    },
+                    &layout,
+                    serde_json::json!({}),
+                )
+            })
+            .collect();
+        let seeds: Vec<&SynthExample> = pool.iter().collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let requests = task.draft_requests(&seeds, 3, 40, &mut rng);
+        assert_eq!(requests.len(), 3);
+        assert_eq!(
+            requests.iter().map(|r| r.sampling.seed).collect::<Vec<_>>(),
+            [40, 41, 42]
+        );
+        let roles: Vec<&str> = requests[0]
+            .messages
+            .iter()
+            .map(|m| m.role.as_str())
+            .collect();
+        assert_eq!(roles, ["user", "assistant", "user", "assistant", "user"]);
+        assert!(
+            requests[0].messages[1]
+                .content
+                .starts_with("<example>\nPremise: premise")
+        );
+        let draft = NliTriple {
+            premise: "A dog runs.".into(),
+            hypothesis: "An animal moves.".into(),
+            label: "neutral".into(),
+        };
+        let e = SynthTask::vote(
+            &task,
+            &draft,
+            &[
+                Ok("entailment".into()),
+                Ok("Entailment.".into()),
+                Ok("neutral".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(e.prompt, "P: A dog runs. | entailment");
+        assert_eq!(e.completion, "An animal moves.");
+        assert_eq!(e.text, "A dog runs. An animal moves.");
+        assert_eq!(e.fields["generated_label"], "neutral");
+        assert_eq!(e.fields["votes"], 2);
     }
 }
