@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Prismatic Synthesis end to end for one small round against the OpenAI-compatible server at
-# $PRISM_OPENAI_BASE_URL (run it under tests/scripts/llama_server.sh): the math pool's
+# $LLAMA_SERVER_BASE_URL (run it under tests/scripts/llama_server.sh): the math pool's
 # gradient features, clusters, 6 problem requests and their solutions through the HTTP client,
 # the filters, the candidates' features and the sparse rule. Fails unless the round is written
 # with every request answered. Usage: tests/scripts/synth_round.sh PRISM [ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-: "${PRISM_OPENAI_BASE_URL:?run under tests/scripts/llama_server.sh}"
+: "${LLAMA_SERVER_BASE_URL:?run under tests/scripts/llama_server.sh}"
 out=$(mktemp -d -t prism-synth-round.XXXXXX)
 "$@" synth synth-math --arm prismatic \
     --set synth.generator.kind=openai \
-    --set "synth.generator.openai={ base_url = \"$PRISM_OPENAI_BASE_URL\", model = \"smollm2-135m-instruct\", concurrency = 2, timeout_s = 300 }" \
+    --set "synth.generator.openai={ base_url = \"$LLAMA_SERVER_BASE_URL\", model = \"smollm2-135m-instruct\", concurrency = 2, timeout_s = 300 }" \
     --set synth.loop.rounds=1 --set synth.loop.requests_per_round=6 \
     --set "paths.results=$out"
 dir="$out/synth-math/synth/prismatic"

@@ -1,6 +1,6 @@
 //! The OpenAI-compatible client and the math format against a real llama.cpp server serving
 //! SmolLM2-135M-Instruct (`just test-server` starts one on loopback and sets
-//! `PRISM_OPENAI_BASE_URL`). Ignored in `just test`: it needs the server.
+//! `LLAMA_SERVER_BASE_URL`). Ignored in `just test`: it needs the server.
 
 use prism_synth::formats::Drop;
 use prism_synth::formats::math::{MathFormat, MathSeed};
@@ -8,8 +8,8 @@ use prism_synth::{Generator, OpenAiClient, OpenAiConfig};
 use std::collections::BTreeMap;
 
 fn client() -> OpenAiClient {
-    let url = std::env::var("PRISM_OPENAI_BASE_URL")
-        .expect("PRISM_OPENAI_BASE_URL is not set: run `just test-server`");
+    let url = std::env::var("LLAMA_SERVER_BASE_URL")
+        .expect("LLAMA_SERVER_BASE_URL is not set: run `just test-server`");
     let mut config = OpenAiConfig::new(url, "smollm2-135m-instruct");
     config.concurrency = 2;
     config.timeout_s = 300.0;
