@@ -33,13 +33,25 @@ fn request(prompt: &str, seed: u64) -> ChatRequest {
 #[test]
 fn the_local_decoder_serves_batches_like_single_generation() {
     let decoder = LocalDecoder::new(tiny_lm(), 2);
-    let mut two_turns = request("b", 1);
-    two_turns.messages.insert(0, Message::system("be brief"));
+    // A conversation must end with a user turn: one ending with the assistant's cannot be
+    // served.
+    let mut ends_with_assistant = request("b", 1);
+    ends_with_assistant
+        .messages
+        .push(Message::assistant("an answer"));
+    let mut few_shot = request("question", 4);
+    few_shot.messages = vec![
+        Message::system("be brief"),
+        Message::user("q1"),
+        Message::assistant("a1"),
+        Message::user("q2"),
+    ];
     let requests = [
         request("abc", 0),
-        two_turns,
+        ends_with_assistant,
         request("hello there", 2),
         request("abc", 3),
+        few_shot.clone(),
     ];
     let replies = decoder.generate(&requests);
     let lm = tiny_lm();
@@ -59,7 +71,26 @@ fn the_local_decoder_serves_batches_like_single_generation() {
         assert_eq!(replies[i].as_deref(), Ok(alone.as_str()), "request {i}");
     }
     assert_eq!(replies[1].as_ref().unwrap_err().kind, FailureKind::Decoder);
+    // Every turn of a few-shot conversation is rendered, as generating it alone does.
+    let turns: Vec<(&str, &str)> = few_shot
+        .messages
+        .iter()
+        .map(|m| (m.role.as_str(), m.content.as_str()))
+        .collect();
+    let s = few_shot.sampling;
+    let alone = lm
+        .generate_conversations(
+            &[turns],
+            &[prism_models::Sampling {
+                temperature: s.temperature,
+                top_p: s.top_p,
+                seed: s.seed,
+                max_new_tokens: s.max_tokens,
+            }],
+        )
+        .unwrap();
+    assert_eq!(replies[4].as_deref(), Ok(alone[0].as_str()));
     let tally = decoder.tally();
-    assert_eq!((tally.requests, tally.succeeded, tally.failed), (4, 3, 1));
+    assert_eq!((tally.requests, tally.succeeded, tally.failed), (5, 4, 1));
     assert_eq!(decoder.settings()["generator"], "local");
 }

@@ -136,8 +136,16 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
     // Two figures: the pool's G-Vendi (about 86 for 600 problems) and the kept set's (a few)
     // share no useful axis.
     for (stem, what, series) in [
-        ("gvendi", "the pool with everything kept", ("pool + kept", pool)),
-        ("kept-gvendi", "the kept examples alone", ("kept so far", kept)),
+        (
+            "gvendi",
+            "the pool with everything kept",
+            ("pool + kept", pool),
+        ),
+        (
+            "kept-gvendi",
+            "the kept examples alone",
+            ("kept so far", kept),
+        ),
     ] {
         let title = format!("{} synthesis: G-Vendi of {what}", arm_name(arm));
         prism_report::plots::write_lines(
