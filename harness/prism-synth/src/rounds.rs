@@ -469,7 +469,10 @@ impl SynthRun<'_> {
         for (draft, span) in drafts.iter().zip(spans) {
             let outcome = match task.vote(draft, &check_replies[span.clone()]) {
                 Ok(example) => {
-                    let answer = example.fields.get("answer").cloned();
+                    // What the checks agreed on: the math answer or the NLI label.
+                    let answer = ["answer", "label"]
+                        .iter()
+                        .find_map(|k| example.fields.get(*k).cloned());
                     agreed.push(example);
                     serde_json::json!({ "agreed": answer })
                 }

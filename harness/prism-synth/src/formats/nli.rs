@@ -45,6 +45,16 @@ pub struct NliFormat {
     /// triple per turn more reliably than it writes several).
     #[serde(default = "NliFormat::default_per_request")]
     pub per_request: usize,
+    /// Labelled pool pairs shown before each pair to label, as earlier turns answered by the
+    /// label alone (SmolLM2-135M asked cold answered "Yes, the premise entails the
+    /// hypothesis." or "No", never a label word, in 15 of 15 labellings).
+    /// Not written when it is the default, so that the fingerprints of runs made before the
+    /// field existed stay valid (a math run's fingerprint holds the NLI format too).
+    #[serde(
+        default = "NliFormat::default_label_shots",
+        skip_serializing_if = "NliFormat::is_default_label_shots"
+    )]
+    pub label_shots: usize,
     /// Labelling samples per new pair.
     #[serde(default = "NliFormat::default_labelings")]
     pub labelings: usize,
@@ -65,6 +75,12 @@ impl NliFormat {
     }
     fn default_per_request() -> usize {
         1
+    }
+    fn default_label_shots() -> usize {
+        3
+    }
+    fn is_default_label_shots(n: &usize) -> bool {
+        *n == Self::default_label_shots()
     }
     fn default_labelings() -> usize {
         3
@@ -163,17 +179,32 @@ impl NliFormat {
         (triples, drops)
     }
 
-    /// The `labelings` requests for one pair, seeded `seed`, `seed + 1`, ...
-    pub fn label_requests(&self, premise: &str, hypothesis: &str, seed: u64) -> Vec<ChatRequest> {
-        let prompt = format!(
-            "Premise: {}\nHypothesis: {}\n\nDoes the premise entail the hypothesis, contradict \
-             it, or neither? Answer with one word: entailment, neutral or contradiction.",
-            premise.trim(),
-            hypothesis.trim()
-        );
+    /// The `labelings` requests for one pair, seeded `seed`, `seed + 1`, ..., with the
+    /// labelled `examples` (pool triples) as earlier turns answered by their label alone.
+    pub fn label_requests(
+        &self,
+        premise: &str,
+        hypothesis: &str,
+        examples: &[NliTriple],
+        seed: u64,
+    ) -> Vec<ChatRequest> {
+        let ask = |p: &str, h: &str| {
+            Message::user(format!(
+                "Premise: {}\nHypothesis: {}\n\nDoes the premise entail the hypothesis, contradict \
+                 it, or neither? Answer with one word: entailment, neutral or contradiction.",
+                p.trim(),
+                h.trim()
+            ))
+        };
+        let mut messages = Vec::new();
+        for e in examples {
+            messages.push(ask(&e.premise, &e.hypothesis));
+            messages.push(Message::assistant(e.label.clone()));
+        }
+        messages.push(ask(premise, hypothesis));
         (0..self.labelings as u64)
             .map(|i| ChatRequest {
-                messages: vec![Message::user(prompt.clone())],
+                messages: messages.clone(),
                 sampling: Sampling {
                     seed: seed.wrapping_add(i),
                     ..self.label_sampling
@@ -289,15 +320,16 @@ impl SynthTask for NliSynth<'_> {
     fn check_requests(
         &self,
         draft: &NliTriple,
-        _examples: &[&SynthExample],
+        examples: &[&SynthExample],
         seed: u64,
     ) -> Vec<ChatRequest> {
+        let shown: Vec<NliTriple> = examples.iter().map(|e| triple_of(e)).collect();
         self.format
-            .label_requests(&draft.premise, &draft.hypothesis, seed)
+            .label_requests(&draft.premise, &draft.hypothesis, &shown, seed)
     }
 
     fn check_shots(&self) -> usize {
-        0
+        self.format.label_shots
     }
 
     fn vote(
@@ -320,6 +352,7 @@ impl Default for NliFormat {
         Self {
             few_shot: Self::default_few_shot(),
             per_request: Self::default_per_request(),
+            label_shots: Self::default_label_shots(),
             labelings: Self::default_labelings(),
             min_votes: Self::default_min_votes(),
             triple_sampling: Self::default_triple_sampling(),
@@ -386,7 +419,19 @@ mod tests {
             Err(Drop::NoAnswer)
         );
         assert_eq!(parse_label("CONTRADICTION!"), Some("contradiction"));
-        assert_eq!(f.label_requests("p", "h", 5).len(), 3);
+        let shown = [NliTriple {
+            premise: "A dog runs.".into(),
+            hypothesis: "An animal moves.".into(),
+            label: "entailment".into(),
+        }];
+        let reqs = f.label_requests("p", "h", &shown, 5);
+        assert_eq!(reqs.len(), 3);
+        assert_eq!(
+            reqs[0].messages.len(),
+            3,
+            "one labelled turn, then the pair"
+        );
+        assert_eq!(reqs[0].messages[1].content, "entailment");
     }
 
     #[test]
