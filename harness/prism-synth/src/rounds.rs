@@ -259,18 +259,6 @@ pub fn gvendi(features: &Features) -> anyhow::Result<f64> {
     Ok(v.vendi)
 }
 
-/// Stacks feature rows (all of one width).
-fn stack(parts: &[&Features]) -> Features {
-    let d = parts.iter().map(|f| f.d()).find(|&d| d > 0).unwrap_or(0);
-    let mut data = Vec::new();
-    let mut n = 0;
-    for f in parts {
-        data.extend_from_slice(f.as_slice());
-        n += f.n();
-    }
-    Features::new(data, n, d)
-}
-
 /// The run: a starting pool, evaluation texts to decontaminate against, and a folder.
 pub struct SynthRun<'a> {
     /// The starting pool.
@@ -396,7 +384,7 @@ impl SynthRun<'_> {
         let current: Vec<&SynthExample> = self.pool.iter().chain(&state.kept).collect();
         let kept_refs: Vec<&SynthExample> = state.kept.iter().collect();
         let kept_features = featurizer.features(&kept_refs)?;
-        let features = stack(&[pool_features, &kept_features]);
+        let features = Features::stack(&[pool_features, &kept_features]);
         let clusters = PoolClusters::fit(
             &features,
             &ClusterConfig {
@@ -527,7 +515,10 @@ impl SynthRun<'_> {
         };
         let in_sparse = placed.iter().filter(|&&c| clusters.sparse[c]).count();
         let mut kept_now = 0;
-        for (mut example, cluster) in passed.into_iter().zip(placed) {
+        // Candidate rows kept this round, so the kept set's features are extended, not
+        // computed again.
+        let mut kept_rows = Vec::new();
+        for (row, (mut example, cluster)) in passed.into_iter().zip(placed).enumerate() {
             let keep = match config.selection {
                 Selection::Sparse => clusters.sparse[cluster],
                 Selection::All => true,
@@ -539,12 +530,13 @@ impl SynthRun<'_> {
             example.round = round;
             example.cluster = Some(cluster);
             state.kept.push(example);
+            kept_rows.push(row);
             kept_now += 1;
         }
 
-        let kept_refs: Vec<&SynthExample> = state.kept.iter().collect();
-        let kept_features = featurizer.features(&kept_refs)?;
-        let pool_gvendi = gvendi(&stack(&[pool_features, &kept_features]))?;
+        let kept_features =
+            Features::stack(&[&kept_features, &candidate_features.select(&kept_rows)]);
+        let pool_gvendi = gvendi(&Features::stack(&[pool_features, &kept_features]))?;
         let kept_gvendi = if state.kept.len() >= 2 {
             Some(gvendi(&kept_features)?)
         } else {

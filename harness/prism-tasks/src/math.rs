@@ -155,7 +155,7 @@ pub fn math_pool(session: &Session) -> Result<Vec<MathExample>> {
 }
 
 /// A seeded sample of at most `n` of `examples` (0 = all), in their order.
-pub fn seeded_sample(examples: Vec<MathExample>, n: usize, seed: u64) -> Vec<MathExample> {
+pub fn seeded_sample<T>(examples: Vec<T>, n: usize, seed: u64) -> Vec<T> {
     if n == 0 || n >= examples.len() {
         return examples;
     }

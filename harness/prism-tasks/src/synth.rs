@@ -87,7 +87,7 @@ impl Default for LocalGenerator {
 }
 
 /// The experiment's `[synth]` section.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SynthConfig {
     /// The arms run, in order: `sparse` (Prismatic Synthesis) and/or `all` (naive). Default
@@ -117,16 +117,26 @@ fn default_arms() -> Vec<Selection> {
     vec![Selection::Sparse, Selection::All]
 }
 
+impl Default for SynthConfig {
+    fn default() -> Self {
+        Self {
+            arms: default_arms(),
+            pool_size: 0,
+            rounds: LoopConfig::default(),
+            generator: GeneratorConfig::default(),
+            math: MathFormat::default(),
+            nli: NliFormat::default(),
+        }
+    }
+}
+
 impl SynthConfig {
     /// The experiment's `[synth]` section, read strictly (an unknown key is an error naming
     /// it).
     pub fn from_session(session: &Session) -> Result<Self> {
         let value = &session.config.value.synth;
         if value.is_null() {
-            return Ok(Self {
-                arms: default_arms(),
-                ..Default::default()
-            });
+            return Ok(Self::default());
         }
         let cfg: SynthConfig = serde_json::from_value(value.clone()).with_context(|| {
             format!(
@@ -377,22 +387,15 @@ fn nli_layout(session: &Session) -> impl Fn(&NliTriple) -> (String, String) + Sy
 /// evaluation text (ID test and benchmarks).
 pub fn nli_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
     let cfg = &session.config.value;
-    let pool = prism_data::pool_table(session)?.table;
+    let pool = seeded_sample(
+        prism_data::pool_table(session)?.table.examples,
+        pool_size,
+        cfg.data.split_seed,
+    );
     let layout = nli_layout(session);
-    let mut rows: Vec<usize> = (0..pool.len()).collect();
-    if pool_size > 0 && pool_size < rows.len() {
-        use rand::SeedableRng;
-        use rand::seq::SliceRandom;
-        rows.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
-            cfg.data.split_seed,
-        ));
-        rows.truncate(pool_size);
-        rows.sort_unstable();
-    }
-    let examples = rows
+    let examples = pool
         .iter()
-        .map(|&r| {
-            let e = &pool.examples[r];
+        .map(|e| {
             nli_example(
                 e.id.clone(),
                 &NliTriple {

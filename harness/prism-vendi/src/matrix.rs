@@ -60,6 +60,20 @@ impl Features {
         Features::new(data, indices.len(), self.d)
     }
 
+    /// The rows of `parts` one after another; an empty part (of any width) adds nothing.
+    /// Non-empty parts must share one width.
+    pub fn stack(parts: &[&Features]) -> Features {
+        let d = parts.iter().find(|f| f.n() > 0).map_or(0, |f| f.d());
+        let mut data = Vec::new();
+        let mut n = 0;
+        for f in parts.iter().filter(|f| f.n() > 0) {
+            assert_eq!(f.d(), d, "stacked features must share one width");
+            data.extend_from_slice(f.as_slice());
+            n += f.n();
+        }
+        Features::new(data, n, d)
+    }
+
     /// Scales every non-zero row to unit L2 norm (zero rows stay zero).
     pub fn l2_normalize(&mut self) {
         for row in self.data.chunks_mut(self.d.max(1)) {
@@ -80,4 +94,21 @@ impl Features {
 /// Dot product accumulated in f64.
 pub fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacking_appends_rows_and_skips_empty_parts() {
+        let a = Features::new(vec![1.0, 2.0, 3.0, 4.0], 2, 2);
+        let b = Features::new(vec![5.0, 6.0], 1, 2);
+        let empty = Features::new(Vec::new(), 0, 7);
+        let s = Features::stack(&[&a, &empty, &b]);
+        assert_eq!((s.n(), s.d()), (3, 2));
+        assert_eq!(s.as_slice(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let none = Features::stack(&[&empty]);
+        assert_eq!(none.n(), 0);
+    }
 }

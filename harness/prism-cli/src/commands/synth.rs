@@ -229,9 +229,7 @@ fn compare(
         for o in outcomes {
             let slice: Vec<&SynthExample> = o.state.kept.iter().take(n).collect();
             let grads = featurizer.features(&slice)?;
-            let mut both = pool_features.as_slice().to_vec();
-            both.extend_from_slice(grads.as_slice());
-            let with_pool = prism_vendi::Features::new(both, pool.len() + n, grads.d());
+            let with_pool = prism_vendi::Features::stack(&[&pool_features, &grads]);
             let texts: Vec<String> = slice
                 .iter()
                 .map(|e| format!("{} {}", e.prompt, e.completion))
