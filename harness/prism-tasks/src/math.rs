@@ -64,10 +64,10 @@ impl RunKind for Math {
     }
 
     fn code_versions(&self) -> serde_json::Value {
-        serde_json::json!({
+        prism_data::subset::with_subsets_version(serde_json::json!({
             "lm_student": prism_models::lm_student::LM_STUDENT_VERSION,
             "features": prism_features::store::FEATURES_VERSION,
-        })
+        }))
     }
 
     fn id_test(&self) -> &str {

@@ -37,11 +37,11 @@ impl RunKind for Nli {
     }
 
     fn code_versions(&self) -> serde_json::Value {
-        serde_json::json!({
+        prism_data::subset::with_subsets_version(serde_json::json!({
             "encoder": prism_models::bert::ENCODER_VERSION,
             "trainer": prism_models::train::TRAINER_VERSION,
             "features": prism_features::store::FEATURES_VERSION,
-        })
+        }))
     }
 
     fn id_test(&self) -> &str {

@@ -283,6 +283,40 @@ pub struct ArmOutcome {
     pub state: SynthState,
 }
 
+/// What a resumed arm must match (its `state.json` holds it): everything that changes what a
+/// round does — the task and its own format, the loop's version and settings, the starting
+/// pool, the generator and G-Vendi's settings — and not how many rounds are run or how far the
+/// pool grows, so a finished run can be extended with more.
+pub fn arm_fingerprint(
+    task: &str,
+    pool: &[SynthExample],
+    loop_cfg: &LoopConfig,
+    generator: &serde_json::Value,
+    cfg: &SynthConfig,
+    gvendi: &serde_json::Value,
+) -> Result<String> {
+    let round_settings = LoopConfig {
+        rounds: 0,
+        grow_to: 0,
+        ..loop_cfg.clone()
+    };
+    // Only the task's own format: the other task's section does not shape these rounds.
+    let format = match task {
+        "math" => serde_json::to_value(&cfg.math)?,
+        _ => serde_json::to_value(&cfg.nli)?,
+    };
+    let identity = serde_json::json!({
+        "task": task,
+        "loop_version": prism_synth::rounds::LOOP_VERSION,
+        "pool": pool.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        "loop": round_settings,
+        "generator": generator,
+        "format": format,
+        "gvendi": gvendi,
+    });
+    Ok(prism_core::hash::sha256_hex(identity.to_string().as_bytes())[..16].to_string())
+}
+
 /// The folder of the synthesis runs of an experiment.
 pub fn synth_dir(session: &Session) -> PathBuf {
     session.results().join("synth")
@@ -320,28 +354,14 @@ pub fn run_arms(
         }
         let loop_cfg = cfg.loop_for(arm);
         let dir = synth_dir(session).join(arm_name(arm));
-        // What a resume must match: everything that changes what a round does (not how many
-        // rounds are run: a finished run can be extended with more).
-        let round_settings = LoopConfig {
-            rounds: 0,
-            grow_to: 0,
-            ..loop_cfg.clone()
-        };
-        let fingerprint = prism_core::hash::sha256_hex(
-            serde_json::json!({
-                "task": task,
-                "loop_version": prism_synth::rounds::LOOP_VERSION,
-                "pool": start.examples.iter().map(|e| &e.id).collect::<Vec<_>>(),
-                "loop": round_settings,
-                "generator": generator.settings(),
-                "math": cfg.math,
-                "nli": cfg.nli,
-                "gvendi": gvendi,
-            })
-            .to_string()
-            .as_bytes(),
-        )[..16]
-            .to_string();
+        let fingerprint = arm_fingerprint(
+            task,
+            &start.examples,
+            &loop_cfg,
+            &generator.settings(),
+            &cfg,
+            &gvendi,
+        )?;
         let run = SynthRun {
             pool: &start.examples,
             eval_texts: &start.eval_texts,
@@ -466,5 +486,49 @@ mod tests {
         assert!(err.contains("[synth]") && err.contains("roundz"), "{err}");
         let none = Session::load(Some("synth-math"), &["synth.arms=[]".into()]).unwrap();
         assert!(SynthConfig::from_session(&none).is_err());
+    }
+
+    #[test]
+    fn an_arm_fingerprint_holds_what_shapes_its_rounds_and_only_that() {
+        let pool = vec![SynthExample {
+            id: "p0".into(),
+            prompt: "q".into(),
+            completion: "a".into(),
+            text: "q".into(),
+            fields: serde_json::json!({}),
+            round: 0,
+            cluster: None,
+        }];
+        let cfg = SynthConfig::default();
+        let generator = serde_json::json!({"kind": "local"});
+        let gvendi = serde_json::json!({"d": 1024});
+        let print = |task: &str, cfg: &SynthConfig, loop_cfg: &LoopConfig| {
+            arm_fingerprint(task, &pool, loop_cfg, &generator, cfg, &gvendi).unwrap()
+        };
+        let loop_cfg = cfg.loop_for(Selection::Sparse);
+        let base = |task| print(task, &cfg, &loop_cfg);
+        assert_ne!(base("math"), base("nli"));
+
+        let mut other_nli = cfg.clone();
+        other_nli.nli.labelings += 2;
+        assert_eq!(print("math", &other_nli, &loop_cfg), base("math"));
+        assert_ne!(print("nli", &other_nli, &loop_cfg), base("nli"));
+        let mut other_math = cfg.clone();
+        other_math.math.solutions += 2;
+        assert_ne!(print("math", &other_math, &loop_cfg), base("math"));
+        assert_eq!(print("nli", &other_math, &loop_cfg), base("nli"));
+
+        let longer = LoopConfig {
+            rounds: loop_cfg.rounds + 5,
+            grow_to: 100,
+            ..loop_cfg.clone()
+        };
+        assert_eq!(
+            print("math", &cfg, &longer),
+            base("math"),
+            "a run can be extended"
+        );
+        let naive = cfg.loop_for(Selection::All);
+        assert_ne!(print("math", &cfg, &naive), base("math"));
     }
 }

@@ -25,6 +25,25 @@ use std::collections::{BTreeMap, HashSet};
 pub use controls::Controls;
 pub use strategies::{SubsetStrategy, strategy_for};
 
+/// The version of the subset draws: which examples every strategy, quota and length bin
+/// picks for given settings. A run's id holds it (see [`with_subsets_version`]), so a change to
+/// the draws makes new runs instead of mixing subsets drawn by two codes in one results folder.
+/// Bump it whenever `subset_draws_are_pinned` (the strategies' tests) fails for a deliberate
+/// change. Version 1 is the code that drew every subset before the version existed.
+pub const SUBSETS_VERSION: u32 = 1;
+
+/// `versions` (a task's code versions, a JSON object) with `"subsets": SUBSETS_VERSION` added
+/// once the version is past 1: version 1 adds nothing, so the runs drawn before the version
+/// existed keep their ids.
+pub fn with_subsets_version(mut versions: serde_json::Value) -> serde_json::Value {
+    if SUBSETS_VERSION > 1
+        && let Some(map) = versions.as_object_mut()
+    {
+        map.insert("subsets".into(), SUBSETS_VERSION.into());
+    }
+    versions
+}
+
 /// A pool ready for subsetting: deduplicated, with label and length-bin of every example.
 #[derive(Debug, Clone)]
 pub struct Pool {
@@ -341,6 +360,18 @@ pub(crate) mod tests {
         dup.id = "dup".into();
         examples.push(dup);
         Pool::new(&Table::new(examples).unwrap(), 4)
+    }
+
+    #[test]
+    fn the_subsets_version_enters_run_ids_only_past_1() {
+        let versions = serde_json::json!({"features": 3});
+        let with = with_subsets_version(versions.clone());
+        if SUBSETS_VERSION == 1 {
+            assert_eq!(with, versions, "version 1 keeps the ids runs always had");
+        } else {
+            assert_eq!(with["subsets"], SUBSETS_VERSION);
+            assert_eq!(with["features"], 3);
+        }
     }
 
     #[test]

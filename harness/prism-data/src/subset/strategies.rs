@@ -841,6 +841,45 @@ mod tests {
         Pool::new(&Table { examples }, 2)
     }
 
+    /// The draws of every strategy on the two toy pools, at two sizes and two seeds, pinned by
+    /// their hash. When this fails for a deliberate change to a strategy, a quota or the length
+    /// bins, bump [`super::super::SUBSETS_VERSION`] (so sweeps draw their subsets again under
+    /// new run ids) and put the new hash here; when it fails otherwise, the draws changed by
+    /// accident.
+    #[test]
+    fn subset_draws_are_pinned() {
+        let mut specs = specs();
+        specs.push(StrategySpec::Groups {
+            k: 8,
+            by: GroupKey::Page,
+        });
+        let mut drawn = String::new();
+        for (pool, sizes) in [(toy_pool(), [60, 150]), (label_pure_pool(), [40, 100])] {
+            // A context caches one pool's features.
+            let ctx = Context::default();
+            for spec in &specs {
+                for n in sizes {
+                    for seed in [0, 1] {
+                        let line = match build(&pool, spec, n, seed, &ctx) {
+                            Ok(s) => format!("{} {}\n", s.name, s.ids.join(",")),
+                            Err(e) => format!("{}-n{n}-s{seed} error: {e}\n", spec.label()),
+                        };
+                        drawn.push_str(&line);
+                    }
+                }
+            }
+        }
+        let hash = prism_core::hash::sha256_hex(drawn.as_bytes());
+        assert_eq!(
+            (super::super::SUBSETS_VERSION, hash.as_str()),
+            (
+                1,
+                "c6ebe94ae9b3406cfee167b678037ce1f22fabf8024cd3dab5b9d59161f873a9"
+            ),
+            "the subset draws changed: if on purpose, bump SUBSETS_VERSION and pin the new hash"
+        );
+    }
+
     #[test]
     fn label_pure_groups_are_spread_over_the_labels_by_quota() {
         let pool = label_pure_pool();
