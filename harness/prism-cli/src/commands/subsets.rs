@@ -4,7 +4,9 @@ use crate::context::{ConfigArgs, Session};
 use anyhow::{Context, Result};
 use prism_core::atomic::{write_atomic, write_json_atomic};
 use prism_core::hash::{sha256_file, sha256_hex};
-use prism_data::subset::{Pool, build_many, strategies::Context as SubsetContext};
+use prism_data::subset::{
+    Pool, SeedOverlap, build_many, seed_overlaps, strategies::Context as SubsetContext,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,6 +41,7 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
 
     let requests = cfg.subsets.combinations();
     let mut manifests = Vec::new();
+    let mut built_subsets = Vec::new();
     let mut failures = Vec::new();
     for (built, seconds) in build_many(&pool, &requests, &ctx) {
         let subset = match built {
@@ -76,11 +79,14 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
         write_json_atomic(&json_path, &manifest)
             .with_context(|| format!("writing `{}`", json_path.display()))?;
         manifests.push(manifest);
+        built_subsets.push(subset);
     }
+    let overlaps = seed_overlaps(&built_subsets, pool.len());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&manifests)?);
     } else {
         print_table(&manifests, &pool);
+        print_overlaps(&overlaps);
         println!("wrote {} subsets to `{}`", manifests.len(), out.display());
     }
     if failures.is_empty() {
@@ -146,6 +152,39 @@ fn print_table(manifests: &[serde_json::Value], pool: &Pool) {
             p["p50"],
             p["p90"],
             pool.bin_edges
+        );
+    }
+}
+
+/// A seed's subset that shares this much with another seed's is a near-copy: the two add one
+/// point to a correlation, not two.
+const NEAR_COPY: f64 = 0.8;
+
+fn print_overlaps(overlaps: &[SeedOverlap]) {
+    if overlaps.is_empty() {
+        return;
+    }
+    println!(
+        "seed overlap: the share of a subset another seed's subset of the same strategy and size holds"
+    );
+    println!(
+        "{:<34} {:>6} {:>5} {:>6} {:>6} {:>7}",
+        "strategy", "n", "seeds", "mean", "max", "random"
+    );
+    for o in overlaps {
+        println!(
+            "{:<34} {:>6} {:>5} {:>6.2} {:>6.2} {:>7.2}{}",
+            o.strategy,
+            o.size,
+            o.seeds,
+            o.mean,
+            o.max,
+            o.random,
+            if o.max >= NEAR_COPY {
+                "  near-copies: its seeds are not independent subsets"
+            } else {
+                ""
+            }
         );
     }
 }

@@ -307,6 +307,62 @@ pub fn build(
     })
 }
 
+/// How much the subsets of one strategy and size, drawn with different seeds, share. A study's
+/// n subsets are n independent points only when its seeds draw different examples: a greedy
+/// strategy on a large share of the pool can return nearly the same subset for every seed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SeedOverlap {
+    /// Strategy label.
+    pub strategy: String,
+    /// Subset size.
+    pub size: usize,
+    /// Seeds drawn.
+    pub seeds: usize,
+    /// Mean, over pairs of seeds, of the share of one subset's examples the other holds.
+    pub mean: f64,
+    /// The largest such share.
+    pub max: f64,
+    /// What two independent uniform draws of this size from the pool share on average
+    /// (size / pool size): the reference for `mean`.
+    pub random: f64,
+}
+
+/// The seed overlap of every (strategy, size) with two or more seeds among `subsets`, in
+/// first-seen order.
+pub fn seed_overlaps(subsets: &[Subset], pool_len: usize) -> Vec<SeedOverlap> {
+    // (strategy label, size) → each seed's ids, in first-seen order.
+    type IdSets<'a> = Vec<HashSet<&'a str>>;
+    let mut groups: Vec<((String, usize), IdSets)> = Vec::new();
+    for s in subsets {
+        let key = (s.strategy.label(), s.size);
+        let ids: HashSet<&str> = s.ids.iter().map(String::as_str).collect();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, sets)) => sets.push(ids),
+            None => groups.push((key, vec![ids])),
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, sets)| sets.len() >= 2)
+        .map(|((strategy, size), sets)| {
+            let mut shares = Vec::new();
+            for (i, a) in sets.iter().enumerate() {
+                for b in &sets[i + 1..] {
+                    shares.push(a.intersection(b).count() as f64 / size.max(1) as f64);
+                }
+            }
+            SeedOverlap {
+                strategy,
+                size,
+                seeds: sets.len(),
+                mean: shares.iter().sum::<f64>() / shares.len() as f64,
+                max: shares.iter().copied().fold(0.0, f64::max),
+                random: size as f64 / pool_len.max(1) as f64,
+            }
+        })
+        .collect()
+}
+
 /// One subset to build: strategy, size and seed.
 pub type SubsetRequest<'a> = (&'a StrategySpec, usize, u64);
 
@@ -360,6 +416,41 @@ pub(crate) mod tests {
         dup.id = "dup".into();
         examples.push(dup);
         Pool::new(&Table::new(examples).unwrap(), 4)
+    }
+
+    #[test]
+    fn seed_overlap_is_the_shared_share_of_each_pair_of_seeds() {
+        let pool = toy_pool();
+        let ctx = strategies::Context::default();
+        let subsets: Vec<Subset> = (0..3)
+            .map(|seed| build(&pool, &StrategySpec::Random, 150, seed, &ctx).unwrap())
+            .collect();
+        // By brute force over the id lists.
+        let shared = |a: &Subset, b: &Subset| {
+            a.ids.iter().filter(|id| b.ids.contains(id)).count() as f64 / 150.0
+        };
+        let pairs = [
+            shared(&subsets[0], &subsets[1]),
+            shared(&subsets[0], &subsets[2]),
+            shared(&subsets[1], &subsets[2]),
+        ];
+        let got = seed_overlaps(&subsets, pool.len());
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].strategy.as_str(), got[0].size, got[0].seeds),
+            ("random", 150, 3)
+        );
+        assert!((got[0].mean - pairs.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+        assert_eq!(got[0].max, pairs.iter().copied().fold(0.0, f64::max));
+        assert_eq!(got[0].random, 150.0 / pool.len() as f64);
+        // Independent uniform draws share about size / pool.
+        assert!((got[0].mean - got[0].random).abs() < 0.06, "{got:?}");
+        let same = vec![subsets[0].clone(), subsets[0].clone()];
+        assert_eq!(seed_overlaps(&same, pool.len())[0].max, 1.0);
+        assert!(
+            seed_overlaps(&subsets[..1], pool.len()).is_empty(),
+            "one seed: nothing to compare"
+        );
     }
 
     #[test]
