@@ -79,6 +79,10 @@ pub trait SynthTask {
         draft: &Self::Draft,
         replies: &[Result<String, GenerationError>],
     ) -> Result<SynthExample, Drop>;
+
+    /// What the checks of an agreed example agreed on (the math answer; the NLI label), as the
+    /// replies log records it.
+    fn agreed(&self, example: &SynthExample) -> Option<serde_json::Value>;
 }
 
 /// Unit gradient features of examples: the proxy's, as G-Vendi uses them.
@@ -457,10 +461,7 @@ impl SynthRun<'_> {
         for (draft, span) in drafts.iter().zip(spans) {
             let outcome = match task.vote(draft, &check_replies[span.clone()]) {
                 Ok(example) => {
-                    // What the checks agreed on: the math answer or the NLI label.
-                    let answer = ["answer", "label"]
-                        .iter()
-                        .find_map(|k| example.fields.get(*k).cloned());
+                    let answer = task.agreed(&example);
                     agreed.push(example);
                     serde_json::json!({ "agreed": answer })
                 }

@@ -296,6 +296,10 @@ impl SynthTask for MathFormat {
             serde_json::json!({ "votes": c.votes }),
         ))
     }
+
+    fn agreed(&self, example: &SynthExample) -> Option<serde_json::Value> {
+        example.fields.get("answer").cloned()
+    }
 }
 
 /// A math example of the loop: the proxy's loss falls on `solution` given `question`, and the
@@ -460,9 +464,17 @@ mod tests {
             Err(Drop::NoAgreement)
         );
         assert_eq!(
-            f.vote("Q", &[Ok("no number here".into()), failed]),
+            f.vote("Q", &[Ok("no number here".into()), failed.clone()]),
             Err(Drop::NoAnswer)
         );
+        // As a loop task, what the checks agreed on is the normalised answer.
+        let e = SynthTask::vote(
+            &f,
+            &"Q".to_string(),
+            &[Ok("#### 1,000".into()), Ok("so 1000".into()), failed],
+        )
+        .unwrap();
+        assert_eq!(f.agreed(&e), Some(serde_json::json!("1000")));
         let reqs = f.solution_requests("Q?", &[("1+1?", "2\n#### 2")], 100);
         assert_eq!(reqs.len(), 3);
         let roles: Vec<&str> = reqs[0].messages.iter().map(|m| m.role.as_str()).collect();

@@ -48,12 +48,7 @@ pub struct NliFormat {
     /// Labelled pool pairs shown before each pair to label, as earlier turns answered by the
     /// label alone (SmolLM2-135M asked cold answered "Yes, the premise entails the
     /// hypothesis." or "No", never a label word, in 15 of 15 labellings).
-    /// Not written when it is the default, so that the fingerprints of runs made before the
-    /// field existed stay valid (a math run's fingerprint holds the NLI format too).
-    #[serde(
-        default = "NliFormat::default_label_shots",
-        skip_serializing_if = "NliFormat::is_default_label_shots"
-    )]
+    #[serde(default = "NliFormat::default_label_shots")]
     pub label_shots: usize,
     /// Labelling samples per new pair.
     #[serde(default = "NliFormat::default_labelings")]
@@ -78,9 +73,6 @@ impl NliFormat {
     }
     fn default_label_shots() -> usize {
         3
-    }
-    fn is_default_label_shots(n: &usize) -> bool {
-        *n == Self::default_label_shots()
     }
     fn default_labelings() -> usize {
         3
@@ -345,6 +337,10 @@ impl SynthTask for NliSynth<'_> {
             serde_json::json!({ "votes": c.votes, "generated_label": c.generated_label }),
         ))
     }
+
+    fn agreed(&self, example: &SynthExample) -> Option<serde_json::Value> {
+        example.fields.get("label").cloned()
+    }
 }
 
 impl Default for NliFormat {
@@ -504,5 +500,6 @@ mod tests {
         assert_eq!(e.text, "A dog runs. An animal moves.");
         assert_eq!(e.fields["generated_label"], "neutral");
         assert_eq!(e.fields["votes"], 2);
+        assert_eq!(task.agreed(&e), Some(serde_json::json!("entailment")));
     }
 }
