@@ -81,12 +81,11 @@ pub fn run(args: SubsetsArgs) -> Result<ExitCode> {
         manifests.push(manifest);
         built_subsets.push(subset);
     }
-    let overlaps = seed_overlaps(&built_subsets, pool.len());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&manifests)?);
     } else {
         print_table(&manifests, &pool);
-        print_overlaps(&overlaps);
+        print_overlaps(&seed_overlaps(&built_subsets, pool.len()));
         println!("wrote {} subsets to `{}`", manifests.len(), out.display());
     }
     if failures.is_empty() {
