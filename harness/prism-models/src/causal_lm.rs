@@ -85,12 +85,15 @@ fn default_theta() -> f64 {
     10000.0
 }
 
+/// The HF `model_type`s this decoder loads.
+pub const DECODER_MODEL_TYPES: [&str; 2] = ["llama", "qwen2"];
+
 impl CausalLmConfig {
     /// Reads a HF `config.json` (model_type `llama` or `qwen2`).
     pub fn from_hf(path: &Path) -> Result<Self, ModelError> {
         let text = fs_err::read_to_string(path).map_err(|e| ModelError::file(path, e))?;
         let c: HfConfig = serde_json::from_str(&text).map_err(|e| ModelError::file(path, e))?;
-        if !["llama", "qwen2"].contains(&c.model_type.as_str()) {
+        if !DECODER_MODEL_TYPES.contains(&c.model_type.as_str()) {
             return Err(ModelError::file(
                 path,
                 format!(

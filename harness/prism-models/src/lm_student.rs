@@ -492,6 +492,60 @@ impl LmStudent {
     }
 }
 
+impl LmStudent {
+    /// For each sequence, the log-probabilities (over the whole vocabulary) of each token of
+    /// `choices` as its first completion token, given its prompt: how a student that answers
+    /// with a label word is read as a classifier (the NLI student). Computed with the
+    /// trainable top `top` in evaluation mode, in batches of at most `max_batch_tokens`
+    /// padded tokens; row `i` holds `choices.len()` values.
+    pub fn first_token_logp(
+        &self,
+        top: &StudentTop,
+        sequences: &[ChatTokens],
+        states: &LowerStates,
+        choices: &[u32],
+        max_batch_tokens: usize,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        let device = self.device.clone().without_autodiff();
+        let top = top.valid();
+        let h = self.config.hidden_size;
+        let columns = Tensor::<1, Int>::from_data(
+            TensorData::new(
+                choices.iter().map(|&c| i64::from(c)).collect::<Vec<_>>(),
+                [choices.len()],
+            ),
+            &device,
+        );
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by_key(|&i| sequences[i].ids.len());
+        let mut out = vec![Vec::new(); sequences.len()];
+        for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
+            let b = batch.len();
+            let positions: Vec<i64> = batch
+                .iter()
+                .map(|&i| sequences[i].completion_start.max(1) as i64 - 1)
+                .collect();
+            let positions = Tensor::<1, Int>::from_data(TensorData::new(positions, [b]), &device)
+                .reshape([b, 1, 1])
+                .repeat_dim(2, h);
+            let hidden = top.norm.forward(run_layers(
+                &self.config,
+                &top.layers,
+                states.batch(&batch, &device),
+            ));
+            let logits = hidden
+                .gather(1, positions)
+                .reshape([b, h])
+                .matmul(top.head.weight.val().transpose());
+            let logp = read_f32(log_softmax(logits, 1).select(1, columns.clone()))?;
+            for (row, &i) in batch.iter().enumerate() {
+                out[i] = logp[row * choices.len()..][..choices.len()].to_vec();
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Splits `order` into consecutive batches whose padded size (rows × longest) stays within
 /// `max_tokens` (a batch holds at least one sequence; 0 = one batch of at most 8).
 fn token_batches(

@@ -56,6 +56,52 @@ pub fn labeled_pair(e: &Example, two_way: bool) -> Result<LabeledPair, ModelErro
     })
 }
 
+/// One evaluation set as every student is scored on it: a seeded sample of its examples and
+/// their gold labels in the set's label space.
+pub struct EvalSample {
+    /// Dataset name (the ID test first, then `data.benchmarks` in order).
+    pub name: String,
+    /// The sampled examples.
+    pub examples: Vec<Example>,
+    /// Gold label of each example.
+    pub gold: Vec<usize>,
+    /// Classes of the set's label space (2 or 3).
+    pub classes: usize,
+}
+
+/// The ID test and every `data.benchmarks` set, each a sample of at most `eval_limit`
+/// examples (0 = all) drawn with the data's seed, not the training seed: students trained with
+/// different seeds, and students of either kind, are scored on the same examples.
+pub fn eval_samples(session: &Session, eval_limit: usize) -> Result<Vec<EvalSample>, ModelError> {
+    let cfg = &session.config.value;
+    let mut names = vec![prism_data::catalog::id_test().to_string()];
+    names.extend(cfg.data.benchmarks.iter().cloned());
+    names
+        .into_iter()
+        .map(|name| {
+            let set = dataset_table(session, &name)?;
+            let two_way = set.two_way;
+            let classes = set.classes();
+            let mut examples = set.table.examples;
+            if eval_limit > 0 && examples.len() > eval_limit {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.data.split_seed);
+                examples.shuffle(&mut rng);
+                examples.truncate(eval_limit);
+            }
+            let gold = examples
+                .iter()
+                .map(|e| gold_label(e, two_way, &format!("`{name}`")))
+                .collect::<Result<_, _>>()?;
+            Ok(EvalSample {
+                name,
+                examples,
+                gold,
+                classes,
+            })
+        })
+        .collect()
+}
+
 /// Trains on `pairs` with `train` (the experiment's, or a sweep run's with its own seed) and
 /// evaluates on the ID test and the benchmarks; `on_step` is told (examples done, total,
 /// loss) after every optimiser step.
@@ -67,6 +113,11 @@ pub fn train_and_evaluate(
     eval_limit: usize,
     on_step: &mut dyn FnMut(usize, usize, f32),
 ) -> Result<StudentRun, ModelError> {
+    if let Some(lm) = crate::nli_lm::causal_lm_student(session) {
+        return crate::nli_lm::train_and_evaluate(
+            session, &lm, train, pairs, classes, eval_limit, on_step,
+        );
+    }
     let cfg = &session.config.value;
     let backend = Backend::from_str(&cfg.student.backend)?;
     let device = backend.device()?.autodiff();
@@ -87,28 +138,17 @@ pub fn train_and_evaluate(
 
     let start = Instant::now();
     let mut eval = BTreeMap::new();
-    let mut sets = vec![prism_data::catalog::id_test().to_string()];
-    sets.extend(cfg.data.benchmarks.iter().cloned());
-    for name in sets {
-        let set = dataset_table(session, &name)?;
-        let two_way = set.two_way;
-        let mut examples: Vec<_> = set.table.examples.iter().collect();
-        if eval_limit > 0 && examples.len() > eval_limit {
-            // Drawn with the data's seed, not the training seed: students trained with
-            // different seeds are scored on the same examples (both are 0 by default).
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.data.split_seed);
-            examples.shuffle(&mut rng);
-            examples.truncate(eval_limit);
-        }
+    for EvalSample {
+        name,
+        examples,
+        gold,
+        classes: set_classes,
+    } in eval_samples(session, eval_limit)?
+    {
         let pairs: Vec<(&str, &str)> = examples
             .iter()
             .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
             .collect();
-        let set_classes = set.classes();
-        let gold: Vec<usize> = examples
-            .iter()
-            .map(|e| gold_label(e, two_way, &format!("`{name}`")))
-            .collect::<Result<_, _>>()?;
         let key = |after_layers: usize| {
             let key = serde_json::json!({
                 "student": dir, "max_len": train.max_len, "pairing": cfg.student.pairing,

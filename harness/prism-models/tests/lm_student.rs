@@ -178,3 +178,44 @@ fn batched_generation_gives_each_prompt_its_own_reply() {
     assert!(lm.generate_batch(&[], &[]).unwrap().is_empty());
     assert!(lm.generate_batch(&["a"], &[]).is_err());
 }
+
+#[test]
+fn first_token_logp_is_the_scored_first_token_and_a_distribution() {
+    let student = LmStudent::new(tiny_lm(), TrainLayers::LastK { k: 1 }).unwrap();
+    let mut sequences = student.encode(&PAIRS, 512).unwrap();
+    // Each completion cut to its first token: its score is that token's NLL alone.
+    for s in &mut sequences {
+        s.ids.truncate(s.completion_start + 1);
+    }
+    let states = student.lower_states(&sequences, 16, &mut |_| {}).unwrap();
+    let scores = student
+        .score(student.pretrained_top(), &sequences, &states, 16)
+        .unwrap();
+    let vocab: Vec<u32> = (0..32).collect();
+    let logp = student
+        .first_token_logp(student.pretrained_top(), &sequences, &states, &vocab, 16)
+        .unwrap();
+    for ((s, score), row) in sequences.iter().zip(&scores).zip(&logp) {
+        let first = s.ids[s.completion_start] as usize;
+        assert!(
+            (f64::from(row[first]) + score.nll).abs() < 1e-5,
+            "{} against the scored {}",
+            row[first],
+            -score.nll
+        );
+        let total: f64 = row.iter().map(|&v| f64::from(v).exp()).sum();
+        assert!(
+            (total - 1.0).abs() < 1e-4,
+            "the 32 tokens' probabilities sum to {total}"
+        );
+    }
+    // Batching does not change what a sequence reads.
+    let one_by_one = student
+        .first_token_logp(student.pretrained_top(), &sequences, &states, &vocab, 1)
+        .unwrap();
+    for (a, b) in logp.iter().zip(&one_by_one) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-5);
+        }
+    }
+}

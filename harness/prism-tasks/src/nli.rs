@@ -37,11 +37,17 @@ impl RunKind for Nli {
     }
 
     fn code_versions(&self) -> serde_json::Value {
-        prism_data::subset::with_subsets_version(serde_json::json!({
+        let mut versions = serde_json::json!({
             "encoder": prism_models::bert::ENCODER_VERSION,
             "trainer": prism_models::train::TRAINER_VERSION,
             "features": prism_features::store::FEATURES_VERSION,
-        }))
+        });
+        // The causal-LM student's version enters run ids once it is past 1 (no run was made
+        // with it before it existed, but every classifier run's id stays as it was).
+        if prism_models::lm_student::LM_STUDENT_VERSION > 1 {
+            versions["lm_student"] = prism_models::lm_student::LM_STUDENT_VERSION.into();
+        }
+        prism_data::subset::with_subsets_version(versions)
     }
 
     fn id_test(&self) -> &str {
@@ -182,11 +188,14 @@ impl<'a> NliSweep<'a> {
                 [&e.premise, &e.hypothesis, &e.label]
             })
             .collect();
-        let key = serde_json::json!({
+        let mut key = serde_json::json!({
             "examples": examples, "two_way": self.pool.two_way, "data": cfg.data,
             "student": cfg.student, "train": train, "eval_limit": cfg.sweep.eval_limit,
             "inputs": self.inputs, "trainer": prism_models::train::TRAINER_VERSION,
         });
+        if let Some(lm) = prism_models::nli_lm::identity(self.session) {
+            key["causal_lm"] = lm;
+        }
         train_cache_file(self.session, &key)
     }
 
