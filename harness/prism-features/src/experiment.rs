@@ -140,6 +140,7 @@ pub fn featurize(
             0
         },
         version: crate::store::FEATURES_VERSION,
+        batch_of_one: gvendi.batch_size == 1,
     };
     let store = FeatureStore::open(store_root, meta)?;
     let check = store.repair()?;

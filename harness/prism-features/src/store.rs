@@ -44,6 +44,12 @@ pub struct StoreMeta {
     pub factor_dim: usize,
     /// Format version of the features (bumped when their definition changes).
     pub version: u32,
+    /// Whether every feature was computed alone (`gvendi.batch_size = 1`): then each is a
+    /// function of its example only, bit for bit, and batched rows (whose last bits depend on
+    /// their batch partners) must never enter the store. Left out of the key when false, so
+    /// the batched stores made before the field existed keep their keys.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch_of_one: bool,
 }
 
 impl StoreMeta {
@@ -575,6 +581,7 @@ mod tests {
             seed: 0,
             factor_dim: 2,
             version: FEATURES_VERSION,
+            batch_of_one: false,
         }
     }
 
@@ -685,5 +692,22 @@ mod tests {
         assert_eq!(check.unrecorded, [0]);
         store.repair().unwrap();
         assert!(store.verify().unwrap().is_clean());
+    }
+
+    #[test]
+    fn only_batch_of_one_stores_have_keys_of_their_own() {
+        let batched = meta();
+        let json = serde_json::to_string(&batched).unwrap();
+        assert!(!json.contains("batch_of_one"), "{json}");
+        let alone = StoreMeta {
+            batch_of_one: true,
+            ..batched.clone()
+        };
+        assert_ne!(alone.key(), batched.key());
+        let back: StoreMeta = serde_json::from_str(&json).unwrap();
+        assert!(
+            !back.batch_of_one,
+            "a meta.json without the field is a batched store"
+        );
     }
 }

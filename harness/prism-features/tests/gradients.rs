@@ -222,6 +222,7 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
         seed: 0,
         factor_dim: 4,
         version: 1,
+        batch_of_one: false,
     };
     let run = |root: &std::path::Path| {
         let store = FeatureStore::open(root, meta.clone()).unwrap();
@@ -280,6 +281,7 @@ fn two_writers_on_one_store_take_turns() {
         seed: 0,
         factor_dim: 2,
         version: 1,
+        batch_of_one: false,
     };
     let root = tempfile::tempdir().unwrap();
     let computed: Vec<usize> = std::thread::scope(|s| {
@@ -314,4 +316,106 @@ fn two_writers_on_one_store_take_turns() {
     let (features, index) = store.load_all().unwrap();
     assert_eq!(index.len(), 12);
     assert_eq!(features.n(), 12);
+}
+
+/// SmolLM2-135M-Instruct from the cache (`just fetch`).
+fn smollm2() -> LanguageModel {
+    let cache = std::env::var_os("PRISM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/prism"));
+    let dir = cache.join("models/smollm2-135m-instruct");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run `just fetch`",
+        dir.display()
+    );
+    let path = prism_models::language_model::resolve_model(dir.to_str().unwrap(), &dir).unwrap();
+    load_proxy(
+        &path,
+        &prism_models::Backend::Flex.device().unwrap(),
+        Mode::Factored,
+    )
+    .unwrap()
+}
+
+/// What `gvendi.batch_size = 1` buys: on the real proxy a feature taken amid other examples
+/// differs in its last bits from the one taken alone (the loss does not: the backward pass
+/// does), while features of batches of one are the same whatever else the store holds. The
+/// tiny checkpoints do not show the effect, so this needs the real one.
+#[test]
+#[ignore = "needs SmolLM2 from `just fetch`; run by `just test-data`"]
+fn on_smollm2_only_batches_of_one_make_a_feature_independent_of_its_partners() {
+    let lm = smollm2();
+    let proj = FactoredFeatures::new(&lm, 32, 1024, 0);
+    let chat = |len: usize, salt: u32| ChatTokens {
+        ids: (0..len as u32)
+            .map(|i| 3 + (i * 7 + salt * 13) % 49_000)
+            .collect(),
+        completion_start: len / 2,
+    };
+    let (a, b, c) = (chat(40, 1), chat(40, 2), chat(60, 3));
+    let alone = &proj.featurize(&lm, std::slice::from_ref(&a)).unwrap()[0];
+    let batched = &proj.featurize(&lm, &[a.clone(), b, c]).unwrap()[0];
+    assert_eq!(
+        alone.loss.to_bits(),
+        batched.loss.to_bits(),
+        "the forward pass is batch-invariant"
+    );
+    let differing = alone
+        .projected
+        .iter()
+        .zip(&batched.projected)
+        .filter(|(x, y)| x.to_bits() != y.to_bits())
+        .count();
+    assert!(
+        differing > 0,
+        "batched features now equal the lone ones bit for bit: batch_of_one stores are no longer needed"
+    );
+
+    // Two stores holding `shared` among different partners, at the default batch size.
+    let examples = |others: &[&str]| -> Vec<GradientExample> {
+        std::iter::once("The cat sat on the mat.")
+            .chain(others.iter().copied())
+            .enumerate()
+            .map(|(i, p)| GradientExample {
+                id: format!("ex-{i}"),
+                prompt: p.to_string(),
+                completion: "A claim about it.".into(),
+            })
+            .collect()
+    };
+    let meta = StoreMeta {
+        proxy: "smollm2".into(),
+        proxy_sha256: "test".into(),
+        mode: "factored".into(),
+        dim: 1024,
+        seed: 0,
+        factor_dim: 32,
+        version: prism_features::store::FEATURES_VERSION,
+        batch_of_one: true,
+    };
+    let shared = |others: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FeatureStore::open(dir.path(), meta.clone()).unwrap();
+        featurize_into_store(
+            &lm,
+            &proj,
+            &examples(others),
+            &store,
+            batching(256, 1, 1024),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let (features, index) = store.load_all().unwrap();
+        let row = index.iter().position(|r| r.id == "ex-0").unwrap();
+        features.row(row).to_vec()
+    };
+    let one = shared(&["A dog ran.", "Blue is not red, and the sky is blue today."]);
+    let other = shared(&["The weather was warm in the city of Paris all week long."]);
+    assert!(
+        one.iter()
+            .zip(&other)
+            .all(|(x, y)| x.to_bits() == y.to_bits()),
+        "a batch-of-one feature changed with the store's other examples"
+    );
 }
