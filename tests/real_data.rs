@@ -129,3 +129,39 @@ fn subsets_of_the_real_pool_hold_their_controls() {
         assert_eq!(m["controls"]["held"], true, "{m}");
     }
 }
+
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn features_grad_of_a_math_experiment_featurises_its_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_root = dir.path().join("store");
+    let out = prism(
+        &repo_root(),
+        &[
+            "features",
+            "grad",
+            "math",
+            "--limit",
+            "2",
+            "--out",
+            out_root.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 examples featurised"), "{text}");
+    // The store's index names math pool problems, not NLI pairs.
+    let store = std::fs::read_dir(&out_root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("store.json").is_file())
+        .expect("a store");
+    let index = std::fs::read(store.join("shard-000000.parquet")).unwrap();
+    let needle = b"gsm_symbolic-";
+    assert!(
+        index.windows(needle.len()).any(|w| w == needle),
+        "the shard index holds gsm_symbolic ids"
+    );
+}

@@ -134,6 +134,16 @@ pub fn math_metric_text(e: &MathExample) -> String {
     format!("{} {}", e.question, e.solution)
 }
 
+/// What the G-Vendi proxy sees of a math problem: the question as the user turn and the worked
+/// solution as the completion, so the loss falls on the reasoning.
+pub fn gradient_example(e: &MathExample) -> GradientExample {
+    GradientExample {
+        id: e.id.clone(),
+        prompt: e.question.clone(),
+        completion: e.solution.clone(),
+    }
+}
+
 /// The experiment's math pool: `data.pool`, a seeded sample of `data.pool_size` problems
 /// (by `data.split_seed`; 0 = all), in table order.
 pub fn math_pool(session: &Session) -> Result<Vec<MathExample>> {
@@ -233,14 +243,9 @@ impl<'a> MathSweep<'a> {
             pool_embeddings(session, &metrics, cache_dir, inputs, &ids, &pairs, &texts)?;
         let mut repaired_shards = Vec::new();
         let gradients = if wants(Need::GradientFeatures) || wants(Need::ProxyLosses) {
-            // The proxy's loss falls on the worked solution, given the question.
             let examples: Vec<GradientExample> = used_rows
                 .iter()
-                .map(|&r| GradientExample {
-                    id: pool[r].id.clone(),
-                    prompt: pool[r].question.clone(),
-                    completion: pool[r].solution.clone(),
-                })
+                .map(|&r| gradient_example(&pool[r]))
                 .collect();
             let (gradients, repaired) = pool_gradients(session, used_rows.clone(), &examples)?;
             repaired_shards.extend(repaired);

@@ -81,8 +81,9 @@ pub struct GradArgs {
     /// Proxy model: a name in the cache, a `.gguf` file or a HF folder (default: gvendi.proxy).
     #[arg(long)]
     model: Option<String>,
-    /// Examples: a normalised parquet table (prompt and completion as gvendi.format lays
-    /// them out) or JSONL of {"id", "prompt", "completion"} (default: the experiment's pool).
+    /// Examples: a normalised parquet table (NLI: prompt and completion as gvendi.format lays
+    /// them out; a math experiment: question, then worked solution) or JSONL of {"id",
+    /// "prompt", "completion"} (default: the experiment's pool).
     #[arg(long)]
     data: Option<PathBuf>,
     /// factored (fast, default), dense (paper-exact) or exact (n × n kernel; small n).
@@ -150,9 +151,20 @@ pub fn run(cmd: FeaturesCommand) -> Result<ExitCode> {
     gvendi
         .validate()
         .map_err(|(key, why)| UsageError(format!("{key}: {why}")))?;
+    let math = session.config.value.task == "math";
     let mut examples = match &args.data {
         Some(p) if p.extension().is_some_and(|e| e == "jsonl") => jsonl_examples(p)?,
+        Some(p) if math => prism_data::math::MathTable::read_parquet(p)?
+            .examples
+            .iter()
+            .map(prism_tasks::math::gradient_example)
+            .collect(),
         Some(p) => table_examples(&Table::read_parquet(p)?, &gvendi)?,
+        // A math experiment's pool as its sweep featurises it: question, then worked solution.
+        None if math => prism_tasks::math::math_pool(&session)?
+            .iter()
+            .map(prism_tasks::math::gradient_example)
+            .collect(),
         None => table_examples(
             &prism_data::dataset_table(&session, &session.config.value.data.pool)?.table,
             &gvendi,
