@@ -15,20 +15,16 @@
 //! sequence; the evaluation sets' states are kept for the process, so the runs of a sweep
 //! after the first run only their trainable top over them.
 
-use crate::eval::{map_prediction, score};
 use crate::language_model::{LanguageModel, resolve_model};
 use crate::lm_student::{LmStudent, LowerStates};
-use crate::protocol::{EvalSample, StudentRun, eval_samples};
-use crate::{Backend, LabeledPair, ModelError, TrainConfig};
+use crate::protocol::{RunShape, StudentRun};
+use crate::{LabeledPair, ModelError};
 use prism_core::Session;
 use prism_core::hash::sha256_hex;
 use prism_core::once_map::OnceMap;
 use prism_data::catalog::{THREE_WAY, TWO_WAY};
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::LazyLock;
-use std::time::Instant;
 
 /// Evaluation sets' frozen-block states, by a hash of (model, cut, backend, batch budget,
 /// token ids): every run of a sweep in this process reads the same ones.
@@ -108,86 +104,70 @@ fn first_tokens(student: &LmStudent, words: &[&str]) -> Result<Vec<u32>, ModelEr
 }
 
 /// Trains the causal-LM student at `model_path` on `pairs` (labels in a space of `classes`)
-/// and scores it on the ID test and the benchmarks, exactly as
-/// [`crate::protocol::train_and_evaluate`] scores a classifier (same samples, same scores).
-pub fn train_and_evaluate(
-    session: &Session,
+/// and scores it on the ID test and the benchmarks through the classifier's protocol
+/// ([`RunShape::run`]: same samples, same scores). The training time includes the frozen
+/// blocks' pass over the training pairs.
+pub(crate) fn train_and_evaluate(
+    shape: &RunShape<'_>,
+    device: &burn::prelude::Device,
     model_path: &Path,
-    train: &TrainConfig,
     pairs: &[LabeledPair],
-    classes: usize,
-    eval_limit: usize,
     on_step: &mut dyn FnMut(usize, usize, f32),
 ) -> Result<StudentRun, ModelError> {
+    let RunShape {
+        session,
+        backend,
+        train,
+        classes,
+        ..
+    } = *shape;
     let cfg = &session.config.value;
-    let backend = Backend::from_str(&cfg.student.backend)?;
-    let device = backend.device()?.autodiff();
-    device.seed(train.seed);
-    let student = LmStudent::new(LanguageModel::load_path(model_path, &device)?, train.layers)?;
+    let student = LmStudent::new(LanguageModel::load_path(model_path, device)?, train.layers)?;
     let words = label_words(classes)?;
     let choices = first_tokens(&student, words)?;
     let max_tokens = cfg.gvendi.max_batch_tokens.max(train.max_len);
     let prompt = |p: &str, h: &str| cfg.gvendi.prompt(p, h);
-
-    let start = Instant::now();
-    let texts: Vec<(String, &str)> = pairs
-        .iter()
-        .map(|p| (prompt(&p.premise, &p.hypothesis), words[p.label]))
-        .collect();
-    let sequences = student.encode(&texts, train.max_len)?;
-    let states = student.lower_states(&sequences, max_tokens, &mut |_| {})?;
-    let total = pairs.len() * train.epochs_for(pairs.len());
-    let mut done = 0;
-    let (top, summary) = student.fine_tune(&sequences, &states, train, &mut |s| {
-        done += train.batch_size.min(pairs.len());
-        on_step(done, total, s.loss);
-    })?;
-    let train_seconds = start.elapsed().as_secs_f64();
-
-    let start = Instant::now();
-    let mut eval = BTreeMap::new();
-    for EvalSample {
-        name,
-        examples,
-        gold,
-        classes: set_classes,
-    } in eval_samples(session, eval_limit)?
-    {
-        // Each example with the first label word as its reply: only the prompt's last state
-        // is read, and the states of a causal LM's prompt do not depend on the reply.
-        let texts: Vec<(String, &str)> = examples
-            .iter()
-            .map(|e| (prompt(&e.premise, &e.hypothesis), words[0]))
-            .collect();
-        let sequences = student.encode(&texts, train.max_len)?;
-        let key = serde_json::json!({
-            "student": model_path, "frozen_blocks": student.frozen_blocks,
-            "backend": backend.to_string(), "max_tokens": max_tokens,
-            "ids": sequences.iter().map(|s| s.ids.as_slice()).collect::<Vec<&[u32]>>(),
-        });
-        let states = EVAL_STATES
-            .get_or_compute(sha256_hex(key.to_string().as_bytes()), || {
-                student
-                    .lower_states(&sequences, max_tokens, &mut |_| {})
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(|e| {
-                ModelError::Invalid(format!("`{name}` through the student's frozen blocks: {e}"))
-            })?;
-        let logp = student.first_token_logp(&top, &sequences, &states, &choices, max_tokens)?;
-        let predicted: Vec<usize> = logp
-            .iter()
-            .map(|row| map_prediction(argmax(row), classes, set_classes))
-            .collect();
-        eval.insert(name, score(&gold, &predicted, set_classes));
-    }
-    Ok(StudentRun {
-        summary,
-        train_seconds,
-        eval_seconds: start.elapsed().as_secs_f64(),
-        eval,
-        backend,
-    })
+    shape.run(
+        on_step,
+        |on_report| {
+            let texts: Vec<(String, &str)> = pairs
+                .iter()
+                .map(|p| (prompt(&p.premise, &p.hypothesis), words[p.label]))
+                .collect();
+            let sequences = student.encode(&texts, train.max_len)?;
+            let states = student.lower_states(&sequences, max_tokens, &mut |_| {})?;
+            student.fine_tune(&sequences, &states, train, on_report)
+        },
+        |top, sample| {
+            // Each example with the first label word as its reply: only the prompt's last
+            // state is read, and a causal LM's prompt states do not depend on the reply.
+            let texts: Vec<(String, &str)> = sample
+                .examples
+                .iter()
+                .map(|e| (prompt(&e.premise, &e.hypothesis), words[0]))
+                .collect();
+            let sequences = student.encode(&texts, train.max_len)?;
+            let key = serde_json::json!({
+                "student": model_path, "frozen_blocks": student.frozen_blocks,
+                "backend": backend.to_string(), "max_tokens": max_tokens,
+                "ids": sequences.iter().map(|s| s.ids.as_slice()).collect::<Vec<&[u32]>>(),
+            });
+            let states = EVAL_STATES
+                .get_or_compute(sha256_hex(key.to_string().as_bytes()), || {
+                    student
+                        .lower_states(&sequences, max_tokens, &mut |_| {})
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|e| {
+                    ModelError::Invalid(format!(
+                        "`{}` through the student's frozen blocks: {e}",
+                        sample.name
+                    ))
+                })?;
+            let logp = student.first_token_logp(top, &sequences, &states, &choices, max_tokens)?;
+            Ok(logp.iter().map(|row| argmax(row)).collect())
+        },
+    )
 }
 
 /// Index of the largest value (the first of equal ones).
@@ -204,6 +184,8 @@ fn argmax(values: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Backend;
+    use std::str::FromStr;
 
     #[test]
     fn causal_lms_are_told_from_encoders_by_their_files() {

@@ -7,8 +7,8 @@ use crate::eval::{Scores, map_prediction, score};
 use crate::prefix::FrozenPrefix;
 use crate::tokenize::EncodedPairs;
 use crate::train::{
-    FrozenPart, TrainSummary, fine_tune, frozen_features, predict, predict_from_features,
-    predict_from_prefix,
+    FrozenPart, StepReport, TrainSummary, fine_tune, frozen_features, predict,
+    predict_from_features, predict_from_prefix,
 };
 use crate::{Backend, Classifier, EncoderFiles, LabeledPair, ModelError, TrainConfig};
 use prism_core::Session;
@@ -113,100 +113,133 @@ pub fn train_and_evaluate(
     eval_limit: usize,
     on_step: &mut dyn FnMut(usize, usize, f32),
 ) -> Result<StudentRun, ModelError> {
-    if let Some(lm) = crate::nli_lm::causal_lm_student(session) {
-        return crate::nli_lm::train_and_evaluate(
-            session, &lm, train, pairs, classes, eval_limit, on_step,
-        );
-    }
     let cfg = &session.config.value;
     let backend = Backend::from_str(&cfg.student.backend)?;
     let device = backend.device()?.autodiff();
     device.seed(train.seed);
+    let shape = RunShape {
+        session,
+        backend,
+        train,
+        pairs: pairs.len(),
+        classes,
+        eval_limit,
+    };
+    if let Some(lm) = crate::nli_lm::causal_lm_student(session) {
+        return crate::nli_lm::train_and_evaluate(&shape, &device, &lm, pairs, on_step);
+    }
     let dir = session.model_dir(&cfg.student.model);
     let (bert, bert_config, tokenizer) =
         EncoderFiles::in_dir(&dir)?.load(train.max_len, &device)?;
     let model = Classifier::with_pairing(bert, &bert_config, classes, cfg.student.pairing, &device);
-
-    let total = pairs.len() * train.epochs_for(pairs.len());
-    let mut done = 0;
-    let start = Instant::now();
-    let (model, summary) = fine_tune(model, &tokenizer, pairs, train, &device, &mut |s| {
-        done += train.batch_size.min(pairs.len());
-        on_step(done, total, s.loss);
-    })?;
-    let train_seconds = start.elapsed().as_secs_f64();
-
-    let start = Instant::now();
-    let mut eval = BTreeMap::new();
-    for EvalSample {
-        name,
-        examples,
-        gold,
-        classes: set_classes,
-    } in eval_samples(session, eval_limit)?
-    {
-        let pairs: Vec<(&str, &str)> = examples
-            .iter()
-            .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
-            .collect();
-        let key = |after_layers: usize| {
-            let key = serde_json::json!({
-                "student": dir, "max_len": train.max_len, "pairing": cfg.student.pairing,
-                "backend": backend.to_string(), "after_layers": after_layers, "pairs": pairs,
-            });
-            sha256_hex(key.to_string().as_bytes())
-        };
-        let encoded =
-            || EncodedPairs::new(&tokenizer, &pairs, model.pairing()).map_err(|e| e.to_string());
-        let failed = |what: &str| {
-            let name = name.clone();
-            let what = what.to_string();
-            move |message: String| {
-                ModelError::Invalid(format!("encoding `{name}` with the {what}: {message}"))
-            }
-        };
-        let batch_size = train.eval_batch_size;
-        let predicted = match FrozenPart::of(&model, train.layers) {
-            FrozenPart::Encoder => {
-                let features = FROZEN_EVAL
-                    .get_or_compute(key(model.encoder_layers()), || {
-                        frozen_features(&model, &tokenizer, &encoded()?, batch_size, &device)
+    shape.run(
+        on_step,
+        |on_report| fine_tune(model, &tokenizer, pairs, train, &device, on_report),
+        |model, sample| {
+            let name = &sample.name;
+            let pairs: Vec<(&str, &str)> = sample
+                .examples
+                .iter()
+                .map(|e| (e.premise.as_str(), e.hypothesis.as_str()))
+                .collect();
+            let key = |after_layers: usize| {
+                let key = serde_json::json!({
+                    "student": dir, "max_len": train.max_len, "pairing": cfg.student.pairing,
+                    "backend": backend.to_string(), "after_layers": after_layers, "pairs": pairs,
+                });
+                sha256_hex(key.to_string().as_bytes())
+            };
+            let encoded = || {
+                EncodedPairs::new(&tokenizer, &pairs, model.pairing()).map_err(|e| e.to_string())
+            };
+            let failed = |what: &str| {
+                let name = name.clone();
+                let what = what.to_string();
+                move |message: String| {
+                    ModelError::Invalid(format!("encoding `{name}` with the {what}: {message}"))
+                }
+            };
+            let batch_size = train.eval_batch_size;
+            Ok(match FrozenPart::of(model, train.layers) {
+                FrozenPart::Encoder => {
+                    let features = FROZEN_EVAL
+                        .get_or_compute(key(model.encoder_layers()), || {
+                            frozen_features(model, &tokenizer, &encoded()?, batch_size, &device)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(failed("frozen student"))?;
+                    let (values, width) = &*features;
+                    predict_from_features(model, values, *width, batch_size, &device)?
+                }
+                FrozenPart::Blocks(frozen_blocks) => {
+                    let prefix = FROZEN_PREFIX
+                        .get_or_compute(key(frozen_blocks), || {
+                            let encoded = encoded()?;
+                            FrozenPrefix::compute(
+                                model,
+                                &tokenizer,
+                                &encoded,
+                                frozen_blocks,
+                                batch_size,
+                                &device,
+                            )
                             .map_err(|e| e.to_string())
-                    })
-                    .map_err(failed("frozen student"))?;
-                let (values, width) = &*features;
-                predict_from_features(&model, values, *width, batch_size, &device)?
-            }
-            FrozenPart::Blocks(frozen_blocks) => {
-                let prefix = FROZEN_PREFIX
-                    .get_or_compute(key(frozen_blocks), || {
-                        let encoded = encoded()?;
-                        FrozenPrefix::compute(
-                            &model,
-                            &tokenizer,
-                            &encoded,
-                            frozen_blocks,
-                            batch_size,
-                            &device,
-                        )
-                        .map_err(|e| e.to_string())
-                    })
-                    .map_err(failed("student's frozen blocks"))?;
-                predict_from_prefix(&model, &prefix, batch_size, &device)?
-            }
-            FrozenPart::Nothing => predict(&model, &tokenizer, &pairs, batch_size, &device)?,
-        };
-        let predicted: Vec<usize> = predicted
-            .into_iter()
-            .map(|p| map_prediction(p, classes, set_classes))
-            .collect();
-        eval.insert(name, score(&gold, &predicted, set_classes));
+                        })
+                        .map_err(failed("student's frozen blocks"))?;
+                    predict_from_prefix(model, &prefix, batch_size, &device)?
+                }
+                FrozenPart::Nothing => predict(model, &tokenizer, &pairs, batch_size, &device)?,
+            })
+        },
+    )
+}
+
+/// What the runs of every NLI student share: the session, the training settings, the training
+/// set's size and label space, and the evaluation samples' size.
+pub(crate) struct RunShape<'a> {
+    pub session: &'a Session,
+    pub backend: Backend,
+    pub train: &'a TrainConfig,
+    pub pairs: usize,
+    pub classes: usize,
+    pub eval_limit: usize,
+}
+
+impl RunShape<'_> {
+    /// The protocol's skeleton: `fit` trains (timed; `on_step` is told examples done, total
+    /// and loss after every step), then `predict` labels each evaluation sample in the
+    /// student's label space (timed), mapped to the set's and scored.
+    pub(crate) fn run<M>(
+        &self,
+        on_step: &mut dyn FnMut(usize, usize, f32),
+        fit: impl FnOnce(&mut dyn FnMut(StepReport)) -> Result<(M, TrainSummary), ModelError>,
+        mut predict: impl FnMut(&M, &EvalSample) -> Result<Vec<usize>, ModelError>,
+    ) -> Result<StudentRun, ModelError> {
+        let total = self.pairs * self.train.epochs_for(self.pairs);
+        let mut done = 0;
+        let start = Instant::now();
+        let (model, summary) = fit(&mut |s| {
+            done += self.train.batch_size.min(self.pairs);
+            on_step(done, total, s.loss);
+        })?;
+        let train_seconds = start.elapsed().as_secs_f64();
+
+        let start = Instant::now();
+        let mut eval = BTreeMap::new();
+        for sample in eval_samples(self.session, self.eval_limit)? {
+            let predicted: Vec<usize> = predict(&model, &sample)?
+                .into_iter()
+                .map(|p| map_prediction(p, self.classes, sample.classes))
+                .collect();
+            let scores = score(&sample.gold, &predicted, sample.classes);
+            eval.insert(sample.name, scores);
+        }
+        Ok(StudentRun {
+            summary,
+            train_seconds,
+            eval_seconds: start.elapsed().as_secs_f64(),
+            eval,
+            backend: self.backend,
+        })
     }
-    Ok(StudentRun {
-        summary,
-        train_seconds,
-        eval_seconds: start.elapsed().as_secs_f64(),
-        eval,
-        backend,
-    })
 }
