@@ -289,10 +289,8 @@ impl LmStudent {
     ) -> Result<LowerStates, ModelError> {
         let device = self.device.clone().without_autodiff();
         let h = self.config.hidden_size;
-        let mut order: Vec<usize> = (0..sequences.len()).collect();
-        order.sort_by_key(|&i| sequences[i].ids.len());
         let mut states: Vec<Option<SequenceStates>> = vec![None; sequences.len()];
-        for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
+        for batch in length_sorted_batches(sequences, max_batch_tokens) {
             let len = batch
                 .iter()
                 .map(|&i| sequences[i].ids.len())
@@ -447,10 +445,8 @@ impl LmStudent {
     ) -> Result<Vec<CompletionScore>, ModelError> {
         let device = self.device.clone().without_autodiff();
         let top = top.valid();
-        let mut order: Vec<usize> = (0..sequences.len()).collect();
-        order.sort_by_key(|&i| sequences[i].ids.len());
         let mut out = vec![None; sequences.len()];
-        for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
+        for batch in length_sorted_batches(sequences, max_batch_tokens) {
             let chats: Vec<&ChatTokens> = batch.iter().map(|&i| &sequences[i]).collect();
             let scored = scored_positions(&chats);
             let (logp, argmax) = Self::scored_logp(
@@ -490,9 +486,7 @@ impl LmStudent {
             .map(|s| s.expect("every sequence scored"))
             .collect())
     }
-}
 
-impl LmStudent {
     /// For each sequence, the log-probabilities (over the whole vocabulary) of each token of
     /// `choices` as its first completion token, given its prompt: how a student that answers
     /// with a label word is read as a classifier (the NLI student). Computed with the
@@ -516,10 +510,8 @@ impl LmStudent {
             ),
             &device,
         );
-        let mut order: Vec<usize> = (0..sequences.len()).collect();
-        order.sort_by_key(|&i| sequences[i].ids.len());
         let mut out = vec![Vec::new(); sequences.len()];
-        for batch in token_batches(&order, |i| sequences[i].ids.len(), max_batch_tokens) {
+        for batch in length_sorted_batches(sequences, max_batch_tokens) {
             let b = batch.len();
             let positions: Vec<i64> = batch
                 .iter()
@@ -544,6 +536,14 @@ impl LmStudent {
         }
         Ok(out)
     }
+}
+
+/// The indices of `sequences`, shortest first, cut into batches of at most `max_tokens` padded
+/// tokens ([`token_batches`]): how the student runs any list of sequences.
+fn length_sorted_batches(sequences: &[ChatTokens], max_tokens: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..sequences.len()).collect();
+    order.sort_by_key(|&i| sequences[i].ids.len());
+    token_batches(&order, |i| sequences[i].ids.len(), max_tokens)
 }
 
 /// Splits `order` into consecutive batches whose padded size (rows × longest) stays within
