@@ -78,13 +78,14 @@ fn examples_per_second(device: &Device, batch: usize, n: usize, mut run: impl Fn
 /// The student (MiniLM-L6 + 3-way head) on `backend` with autodiff, seeded with 0.
 fn student(backend: Backend) -> (Classifier, BertConfig, Device) {
     let device = backend.device().unwrap().autodiff();
-    device.seed(0);
     let dir = cache().join("models/all-minilm-l6-v2");
-    let (bert, config, _) = EncoderFiles::in_dir(&dir)
-        .unwrap()
-        .load(LEN, &device)
-        .unwrap();
-    let model = Classifier::new(bert, &config, 3, &device);
+    let (model, config) = prism_models::device::with_seeded_generator(&device, 0, || {
+        let (bert, config, _) = EncoderFiles::in_dir(&dir)
+            .unwrap()
+            .load(LEN, &device)
+            .unwrap();
+        (Classifier::new(bert, &config, 3, &device), config)
+    });
     (model, config, device)
 }
 

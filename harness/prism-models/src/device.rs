@@ -6,6 +6,25 @@ use crate::error::ModelError;
 use burn::prelude::Device;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
+
+/// Seeds the backend's random generator with `seed` and runs `draw` (building a model whose
+/// fresh parameters, such as a classifier head, come from that generator) while no other thread
+/// can seed or draw through this function.
+///
+/// Why: burn's generator is one per process (flex keeps it in a global), so two runs that seed
+/// and then draw in parallel threads (a sweep's workers, the test harness's threads) take each
+/// other's draws, and a run's initial weights then depend on the other thread's timing. That
+/// broke bit-for-bit reproducibility under `cargo test` (2026-12-04: a trainer test failed 3 of
+/// 4 times with its neighbours running, never alone). Every seeded draw goes through here.
+pub fn with_seeded_generator<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
+    static GENERATOR: Mutex<()> = Mutex::new(());
+    let _held = GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    draw()
+}
 
 /// The compute backends prism knows. `Flex` (burn's pure-Rust CPU backend) is always built;
 /// `Tch` (libtorch) and `Cuda` are cargo features.
@@ -91,6 +110,37 @@ impl FromStr for Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Threads that seed and draw at the same time still get their seed's values: 8 threads,
+    /// two seeds, many rounds; each draw must equal the one taken alone.
+    #[test]
+    fn seeded_draws_do_not_mix_between_threads() {
+        use burn::tensor::{Distribution, Tensor};
+        let device = Device::flex();
+        let draw = |seed: u64| {
+            with_seeded_generator(&device, seed, || {
+                let a = Tensor::<1>::random([64], Distribution::Default, &device);
+                let b = Tensor::<1>::random([64], Distribution::Default, &device);
+                let mut values = a.into_data().to_vec::<f32>().unwrap();
+                values.extend(b.into_data().to_vec::<f32>().unwrap());
+                values
+            })
+        };
+        let alone = [draw(1), draw(2)];
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8u64)
+                .map(|t| {
+                    let draw = &draw;
+                    scope.spawn(move || (0..50).map(|_| draw(1 + t % 2)).collect::<Vec<_>>())
+                })
+                .collect();
+            for (t, worker) in workers.into_iter().enumerate() {
+                for values in worker.join().unwrap() {
+                    assert_eq!(values, alone[t % 2], "thread {t} got another seed's draws");
+                }
+            }
+        });
+    }
 
     #[test]
     fn auto_prefers_a_gpu_then_flex_over_libtorch() {
