@@ -79,12 +79,12 @@ fn examples_per_second(device: &Device, batch: usize, n: usize, mut run: impl Fn
 fn student(backend: Backend) -> (Classifier, BertConfig, Device) {
     let device = backend.device().unwrap().autodiff();
     let dir = cache().join("models/all-minilm-l6-v2");
-    let (model, config) = prism_models::device::with_seeded_generator(&device, 0, || {
-        let (bert, config, _) = EncoderFiles::in_dir(&dir)
-            .unwrap()
-            .load(LEN, &device)
-            .unwrap();
-        (Classifier::new(bert, &config, 3, &device), config)
+    let (bert, config, _) = EncoderFiles::in_dir(&dir)
+        .unwrap()
+        .load(LEN, &device)
+        .unwrap();
+    let model = prism_models::device::seeded_module(&device, 0, || {
+        Classifier::new(bert, &config, 3, &device)
     });
     (model, config, device)
 }

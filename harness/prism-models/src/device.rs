@@ -3,27 +3,44 @@
 //! says clearly when a backend was not compiled in.
 
 use crate::error::ModelError;
-use burn::prelude::Device;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::{Device, Tensor};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
 
-/// Seeds the backend's random generator with `seed` and runs `draw` (building a model whose
-/// fresh parameters, such as a classifier head, come from that generator) while no other thread
-/// can seed or draw through this function.
+/// Builds a module whose fresh parameters (a classifier head on pretrained weights) are drawn
+/// from the backend's generator seeded with `seed`, with no other thread seeding or drawing
+/// through this function in between; the parameters are drawn before it returns.
 ///
-/// Why: burn's generator is one per process (flex keeps it in a global), so two runs that seed
-/// and then draw in parallel threads (a sweep's workers, the test harness's threads) take each
-/// other's draws, and a run's initial weights then depend on the other thread's timing. That
-/// broke bit-for-bit reproducibility under `cargo test` (2026-12-04: a trainer test failed 3 of
-/// 4 times with its neighbours running, never alone). Every seeded draw goes through here.
-pub fn with_seeded_generator<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
+/// Why: burn's generator is one per process (flex keeps it in a global), and burn initialises
+/// a parameter lazily, at its first use. A run that seeded, built its head and only drew the
+/// head's weights at its first training step took whatever state other threads (a sweep's
+/// workers, the test harness's threads) had left in the generator by then, so its initial
+/// weights depended on their timing. That broke bit-for-bit reproducibility under `cargo
+/// test` (2026-12-04: trainer tests failed 1 to 3 times in 4 with their neighbours running,
+/// never alone). A single thread draws the same values as before: the head's first use came
+/// before any other draw. So that this holds, prism draws from burn's generator nowhere else
+/// (the dropout masks on flex come from [`crate::dropout`]'s own stream).
+pub fn seeded_module<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
     static GENERATOR: Mutex<()> = Mutex::new(());
     let _held = GENERATOR
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    draw()
+    let module = build();
+    module.visit(&mut DrawLazyParameters);
+    module
+}
+
+/// Touches every float parameter in the module's order, which draws the lazily initialised
+/// ones now (weight before bias, as a linear layer's forward pass would).
+struct DrawLazyParameters;
+
+impl ModuleVisitor for DrawLazyParameters {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
 }
 
 /// The compute backends prism knows. `Flex` (burn's pure-Rust CPU backend) is always built;
@@ -111,32 +128,55 @@ impl FromStr for Backend {
 mod tests {
     use super::*;
 
-    /// Threads that seed and draw at the same time still get their seed's values: 8 threads,
-    /// two seeds, many rounds; each draw must equal the one taken alone.
+    /// Threads that build seeded heads while other runs reseed the generator still get their
+    /// seed's weights: 8 threads, two seeds, 50 rounds, heads of the real size, each equal to
+    /// the one built alone. It fails when the weights are left to their first use (tried:
+    /// 3 of 3 runs). The lock's own race, a reseed between another thread's seed and draw, is
+    /// too narrow to show here (none in 6,400 builds without the lock).
     #[test]
-    fn seeded_draws_do_not_mix_between_threads() {
-        use burn::tensor::{Distribution, Tensor};
+    fn seeded_heads_do_not_mix_between_threads() {
+        use burn::nn::{Linear, LinearConfig};
         let device = Device::flex();
-        let draw = |seed: u64| {
-            with_seeded_generator(&device, seed, || {
-                let a = Tensor::<1>::random([64], Distribution::Default, &device);
-                let b = Tensor::<1>::random([64], Distribution::Default, &device);
-                let mut values = a.into_data().to_vec::<f32>().unwrap();
-                values.extend(b.into_data().to_vec::<f32>().unwrap());
-                values
-            })
+        let weights = |head: &Linear| {
+            let mut values = head.weight.val().into_data().to_vec::<f32>().unwrap();
+            values.extend(
+                head.bias
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .into_data()
+                    .to_vec::<f32>()
+                    .unwrap(),
+            );
+            values
         };
-        let alone = [draw(1), draw(2)];
+        let build =
+            |seed: u64| seeded_module(&device, seed, || LinearConfig::new(1536, 3).init(&device));
+        let alone = [weights(&build(1)), weights(&build(2))];
         std::thread::scope(|scope| {
             let workers: Vec<_> = (0..8u64)
                 .map(|t| {
-                    let draw = &draw;
-                    scope.spawn(move || (0..50).map(|_| draw(1 + t % 2)).collect::<Vec<_>>())
+                    let build = &build;
+                    scope.spawn(move || {
+                        (0..50)
+                            .map(|_| {
+                                let head = build(1 + t % 2);
+                                // Another run seeds the generator and draws from it before this
+                                // head's first use.
+                                let _ = build(99);
+                                head
+                            })
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
             for (t, worker) in workers.into_iter().enumerate() {
-                for values in worker.join().unwrap() {
-                    assert_eq!(values, alone[t % 2], "thread {t} got another seed's draws");
+                for head in worker.join().unwrap() {
+                    assert_eq!(
+                        weights(&head),
+                        alone[t % 2],
+                        "thread {t} got another seed's draws"
+                    );
                 }
             }
         });

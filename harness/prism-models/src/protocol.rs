@@ -128,14 +128,12 @@ pub fn train_and_evaluate(
         return crate::nli_lm::train_and_evaluate(&shape, &device, &lm, pairs, on_step);
     }
     let dir = session.model_dir(&cfg.student.model);
+    let (bert, bert_config, tokenizer) =
+        EncoderFiles::in_dir(&dir)?.load(train.max_len, &device)?;
     // The head's initial weights come from the run's seed alone, whatever other workers draw.
-    let (model, tokenizer) = crate::device::with_seeded_generator(&device, train.seed, || {
-        let (bert, bert_config, tokenizer) =
-            EncoderFiles::in_dir(&dir)?.load(train.max_len, &device)?;
-        let pairing = cfg.student.pairing;
-        let model = Classifier::with_pairing(bert, &bert_config, classes, pairing, &device);
-        Ok::<_, ModelError>((model, tokenizer))
-    })?;
+    let model = crate::device::seeded_module(&device, train.seed, || {
+        Classifier::with_pairing(bert, &bert_config, classes, cfg.student.pairing, &device)
+    });
     shape.run(
         on_step,
         |on_report| fine_tune(model, &tokenizer, pairs, train, &device, on_report),

@@ -4,7 +4,7 @@
 mod common;
 
 use burn::prelude::Device;
-use prism_models::device::with_seeded_generator;
+use prism_models::device::seeded_module;
 use prism_models::prefix::FrozenPrefix;
 use prism_models::tokenize::{EncodedPairs, EncoderTokenizer};
 use prism_models::train::{
@@ -111,13 +111,13 @@ fn pretrained(
 ) -> Result<(Classifier, EncoderTokenizer, Device), ModelError> {
     let device = common::backend().device().unwrap().autodiff();
     let dir = common::model_dir("all-minilm-l6-v2");
+    let (bert, bert_config, tokenizer) =
+        EncoderFiles::in_dir(&dir)?.load(config.max_len, &device)?;
     // As the sweep does: the other tests' threads seed and draw too.
-    with_seeded_generator(&device, config.seed, || {
-        let (bert, bert_config, tokenizer) =
-            EncoderFiles::in_dir(&dir)?.load(config.max_len, &device)?;
-        let model = Classifier::with_pairing(bert, &bert_config, 3, pairing, &device);
-        Ok((model, tokenizer, device.clone()))
-    })
+    let model = seeded_module(&device, config.seed, || {
+        Classifier::with_pairing(bert, &bert_config, 3, pairing, &device)
+    });
+    Ok((model, tokenizer, device))
 }
 
 /// The head's input for the toy pairs under `model`'s encoder (evaluation mode).
@@ -350,13 +350,12 @@ fn the_encoder_learning_rate_moves_only_the_encoder() {
 fn siamese_features_are_the_sentence_embeddings_combined() {
     let device = common::backend().device().unwrap().autodiff();
     let dir = common::model_dir("all-minilm-l6-v2");
-    let (model, tokenizer) = with_seeded_generator(&device, 0, || {
-        let (bert, bert_config, tokenizer) = EncoderFiles::in_dir(&dir)
-            .unwrap()
-            .load(64, &device)
-            .unwrap();
-        let model = Classifier::with_pairing(bert, &bert_config, 3, Pairing::Siamese, &device);
-        (model, tokenizer)
+    let (bert, bert_config, tokenizer) = EncoderFiles::in_dir(&dir)
+        .unwrap()
+        .load(64, &device)
+        .unwrap();
+    let model = seeded_module(&device, 0, || {
+        Classifier::with_pairing(bert, &bert_config, 3, Pairing::Siamese, &device)
     });
     let pairs = toy_pairs();
     let texts: Vec<(&str, &str)> = pairs
