@@ -138,14 +138,14 @@ mod tests {
         use burn::nn::{Linear, LinearConfig};
         let device = Device::flex();
         let weights = |head: &Linear| {
-            let mut values = head.weight.val().into_data().to_vec::<f32>().unwrap();
+            let mut values = head.weight.val().into_data().try_to_vec::<f32>().unwrap();
             values.extend(
                 head.bias
                     .as_ref()
                     .unwrap()
                     .val()
                     .into_data()
-                    .to_vec::<f32>()
+                    .try_to_vec::<f32>()
                     .unwrap(),
             );
             values
