@@ -165,3 +165,82 @@ fn features_grad_of_a_math_experiment_featurises_its_pool() {
         "the shard index holds gsm_symbolic ids"
     );
 }
+
+/// A small head-only NLI sweep on the real pool and MiniLM: its students, each in a stage cache
+/// of its own, with `workers` runs at once; the runs table's rows by run id, without the
+/// timing column.
+fn head_only_students(workers: usize) -> BTreeMap<String, Vec<(String, String)>> {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    for part in ["data", "models", "packages"] {
+        std::os::unix::fs::symlink(common::cache().join(part), cache.join(part)).unwrap();
+    }
+    let body = format!(
+        "cache = \"{}\"\n{}",
+        cache.display(),
+        r#"
+[data]
+pool = "vitaminc"
+pool_size = 300
+[subsets]
+sizes = [32]
+seeds = [0, 1]
+length_bins = 1
+[[subsets.strategies]]
+kind = "random"
+[[subsets.strategies]]
+kind = "groups"
+k = 12
+[student]
+pairing = "siamese"
+[train]
+layers = { kind = "head-only" }
+min_example_passes = 400
+learning_rate = 1e-3
+max_len = 64
+[sweep]
+eval_limit = 40
+train_seeds = [0, 1]
+metrics = ["distinct-2"]
+"#
+    );
+    let file = common::experiment_file(dir.path(), "workers", &body);
+    let workers = workers.to_string();
+    let args = [
+        "sweep",
+        file.to_str().unwrap(),
+        "--workers",
+        &workers,
+        "--no-report",
+    ];
+    let out = prism(&repo_root(), &args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = std::fs::read_to_string(dir.path().join("results/workers/runs.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|line| {
+            let cells: Vec<(String, String)> = header
+                .iter()
+                .cloned()
+                .zip(line.split(',').map(String::from))
+                .filter(|(column, _)| column != "train_seconds")
+                .collect();
+            (cells[0].1.clone(), cells)
+        })
+        .collect()
+}
+
+/// Runs trained two at a time (worker threads of one process, sharing burn's generator and the
+/// evaluation caches) give the students one worker gives, bit for bit. It also passed with
+/// `device::seeded_module`'s early draw removed (2026-12-04): in a sweep the window between a
+/// run's seed and its head's first use is narrow, so the unit test next to `seeded_module`,
+/// which widens it, is the one that catches that bug.
+#[test]
+#[ignore = "needs `prism data fetch`; run with `just test-data`"]
+fn two_workers_train_the_students_one_worker_trains() {
+    let one = head_only_students(1);
+    assert_eq!(one.len(), 8);
+    assert_eq!(head_only_students(2), one);
+}
