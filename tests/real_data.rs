@@ -115,7 +115,8 @@ fn subsets_of_the_real_pool_hold_their_controls() {
             "--set",
             "subsets.seeds=[0]",
             "--set",
-            "subsets.sizes=[500, 2000]",
+            // Within the default's ~1,600-pair page sample (2,000 stopped fitting it).
+            "subsets.sizes=[200, 800]",
             "--out",
             dir.path().to_str().unwrap(),
             "--json",
@@ -124,7 +125,8 @@ fn subsets_of_the_real_pool_hold_their_controls() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let manifests: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(manifests.len() >= 12);
+    // The default's 5 strategies at 2 sizes, one seed.
+    assert_eq!(manifests.len(), 10);
     for m in manifests {
         assert_eq!(m["controls"]["held"], true, "{m}");
     }
