@@ -16,13 +16,13 @@ use std::sync::Mutex;
 /// Why: burn's generator is one per process (flex keeps it in a global), and burn initialises
 /// a parameter lazily, at its first use. A run that seeded, built its head and only drew the
 /// head's weights at its first training step took whatever state other threads had left in
-/// the generator by then, so its initial weights depended on their timing: seen with the test
-/// harness's threads; a sweep's worker threads can race the same way, though a two-worker
-/// sweep was not seen to (`tests/real_data.rs`). That broke bit-for-bit reproducibility under `cargo
-/// test` (2026-12-04: trainer tests failed 1 to 3 times in 4 with their neighbours running,
-/// never alone). A single thread draws the same values as before: the head's first use came
-/// before any other draw. So that this holds, prism draws from burn's generator nowhere else
-/// (the dropout masks on flex come from [`crate::dropout`]'s own stream).
+/// the generator by then, so its initial weights depended on their timing. This was seen with
+/// the test harness's threads (2026-12-04: trainer tests failed 1 to 3 times in 4 with their
+/// neighbours running, never alone). A sweep's worker threads can race the same way, though a
+/// two-worker sweep was not seen to (`tests/real_data.rs`). A single thread draws the same
+/// values as before: the head's first use came before any other draw. So that this holds,
+/// prism draws from burn's generator nowhere else (the dropout masks on flex come from
+/// [`crate::dropout`]'s own stream).
 pub fn seeded_module<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
     static GENERATOR: Mutex<()> = Mutex::new(());
     let _held = GENERATOR
