@@ -12,6 +12,17 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
 
+/// A generated reply, and whether the model ended its turn (sampled an end-of-turn token)
+/// before its token limit: a caller reading a structured reply can then tell a block the
+/// model chose to leave open from one the limit cut short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// The reply's text.
+    pub text: String,
+    /// Whether an end-of-turn token ended it (false: it reached `max_new_tokens`).
+    pub ended_turn: bool,
+}
+
 /// How to pick each next token.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sampling {
@@ -179,17 +190,22 @@ impl LanguageModel {
     ) -> Result<Vec<String>, ModelError> {
         let conversations: Vec<Vec<(&str, &str)>> =
             prompts.iter().map(|p| vec![("user", *p)]).collect();
-        self.generate_conversations(&conversations, samplings)
+        Ok(self
+            .generate_conversations(&conversations, samplings)?
+            .into_iter()
+            .map(|g| g.text)
+            .collect())
     }
 
     /// The next assistant reply of each conversation of `(role, content)` turns (few-shot
     /// examples as earlier turns; [`ChatTemplate::conversation`](crate::lm_tokenizer::ChatTemplate::conversation)),
-    /// generated together as [`Self::generate_batch`] does.
+    /// generated together as [`Self::generate_batch`] does, each with whether the model ended
+    /// its turn.
     pub fn generate_conversations(
         &self,
         conversations: &[Vec<(&str, &str)>],
         samplings: &[Sampling],
-    ) -> Result<Vec<String>, ModelError> {
+    ) -> Result<Vec<Generated>, ModelError> {
         if conversations.len() != samplings.len() {
             return Err(ModelError::Invalid(format!(
                 "{} conversations but {} samplings",
@@ -208,7 +224,16 @@ impl LanguageModel {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let outs = self.continue_batch(&ids, samplings)?;
-        outs.iter().map(|o| self.tokenizer.decode(o)).collect()
+        outs.iter()
+            .zip(samplings)
+            .map(|(o, s)| {
+                Ok(Generated {
+                    text: self.tokenizer.decode(o)?,
+                    // A row stops at an end-of-turn token before its limit, and only there.
+                    ended_turn: o.len() < s.max_new_tokens,
+                })
+            })
+            .collect()
     }
 
     /// New token ids continuing each of `ids`, row `r` sampled by `samplings[r]` (see

@@ -43,7 +43,7 @@ pub mod weights;
 pub use device::Backend;
 pub use encoder::{Classifier, EncoderFiles, SentenceEncoder};
 pub use error::ModelError;
-pub use language_model::{LanguageModel, Sampling};
+pub use language_model::{Generated, LanguageModel, Sampling};
 pub use static_embed::{StaticEmbedError, StaticEmbedder};
 pub use train::{LabeledPair, TrainConfig, TrainLayers};
 pub use weights::{HostTensor, SafetensorsFile, WeightSource};

@@ -61,6 +61,61 @@ pub struct ChatRequest {
     pub sampling: Sampling,
 }
 
+/// Why a reply ended. A block the model left open is read as closed only when the model itself
+/// ended its turn: small chat models often write the last field of a demonstrated block and
+/// stop without its closing tag, while a reply cut at the token limit is truncated text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finish {
+    /// The model ended its turn: an end-of-turn token (the local decoder) or a server's
+    /// `finish_reason: "stop"`.
+    EndOfTurn,
+    /// The reply reached `max_tokens` (a server's `finish_reason: "length"`).
+    TokenLimit,
+    /// Not reported: a server that does not say, or a reply cached before prism kept it.
+    #[default]
+    Unknown,
+}
+
+impl Finish {
+    /// The finish a server's `finish_reason` names (`stop`, `length`; anything else is
+    /// unknown).
+    pub fn from_finish_reason(reason: Option<&str>) -> Self {
+        match reason {
+            Some("stop") | Some("eos") => Self::EndOfTurn,
+            Some("length") => Self::TokenLimit,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// A generator's reply: its text and why it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The assistant turn's text.
+    pub text: String,
+    /// Why the turn ended.
+    #[serde(default)]
+    pub finish: Finish,
+}
+
+impl Reply {
+    /// A reply that ended as `finish` says.
+    pub fn new(text: impl Into<String>, finish: Finish) -> Self {
+        Self {
+            text: text.into(),
+            finish,
+        }
+    }
+}
+
+/// Text whose finish is not known (as a reply cached before prism kept the finish).
+impl From<&str> for Reply {
+    fn from(text: &str) -> Self {
+        Self::new(text, Finish::Unknown)
+    }
+}
+
 /// Why an attempt produced no text: each kind is counted, and the retryable ones
 /// ([`FailureKind::retryable`]) are tried again after a backoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -161,7 +216,7 @@ pub trait Generator: Sync {
     fn settings(&self) -> serde_json::Value;
 
     /// The replies to `requests`, in order; a failed request does not fail the others.
-    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<String, GenerationError>>;
+    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<Reply, GenerationError>>;
 
     /// Counts since the generator was made.
     fn tally(&self) -> Tally;

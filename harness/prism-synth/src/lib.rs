@@ -23,8 +23,9 @@ pub mod rounds;
 pub mod sparse;
 
 pub use filters::{FilterConfig, Hygiene, Rejection};
+pub use formats::Parsed;
 pub use generator::{
-    ChatRequest, FailureKind, GenerationError, Generator, Message, Sampling, Tally,
+    ChatRequest, FailureKind, Finish, GenerationError, Generator, Message, Reply, Sampling, Tally,
 };
 pub use openai::{OpenAiClient, OpenAiConfig};
 pub use rounds::{

@@ -9,7 +9,9 @@
 //! written.
 
 use crate::SynthError;
-use crate::generator::{ChatRequest, FailureKind, GenerationError, Generator, Tally};
+use crate::generator::{
+    ChatRequest, FailureKind, Finish, GenerationError, Generator, Reply, Tally,
+};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -131,7 +133,7 @@ impl std::fmt::Debug for OpenAiClient {
 
 /// One attempt's outcome.
 enum Attempt {
-    Text(String),
+    Text(Reply),
     Failed {
         kind: FailureKind,
         detail: String,
@@ -233,7 +235,7 @@ impl OpenAiClient {
     }
 
     /// One request with its retries; `index` seeds the jitter with the request's seed.
-    fn request(&self, request: &ChatRequest, index: usize) -> Result<String, GenerationError> {
+    fn request(&self, request: &ChatRequest, index: usize) -> Result<Reply, GenerationError> {
         let (url, body) = (self.url(), self.body(request));
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
             request.sampling.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
@@ -282,10 +284,10 @@ impl Generator for OpenAiClient {
         })
     }
 
-    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<String, GenerationError>> {
+    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<Reply, GenerationError>> {
         self.count(|t| t.requests += requests.len());
         let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<Result<String, GenerationError>>>> =
+        let results: Vec<Mutex<Option<Result<Reply, GenerationError>>>> =
             requests.iter().map(|_| Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..self.config.concurrency.min(requests.len()) {
@@ -316,7 +318,8 @@ impl Generator for OpenAiClient {
     }
 }
 
-/// The text of a chat completion: `choices[0].message.content`.
+/// The text of a chat completion, `choices[0].message.content`, and why it ended,
+/// `choices[0].finish_reason`.
 fn parse_reply(body: &str) -> Attempt {
     let malformed = |detail: String| Attempt::Failed {
         kind: FailureKind::Malformed,
@@ -328,7 +331,10 @@ fn parse_reply(body: &str) -> Attempt {
         Err(e) => return malformed(format!("not JSON ({e}): {body}")),
     };
     match value["choices"][0]["message"]["content"].as_str() {
-        Some(text) => Attempt::Text(text.to_string()),
+        Some(text) => Attempt::Text(Reply::new(
+            text,
+            Finish::from_finish_reason(value["choices"][0]["finish_reason"].as_str()),
+        )),
         None => malformed(format!("no choices[0].message.content: {body}")),
     }
 }
@@ -406,7 +412,13 @@ mod tests {
     #[test]
     fn replies_parse_strictly() {
         let ok = r#"{"choices":[{"message":{"role":"assistant","content":"hi"}}]}"#;
-        assert!(matches!(parse_reply(ok), Attempt::Text(t) if t == "hi"));
+        assert!(
+            matches!(parse_reply(ok), Attempt::Text(t) if t == Reply::new("hi", Finish::Unknown))
+        );
+        let stopped = r#"{"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}]}"#;
+        assert!(matches!(parse_reply(stopped), Attempt::Text(t) if t.finish == Finish::EndOfTurn));
+        let cut = r#"{"choices":[{"message":{"content":"hi"},"finish_reason":"length"}]}"#;
+        assert!(matches!(parse_reply(cut), Attempt::Text(t) if t.finish == Finish::TokenLimit));
         for bad in ["{", r#"{"choices":[]}"#, r#"{"choices":[{"message":{}}]}"#] {
             assert!(matches!(
                 parse_reply(bad),

@@ -8,8 +8,8 @@
 //! number, and the whole state (rounds done, examples kept) is written atomically after each
 //! round, so a killed run continues at its last whole round and a rerun keeps nothing twice.
 
-use crate::formats::Drop;
-use crate::generator::{ChatRequest, GenerationError, Generator, Tally};
+use crate::formats::{Drop, Parsed};
+use crate::generator::{ChatRequest, GenerationError, Generator, Reply, Tally};
 
 use crate::{ClusterConfig, FilterConfig, Hygiene, PoolClusters, Rejection};
 use prism_vendi::Features;
@@ -56,8 +56,9 @@ pub trait SynthTask {
         rng: &mut ChaCha8Rng,
     ) -> Vec<ChatRequest>;
 
-    /// The drafts in one reply and why the rest of it was dropped.
-    fn parse(&self, reply: &str) -> (Vec<Self::Draft>, Vec<Drop>);
+    /// The drafts in one reply, why the rest of it was dropped, and how many blocks the
+    /// model's end of turn closed.
+    fn parse(&self, reply: &Reply) -> Parsed<Self::Draft>;
 
     /// The self-consistency requests of one draft (n solutions; n labellings), seeded from
     /// `seed`, with `examples` (worked pool examples) as few-shot turns where the task uses
@@ -77,7 +78,7 @@ pub trait SynthTask {
     fn vote(
         &self,
         draft: &Self::Draft,
-        replies: &[Result<String, GenerationError>],
+        replies: &[Result<Reply, GenerationError>],
     ) -> Result<SynthExample, Drop>;
 
     /// What the checks of an agreed example agreed on (the math answer; the NLI label), as the
@@ -167,6 +168,10 @@ pub struct RoundRecord {
     pub requests: usize,
     /// Drafts parsed from their replies.
     pub parsed: usize,
+    /// Blocks the model left open when it ended its turn, read to the end of the reply
+    /// (each became a draft or a drop: see [`crate::formats::Parsed`]).
+    #[serde(default)]
+    pub closed_at_end_of_turn: usize,
     /// Drafts whose self-consistency checks agreed.
     pub agreed: usize,
     /// Agreed drafts that passed the quality and hygiene filters.
@@ -254,7 +259,8 @@ pub enum LoopError {
 
 /// Version of what a round does (prompts, parsing, votes, filters, selection): part of every
 /// run's fingerprint, so a run folder made by older code is not resumed with newer rounds.
-pub const LOOP_VERSION: u32 = 2;
+/// 3 (2026-12-04): a block left open by a model that ended its turn is read as closed.
+pub const LOOP_VERSION: u32 = 3;
 
 /// G-Vendi (order 1) of unit rows.
 pub fn gvendi(features: &Features) -> anyhow::Result<f64> {
@@ -407,16 +413,18 @@ impl SynthRun<'_> {
             &mut rng,
         );
         let mut drafts = Vec::new();
+        let mut closed_at_end_of_turn = 0;
         let mut replies_log = String::new();
         let mut log = |stage: &str,
                        request: &ChatRequest,
-                       reply: &Result<String, GenerationError>,
+                       reply: &Result<Reply, GenerationError>,
                        outcome: serde_json::Value| {
             let line = serde_json::json!({
                 "stage": stage,
                 "seed": request.sampling.seed,
                 "ask": request.messages.last().map(|m| m.content.as_str()),
-                "reply": reply.as_ref().ok(),
+                "reply": reply.as_ref().ok().map(|r| r.text.as_str()),
+                "finish": reply.as_ref().ok().map(|r| r.finish),
                 "error": reply.as_ref().err().map(|e| e.to_string()),
                 "outcome": outcome,
             });
@@ -425,11 +433,16 @@ impl SynthRun<'_> {
         };
         for (request, reply) in requests.iter().zip(generator.generate(&requests)) {
             let outcome = match &reply {
-                Ok(text) => {
-                    let (parsed, dropped) = task.parse(text);
-                    let outcome = serde_json::json!({ "parsed": parsed.len(), "dropped": dropped });
-                    drafts.extend(parsed);
-                    for d in dropped {
+                Ok(reply) => {
+                    let parsed = task.parse(reply);
+                    let outcome = serde_json::json!({
+                        "parsed": parsed.drafts.len(),
+                        "dropped": parsed.drops,
+                        "closed_at_end_of_turn": parsed.closed_at_end_of_turn,
+                    });
+                    drafts.extend(parsed.drafts);
+                    closed_at_end_of_turn += parsed.closed_at_end_of_turn;
+                    for d in parsed.drops {
                         *drops.entry(d).or_default() += 1;
                     }
                     outcome
@@ -550,6 +563,7 @@ impl SynthRun<'_> {
             pool_rows_in_sparse: clusters.rows_in_sparse(),
             requests: requests.len(),
             parsed: drafts.len(),
+            closed_at_end_of_turn,
             agreed: agreed.len(),
             passed_filters: passed_count,
             in_sparse,

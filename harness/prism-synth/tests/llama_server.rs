@@ -4,7 +4,7 @@
 
 use prism_synth::formats::Drop;
 use prism_synth::formats::math::{MathFormat, MathSeed};
-use prism_synth::{Generator, OpenAiClient, OpenAiConfig};
+use prism_synth::{Finish, Generator, OpenAiClient, OpenAiConfig};
 use std::collections::BTreeMap;
 
 fn client() -> OpenAiClient {
@@ -47,14 +47,16 @@ fn one_small_math_round_against_a_real_server() {
     let mut problems = Vec::new();
     for reply in &replies {
         let reply = reply.as_ref().expect("the server answers every request");
-        let (parsed, dropped) = format.parse_problems(reply);
-        problems.extend(parsed);
-        for d in dropped {
+        // llama.cpp's server says why every reply ended.
+        assert_ne!(reply.finish, Finish::Unknown, "{reply:?}");
+        let parsed = format.parse_problems(reply);
+        problems.extend(parsed.drafts);
+        for d in parsed.drops {
             *drops.entry(d).or_default() += 1;
         }
     }
     eprintln!("problem replies: {}", replies.len());
-    eprintln!("first reply:\n{}\n", replies[0].as_ref().unwrap());
+    eprintln!("first reply:\n{}\n", replies[0].as_ref().unwrap().text);
     eprintln!("parsed problems: {}; dropped: {drops:?}", problems.len());
     // The solving half runs on the parsed problems, and on the seeds themselves so that it
     // is exercised even when a small generator writes no parseable problem.
@@ -81,7 +83,7 @@ fn one_small_math_round_against_a_real_server() {
         if i == problems.len() {
             eprintln!(
                 "a solution of the first seed:\n{}\n",
-                solutions[0].as_ref().unwrap()
+                solutions[0].as_ref().unwrap().text
             );
         }
     }

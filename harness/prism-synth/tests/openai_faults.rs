@@ -3,7 +3,7 @@
 //! consumed once, in arrival order, from a shared script.
 
 use prism_synth::{
-    ChatRequest, FailureKind, Generator, Message, OpenAiClient, OpenAiConfig, Sampling,
+    ChatRequest, FailureKind, Finish, Generator, Message, OpenAiClient, OpenAiConfig, Sampling,
 };
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -81,7 +81,7 @@ fn handle(stream: TcpStream, script: &Mutex<VecDeque<Fault>>, seen: &Seen) {
     seen.lock().unwrap().push((auth, body));
     let fault = script.lock().unwrap().pop_front();
     let reply = serde_json::json!({
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("echo: {prompt}")}}]
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("echo: {prompt}")}, "finish_reason": "stop"}]
     })
     .to_string();
     let mut stream = stream;
@@ -158,7 +158,14 @@ fn every_fault_is_counted_retried_or_reported_and_the_rest_succeed() {
     let mut failed_kinds = Vec::new();
     for (i, r) in results.iter().enumerate() {
         match r {
-            Ok(text) => assert_eq!(text, &format!("echo: request {i}"), "replies stay in order"),
+            Ok(reply) => {
+                assert_eq!(
+                    reply.text,
+                    format!("echo: request {i}"),
+                    "replies stay in order"
+                );
+                assert_eq!(reply.finish, Finish::EndOfTurn, "finish_reason \"stop\"");
+            }
             Err(e) => failed_kinds.push(e.kind),
         }
     }
@@ -221,7 +228,10 @@ fn retry_after_is_honoured_and_the_key_is_sent_as_a_bearer_token() {
     let client = OpenAiClient::new(config).unwrap();
     let start = Instant::now();
     let results = client.generate(&requests(1));
-    assert_eq!(results[0].as_deref(), Ok("echo: request 0"));
+    assert_eq!(
+        results[0].as_ref().map(|r| r.text.as_str()),
+        Ok("echo: request 0")
+    );
     assert!(
         start.elapsed() >= Duration::from_millis(950),
         "waited {:?} after `Retry-After: 1`",

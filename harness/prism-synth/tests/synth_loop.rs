@@ -4,7 +4,7 @@
 
 use prism_synth::formats::math::{MathFormat, math_example};
 use prism_synth::rounds::{Featurize, LoopConfig, LoopError, Selection, SynthRun};
-use prism_synth::{ChatRequest, GenerationError, Generator, SynthExample, Tally};
+use prism_synth::{ChatRequest, Finish, GenerationError, Generator, Reply, SynthExample, Tally};
 use prism_vendi::Features;
 use rand::{Rng, SeedableRng};
 use std::sync::Mutex;
@@ -46,11 +46,14 @@ impl Generator for Scripted {
     fn settings(&self) -> serde_json::Value {
         serde_json::json!({ "generator": "scripted" })
     }
-    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<String, GenerationError>> {
+    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<Reply, GenerationError>> {
         let mut t = self.tally.lock().unwrap();
         t.requests += requests.len();
         t.succeeded += requests.len();
-        requests.iter().map(|r| Ok(reply(r))).collect()
+        requests
+            .iter()
+            .map(|r| Ok(Reply::new(reply(r), Finish::EndOfTurn)))
+            .collect()
     }
     fn tally(&self) -> Tally {
         self.tally.lock().unwrap().clone()
@@ -254,7 +257,7 @@ fn kept_replies_are_read_back_instead_of_generated_again() {
     let mut more = requests.clone();
     more.extend(format.solution_requests("How many more?", &[], 5));
     let second = cached.generate(&more);
-    assert_eq!(second[..3], first[..]);
+    assert_eq!(second[..3], first[..], "text and finish read back");
     let t = cached.tally();
     assert_eq!(
         (t.requests, t.cached),

@@ -2,7 +2,7 @@
 //! (SmolLM2-135M-Instruct from the cache), so synthesis runs with no server at all.
 
 use prism_models::{LanguageModel, Sampling};
-use prism_synth::{ChatRequest, FailureKind, GenerationError, Generator, Tally};
+use prism_synth::{ChatRequest, FailureKind, Finish, GenerationError, Generator, Reply, Tally};
 use std::sync::Mutex;
 
 /// A causal LM from the cache, sampling `batch` requests at a time over one KV cache.
@@ -57,13 +57,17 @@ impl Generator for LocalDecoder {
         serde_json::json!({ "generator": "local", "model": self.name, "batch": self.batch })
     }
 
-    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<String, GenerationError>> {
+    fn generate(&self, requests: &[ChatRequest]) -> Vec<Result<Reply, GenerationError>> {
         self.count(|t| t.requests += requests.len());
         let conversations: Vec<Result<Vec<(String, String)>, GenerationError>> =
             requests.iter().map(turns).collect();
-        let mut results: Vec<Result<String, GenerationError>> = conversations
+        let mut results: Vec<Result<Reply, GenerationError>> = conversations
             .iter()
-            .map(|c| c.as_ref().map(|_| String::new()).map_err(Clone::clone))
+            .map(|c| {
+                c.as_ref()
+                    .map(|_| Reply::new("", Finish::Unknown))
+                    .map_err(Clone::clone)
+            })
             .collect();
         let servable: Vec<usize> = (0..requests.len())
             .filter(|&i| conversations[i].is_ok())
@@ -96,7 +100,12 @@ impl Generator for LocalDecoder {
             match lm.generate_conversations(&prompts, &samplings) {
                 Ok(replies) => {
                     for (&i, reply) in chunk.iter().zip(replies) {
-                        results[i] = Ok(reply);
+                        let finish = if reply.ended_turn {
+                            Finish::EndOfTurn
+                        } else {
+                            Finish::TokenLimit
+                        };
+                        results[i] = Ok(Reply::new(reply.text, finish));
                     }
                 }
                 Err(e) => {

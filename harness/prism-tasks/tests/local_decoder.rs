@@ -3,7 +3,7 @@
 //! serve fail alone, and the tally counts both.
 
 use prism_models::LanguageModel;
-use prism_synth::{ChatRequest, FailureKind, Generator, Message, Sampling};
+use prism_synth::{ChatRequest, FailureKind, Finish, Generator, Message, Reply, Sampling};
 use prism_tasks::local_decoder::LocalDecoder;
 
 fn tiny_lm() -> LanguageModel {
@@ -55,20 +55,31 @@ fn the_local_decoder_serves_batches_like_single_generation() {
     ];
     let replies = decoder.generate(&requests);
     let lm = tiny_lm();
+    let sampling = |s: Sampling| prism_models::Sampling {
+        temperature: s.temperature,
+        top_p: s.top_p,
+        seed: s.seed,
+        max_new_tokens: s.max_tokens,
+    };
     for i in [0, 2, 3] {
         let s = requests[i].sampling;
-        let alone = lm
-            .generate(
-                &requests[i].messages[0].content,
-                prism_models::Sampling {
-                    temperature: s.temperature,
-                    top_p: s.top_p,
-                    seed: s.seed,
-                    max_new_tokens: s.max_tokens,
-                },
+        let prompt = lm
+            .tokenizer
+            .encode(
+                &lm.tokenizer
+                    .template
+                    .prompt(&requests[i].messages[0].content),
             )
             .unwrap();
-        assert_eq!(replies[i].as_deref(), Ok(alone.as_str()), "request {i}");
+        let ids = lm.continue_ids(&prompt, sampling(s)).unwrap();
+        // The reply ended its turn exactly when the model stopped before the limit.
+        let finish = if ids.len() < s.max_tokens {
+            Finish::EndOfTurn
+        } else {
+            Finish::TokenLimit
+        };
+        let alone = Reply::new(lm.tokenizer.decode(&ids).unwrap(), finish);
+        assert_eq!(replies[i].as_ref(), Ok(&alone), "request {i}");
     }
     assert_eq!(replies[1].as_ref().unwrap_err().kind, FailureKind::Decoder);
     // Every turn of a few-shot conversation is rendered, as generating it alone does.
@@ -77,19 +88,13 @@ fn the_local_decoder_serves_batches_like_single_generation() {
         .iter()
         .map(|m| (m.role.as_str(), m.content.as_str()))
         .collect();
-    let s = few_shot.sampling;
     let alone = lm
-        .generate_conversations(
-            &[turns],
-            &[prism_models::Sampling {
-                temperature: s.temperature,
-                top_p: s.top_p,
-                seed: s.seed,
-                max_new_tokens: s.max_tokens,
-            }],
-        )
+        .generate_conversations(&[turns], &[sampling(few_shot.sampling)])
         .unwrap();
-    assert_eq!(replies[4].as_deref(), Ok(alone[0].as_str()));
+    assert_eq!(
+        replies[4].as_ref().map(|r| r.text.as_str()),
+        Ok(alone[0].text.as_str())
+    );
     let tally = decoder.tally();
     assert_eq!((tally.requests, tally.succeeded, tally.failed), (5, 4, 1));
     assert_eq!(decoder.settings()["generator"], "local");

@@ -4,8 +4,8 @@
 //! paper) → the plurality of their normalised final answers (`prism_data::math::answer`),
 //! kept when it has at least `min_votes` votes.
 
-use super::{Drop, plurality, tagged_blocks};
-use crate::generator::{ChatRequest, GenerationError, Message, Sampling};
+use super::{Drop, Parsed, plurality, tagged_blocks};
+use crate::generator::{ChatRequest, GenerationError, Message, Reply, Sampling};
 use crate::rounds::{SynthExample, SynthTask};
 use prism_data::math::answer::{Answer, final_answer};
 use prism_data::math::table::solution_steps;
@@ -161,16 +161,16 @@ impl MathFormat {
     }
 
     /// The new problems in a reply (at most `per_request`) and why the rest were dropped.
-    pub fn parse_problems(&self, reply: &str) -> (Vec<String>, Vec<Drop>) {
-        let (mut blocks, mut drops) = tagged_blocks(reply, "<problem>", "</problem>");
-        if blocks.len() > self.per_request {
-            drops.extend(std::iter::repeat_n(
+    pub fn parse_problems(&self, reply: &Reply) -> Parsed<String> {
+        let mut parsed = tagged_blocks(reply, "<problem>", "</problem>");
+        if parsed.drafts.len() > self.per_request {
+            parsed.drops.extend(std::iter::repeat_n(
                 Drop::Extra,
-                blocks.len() - self.per_request,
+                parsed.drafts.len() - self.per_request,
             ));
-            blocks.truncate(self.per_request);
+            parsed.drafts.truncate(self.per_request);
         }
-        (blocks, drops)
+        parsed
     }
 
     /// The `solutions` requests for one problem, seeded `seed`, `seed + 1`, ..., with the
@@ -209,12 +209,12 @@ impl MathFormat {
     pub fn vote(
         &self,
         problem: &str,
-        replies: &[Result<String, GenerationError>],
+        replies: &[Result<Reply, GenerationError>],
     ) -> Result<MathCandidate, Drop> {
         let answered: Vec<(Answer, &String)> = replies
             .iter()
             .filter_map(|r| r.as_ref().ok())
-            .filter_map(|s| final_answer(s).map(|a| (Answer::parse(&a), s)))
+            .filter_map(|r| final_answer(&r.text).map(|a| (Answer::parse(&a), &r.text)))
             .collect();
         let answers: Vec<Answer> = answered.iter().map(|(a, _)| a.clone()).collect();
         let (winner, votes) = plurality(&answers, self.min_votes)?;
@@ -260,7 +260,7 @@ impl SynthTask for MathFormat {
             .collect()
     }
 
-    fn parse(&self, reply: &str) -> (Vec<String>, Vec<Drop>) {
+    fn parse(&self, reply: &Reply) -> Parsed<String> {
         self.parse_problems(reply)
     }
 
@@ -284,7 +284,7 @@ impl SynthTask for MathFormat {
     fn vote(
         &self,
         draft: &String,
-        replies: &[Result<String, GenerationError>],
+        replies: &[Result<Reply, GenerationError>],
     ) -> Result<SynthExample, Drop> {
         let c = MathFormat::vote(self, draft, replies)?;
         Ok(math_example(
@@ -395,11 +395,12 @@ mod tests {
             per_request: 2,
             ..Default::default()
         };
-        let (p, d) = f.parse_problems(
-            "Sure!\n<problem>\nA has 3.\n</problem>\n<problem>B has 4.</problem><problem>C</problem>",
+        let parsed = f.parse_problems(
+            &"Sure!\n<problem>\nA has 3.\n</problem>\n<problem>B has 4.</problem><problem>C</problem>"
+                .into(),
         );
-        assert_eq!(p, ["A has 3.", "B has 4."]);
-        assert_eq!(d, [Drop::Extra]);
+        assert_eq!(parsed.drafts, ["A has 3.", "B has 4."]);
+        assert_eq!(parsed.drops, [Drop::Extra]);
         let req = f.problem_request(
             &[&MathSeed {
                 question: "Tom has 2 apples.".into(),

@@ -8,6 +8,7 @@
 pub mod math;
 pub mod nli;
 
+use crate::generator::{Finish, Reply};
 use serde::{Deserialize, Serialize};
 
 /// Why a generation or a candidate was dropped before the filters.
@@ -18,7 +19,8 @@ pub enum Drop {
     GenerationFailed,
     /// The reply holds no block in the asked format.
     NoBlock,
-    /// A block was opened and never closed.
+    /// A block was opened and never closed: cut short by the next opening tag, or by the end
+    /// of a reply the model did not end itself (the token limit, or an unknown finish).
     Unterminated,
     /// A block is empty or lacks a field.
     Incomplete,
@@ -32,40 +34,69 @@ pub enum Drop {
     NoAgreement,
 }
 
-/// The blocks between `open` and `close` tags in `reply`, in order, each trimmed, with the
-/// reasons for what could not be read. Text outside the blocks is ignored.
-pub(crate) fn tagged_blocks(reply: &str, open: &str, close: &str) -> (Vec<String>, Vec<Drop>) {
-    let mut blocks = Vec::new();
-    let mut drops = Vec::new();
-    let mut rest = reply;
+/// What one reply held: the drafts read from it, why the rest was dropped, and how many of
+/// its blocks were left open by a model that ended its turn (read as closed, and counted so
+/// that a researcher can hold them apart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<D> {
+    /// Drafts read from the reply, in order.
+    pub drafts: Vec<D>,
+    /// Why the rest was dropped.
+    pub drops: Vec<Drop>,
+    /// Blocks opened and never closed in a reply whose model ended its turn
+    /// ([`Finish::EndOfTurn`]): read up to the end of the reply, as if closed there.
+    pub closed_at_end_of_turn: usize,
+}
+
+/// The blocks between `open` and `close` tags in `reply`, in order, each trimmed (the drafts
+/// are the blocks' bodies), with the reasons for what could not be read. Text outside the
+/// blocks is ignored. A last block left open is read to the end of the reply when the model
+/// ended its turn there, and is unterminated when the reply was cut at the token limit or its
+/// finish is unknown.
+pub(crate) fn tagged_blocks(reply: &Reply, open: &str, close: &str) -> Parsed<String> {
+    let mut parsed = Parsed {
+        drafts: Vec::new(),
+        drops: Vec::new(),
+        closed_at_end_of_turn: 0,
+    };
+    fn push(parsed: &mut Parsed<String>, body: &str) {
+        let body = body.trim();
+        if body.is_empty() {
+            parsed.drops.push(Drop::Incomplete);
+        } else {
+            parsed.drafts.push(body.to_string());
+        }
+    }
+    let mut rest = reply.text.as_str();
     while let Some(start) = rest.find(open) {
         let after = &rest[start + open.len()..];
         // A block ends at its closing tag, or is cut short by the next opening tag.
         let end = after.find(close);
         let next_open = after.find(open);
-        match end {
-            Some(e) if next_open.is_none_or(|o| e < o) => {
-                let body = after[..e].trim();
-                if body.is_empty() {
-                    drops.push(Drop::Incomplete);
-                } else {
-                    blocks.push(body.to_string());
-                }
+        match (end, next_open) {
+            (Some(e), o) if o.is_none_or(|o| e < o) => {
+                push(&mut parsed, &after[..e]);
                 rest = &after[e + close.len()..];
             }
-            _ => {
-                drops.push(Drop::Unterminated);
-                match next_open {
-                    Some(o) => rest = &after[o..],
-                    None => break,
-                }
+            (_, Some(o)) => {
+                parsed.drops.push(Drop::Unterminated);
+                rest = &after[o..];
+            }
+            (_, None) if reply.finish == Finish::EndOfTurn => {
+                parsed.closed_at_end_of_turn += 1;
+                push(&mut parsed, after);
+                break;
+            }
+            (_, None) => {
+                parsed.drops.push(Drop::Unterminated);
+                break;
             }
         }
     }
-    if blocks.is_empty() && drops.is_empty() {
-        drops.push(Drop::NoBlock);
+    if parsed.drafts.is_empty() && parsed.drops.is_empty() {
+        parsed.drops.push(Drop::NoBlock);
     }
-    (blocks, drops)
+    parsed
 }
 
 /// The most frequent of `votes` when it has at least `min_votes` and no other value has as
@@ -97,17 +128,44 @@ pub(crate) fn plurality<T: PartialEq + Clone>(
 mod tests {
     use super::*;
 
+    fn blocks(text: &str, finish: Finish) -> (Vec<String>, Vec<Drop>, usize) {
+        let p = tagged_blocks(&Reply::new(text, finish), "<p>", "</p>");
+        (p.drafts, p.drops, p.closed_at_end_of_turn)
+    }
+
     #[test]
     fn blocks_are_read_strictly() {
-        let (b, d) = tagged_blocks("x <p> one </p> y <p>two</p>", "<p>", "</p>");
+        let (b, d, _) = blocks("x <p> one </p> y <p>two</p>", Finish::Unknown);
         assert_eq!((b, d), (vec!["one".to_string(), "two".into()], vec![]));
-        let (b, d) = tagged_blocks("<p>one <p>two</p><p>  </p><p>three", "<p>", "</p>");
+        let (b, d, _) = blocks("<p>one <p>two</p><p>  </p><p>three", Finish::Unknown);
         assert_eq!(b, ["two"]);
         assert_eq!(
             d,
             [Drop::Unterminated, Drop::Incomplete, Drop::Unterminated]
         );
-        assert_eq!(tagged_blocks("no tags", "<p>", "</p>").1, [Drop::NoBlock]);
+        assert_eq!(blocks("no tags", Finish::EndOfTurn).1, [Drop::NoBlock]);
+    }
+
+    #[test]
+    fn a_block_left_open_is_closed_by_the_end_of_the_turn_only() {
+        let reply = "<p>one</p> <p>two <p> three\n";
+        // Cut at the token limit, or with no finish reported: the last block is truncated.
+        for finish in [Finish::TokenLimit, Finish::Unknown] {
+            let (b, d, closed) = blocks(reply, finish);
+            assert_eq!(b, ["one"], "{finish:?}");
+            assert_eq!(d, [Drop::Unterminated, Drop::Unterminated], "{finish:?}");
+            assert_eq!(closed, 0);
+        }
+        // The model ended its turn: the last block runs to the end of the reply; a block cut
+        // short by the next opening tag is still unterminated.
+        let (b, d, closed) = blocks(reply, Finish::EndOfTurn);
+        assert_eq!(b, ["one", "three"]);
+        assert_eq!(d, [Drop::Unterminated]);
+        assert_eq!(closed, 1);
+        // An open block with nothing in it is incomplete, whatever ended the turn.
+        let (b, d, closed) = blocks("<p>  ", Finish::EndOfTurn);
+        assert!(b.is_empty());
+        assert_eq!((d, closed), (vec![Drop::Incomplete], 1));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! between `<example>` tags → n labelling requests per new pair → the plurality label (the
 //! label plays the answer's role: self-consistency), kept when it has at least `min_votes`.
 
-use super::{Drop, plurality, tagged_blocks};
-use crate::generator::{ChatRequest, GenerationError, Message, Sampling};
+use super::{Drop, Parsed, plurality, tagged_blocks};
+use crate::generator::{ChatRequest, GenerationError, Message, Reply, Sampling};
 use crate::rounds::{SynthExample, SynthTask};
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -136,10 +136,11 @@ impl NliFormat {
     }
 
     /// The triples in a reply (at most `per_request`) and why the rest were dropped.
-    pub fn parse_triples(&self, reply: &str) -> (Vec<NliTriple>, Vec<Drop>) {
-        let (blocks, mut drops) = tagged_blocks(reply, "<example>", "</example>");
+    pub fn parse_triples(&self, reply: &Reply) -> Parsed<NliTriple> {
+        let blocks = tagged_blocks(reply, "<example>", "</example>");
+        let mut drops = blocks.drops;
         let mut triples = Vec::new();
-        for block in blocks {
+        for block in blocks.drafts {
             let field = |name: &str| {
                 block.lines().find_map(|l| {
                     l.trim()
@@ -168,7 +169,11 @@ impl NliFormat {
                 label: label.to_string(),
             });
         }
-        (triples, drops)
+        Parsed {
+            drafts: triples,
+            drops,
+            closed_at_end_of_turn: blocks.closed_at_end_of_turn,
+        }
     }
 
     /// The `labelings` requests for one pair, seeded `seed`, `seed + 1`, ..., with the
@@ -209,12 +214,12 @@ impl NliFormat {
     pub fn vote(
         &self,
         triple: &NliTriple,
-        replies: &[Result<String, GenerationError>],
+        replies: &[Result<Reply, GenerationError>],
     ) -> Result<NliCandidate, Drop> {
         let labels: Vec<&str> = replies
             .iter()
             .filter_map(|r| r.as_ref().ok())
-            .filter_map(|r| parse_label(r))
+            .filter_map(|r| parse_label(&r.text))
             .collect();
         let (label, votes) = plurality(&labels, self.min_votes)?;
         Ok(NliCandidate {
@@ -305,7 +310,7 @@ impl SynthTask for NliSynth<'_> {
             .collect()
     }
 
-    fn parse(&self, reply: &str) -> (Vec<NliTriple>, Vec<Drop>) {
+    fn parse(&self, reply: &Reply) -> Parsed<NliTriple> {
         self.format.parse_triples(reply)
     }
 
@@ -327,7 +332,7 @@ impl SynthTask for NliSynth<'_> {
     fn vote(
         &self,
         draft: &NliTriple,
-        replies: &[Result<String, GenerationError>],
+        replies: &[Result<Reply, GenerationError>],
     ) -> Result<SynthExample, Drop> {
         let c = self.format.vote(draft, replies)?;
         Ok(nli_example(
@@ -369,6 +374,7 @@ pub fn parse_label(reply: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generator::Finish;
 
     #[test]
     fn triples_are_parsed_strictly() {
@@ -376,16 +382,29 @@ mod tests {
         let reply = "<example>\nPremise: A dog runs.\nHypothesis: An animal moves.\nLabel: Entailment\n</example>\n\
                      <example>\nPremise: A cat sleeps.\nLabel: neutral\n</example>\n\
                      <example>\nPremise: Rain.\nHypothesis: Sun.\nLabel: maybe\n</example>";
-        let (t, d) = f.parse_triples(reply);
+        let parsed = f.parse_triples(&reply.into());
         assert_eq!(
-            t,
+            parsed.drafts,
             [NliTriple {
                 premise: "A dog runs.".into(),
                 hypothesis: "An animal moves.".into(),
                 label: "entailment".into()
             }]
         );
-        assert_eq!(d, [Drop::Incomplete, Drop::BadLabel]);
+        assert_eq!(parsed.drops, [Drop::Incomplete, Drop::BadLabel]);
+        // What SmolLM2-135M writes most often: the three lines, then the end of its turn.
+        let open =
+            "<example>\nPremise: A dog runs.\nHypothesis: An animal moves.\nLabel: entailment";
+        for (finish, triples, closed) in [
+            (Finish::EndOfTurn, 1, 1),
+            (Finish::TokenLimit, 0, 0),
+            (Finish::Unknown, 0, 0),
+        ] {
+            let parsed = f.parse_triples(&Reply::new(open, finish));
+            assert_eq!(parsed.drafts.len(), triples, "{finish:?}");
+            assert_eq!(parsed.closed_at_end_of_turn, closed, "{finish:?}");
+            assert_eq!(parsed.drops.len(), 1 - triples, "{finish:?}");
+        }
     }
 
     #[test]
