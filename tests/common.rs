@@ -83,3 +83,38 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A private cache under `dir`: the shared one's packages and models linked, its tables copied,
+/// so that a test's stage-cache entries and repairs stay its own.
+pub fn private_cache(dir: &Path) -> PathBuf {
+    let shared = cache();
+    let root = dir.join("cache");
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    for e in std::fs::read_dir(shared.join("data")).unwrap().flatten() {
+        std::fs::copy(e.path(), root.join("data").join(e.file_name())).unwrap();
+    }
+    for sub in ["packages", "models"] {
+        std::os::unix::fs::symlink(shared.join(sub), root.join(sub)).unwrap();
+    }
+    root
+}
+
+/// The runs table without its timing column (a retrained student takes other seconds).
+pub fn table_without_timing(sweep: &Path) -> String {
+    let text = std::fs::read_to_string(sweep.join("runs.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let skip = header.iter().position(|h| *h == "train_seconds");
+    let keep = |line: &str| {
+        line.split(',')
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    std::iter::once(keep(&header.join(",")))
+        .chain(lines.map(keep))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{cache, experiment_file, prism, stderr, stdout};
+use common::{cache, experiment_file, prism, private_cache, stderr, stdout, table_without_timing};
 use std::path::{Path, PathBuf};
 
 /// Flips `n` bytes ending `from_end` bytes before the end of `path` (inside a safetensors
@@ -107,26 +107,6 @@ fn prism_core_sha256(bytes: &[u8]) -> String {
     prism_core::hash::sha256_hex(bytes)
 }
 
-/// The runs table without its timing column (a retrained student takes other seconds).
-fn table_without_timing(sweep: &Path) -> String {
-    let text = std::fs::read_to_string(sweep.join("runs.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let skip = header.iter().position(|h| *h == "train_seconds");
-    let keep = |line: &str| {
-        line.split(',')
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != skip)
-            .map(|(_, v)| v)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    std::iter::once(keep(&header.join(",")))
-        .chain(lines.map(keep))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn damaged_run_outputs_and_stage_cache_entries_are_recomputed_to_the_same_runs_table() {
     let dir = tempfile::tempdir().unwrap();
@@ -224,20 +204,6 @@ metrics = ["distinct-2", "compression-ratio"]
     // A third sweep finds everything intact and does nothing.
     let log = sweep(&[]);
     assert!(!log.contains("runs to do"), "{log}");
-}
-
-/// A private cache: the shared one's packages and models linked, its tables copied.
-fn private_cache(dir: &Path) -> PathBuf {
-    let shared = cache();
-    let root = dir.join("cache");
-    std::fs::create_dir_all(root.join("data")).unwrap();
-    for e in std::fs::read_dir(shared.join("data")).unwrap().flatten() {
-        std::fs::copy(e.path(), root.join("data").join(e.file_name())).unwrap();
-    }
-    for sub in ["packages", "models"] {
-        std::os::unix::fs::symlink(shared.join(sub), root.join(sub)).unwrap();
-    }
-    root
 }
 
 #[test]

@@ -168,20 +168,12 @@ fn features_grad_of_a_math_experiment_featurises_its_pool() {
     );
 }
 
-/// A small head-only NLI sweep on the real pool and MiniLM: its students, each in a stage cache
-/// of its own, with `workers` runs at once; the runs table's rows by run id, without the
-/// timing column.
-fn head_only_students(workers: usize) -> BTreeMap<String, Vec<(String, String)>> {
+/// A small head-only NLI sweep on the real pool and MiniLM, in a stage cache of its own, with
+/// `workers` runs at once: its runs table without the timing column.
+fn head_only_students(workers: usize) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    for part in ["data", "models", "packages"] {
-        std::os::unix::fs::symlink(common::cache().join(part), cache.join(part)).unwrap();
-    }
-    let body = format!(
-        "cache = \"{}\"\n{}",
-        cache.display(),
-        r#"
+    let cache = common::private_cache(dir.path());
+    let body = r#"
 [data]
 pool = "vitaminc"
 pool_size = 300
@@ -205,9 +197,8 @@ max_len = 64
 eval_limit = 40
 train_seeds = [0, 1]
 metrics = ["distinct-2"]
-"#
-    );
-    let file = common::experiment_file(dir.path(), "workers", &body);
+"#;
+    let file = common::experiment_file(dir.path(), "workers", body);
     let workers = workers.to_string();
     let args = [
         "sweep",
@@ -216,22 +207,13 @@ metrics = ["distinct-2"]
         &workers,
         "--no-report",
     ];
-    let out = prism(&repo_root(), &args, &[]);
+    let out = prism(
+        &repo_root(),
+        &args,
+        &[("PRISM_CACHE", cache.to_str().unwrap())],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let table = std::fs::read_to_string(dir.path().join("results/workers/runs.csv")).unwrap();
-    let mut lines = table.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    lines
-        .map(|line| {
-            let cells: Vec<(String, String)> = header
-                .iter()
-                .cloned()
-                .zip(line.split(',').map(String::from))
-                .filter(|(column, _)| column != "train_seconds")
-                .collect();
-            (cells[0].1.clone(), cells)
-        })
-        .collect()
+    common::table_without_timing(&dir.path().join("results/workers"))
 }
 
 /// Runs trained two at a time (worker threads of one process, sharing burn's generator and the
@@ -243,6 +225,6 @@ metrics = ["distinct-2"]
 #[ignore = "needs `prism data fetch`; run with `just test-data`"]
 fn two_workers_train_the_students_one_worker_trains() {
     let one = head_only_students(1);
-    assert_eq!(one.len(), 8);
+    assert_eq!(one.lines().count(), 1 + 8, "{one}");
     assert_eq!(head_only_students(2), one);
 }
