@@ -9,7 +9,7 @@
 //! round, so a killed run continues at its last whole round and a rerun keeps nothing twice.
 
 use crate::formats::{Drop, Parsed};
-use crate::generator::{ChatRequest, GenerationError, Generator, Reply, Tally};
+use crate::generator::{ChatRequest, Finish, GenerationError, Generator, Reply, Tally};
 
 use crate::{ClusterConfig, FilterConfig, Hygiene, PoolClusters, Rejection};
 use prism_vendi::Features;
@@ -172,6 +172,10 @@ pub struct RoundRecord {
     /// (each became a draft or a drop: see [`crate::formats::Parsed`]).
     #[serde(default)]
     pub closed_at_end_of_turn: usize,
+    /// Self-consistency replies (solutions, labellings) cut at the token limit. A math
+    /// solution cut there does not vote; an NLI labelling is read for its label word as any.
+    #[serde(default)]
+    pub checks_at_token_limit: usize,
     /// Drafts whose self-consistency checks agreed.
     pub agreed: usize,
     /// Agreed drafts that passed the quality and hygiene filters.
@@ -260,7 +264,8 @@ pub enum LoopError {
 /// Version of what a round does (prompts, parsing, votes, filters, selection): part of every
 /// run's fingerprint, so a run folder made by older code is not resumed with newer rounds.
 /// 3 (2026-12-04): a block left open by a model that ended its turn is read as closed.
-pub const LOOP_VERSION: u32 = 3;
+/// 4 (2026-12-04): a math solution cut at the token limit does not vote.
+pub const LOOP_VERSION: u32 = 4;
 
 /// G-Vendi (order 1) of unit rows.
 pub fn gvendi(features: &Features) -> anyhow::Result<f64> {
@@ -470,6 +475,10 @@ impl SynthRun<'_> {
             check_requests.extend(reqs);
         }
         let check_replies = generator.generate(&check_requests);
+        let checks_at_token_limit = check_replies
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|r| r.finish == Finish::TokenLimit))
+            .count();
         let mut agreed = Vec::new();
         for (draft, span) in drafts.iter().zip(spans) {
             let outcome = match task.vote(draft, &check_replies[span.clone()]) {
@@ -564,6 +573,7 @@ impl SynthRun<'_> {
             requests: requests.len(),
             parsed: drafts.len(),
             closed_at_end_of_turn,
+            checks_at_token_limit,
             agreed: agreed.len(),
             passed_filters: passed_count,
             in_sparse,

@@ -5,7 +5,7 @@
 //! kept when it has at least `min_votes` votes.
 
 use super::{Drop, Parsed, plurality, tagged_blocks};
-use crate::generator::{ChatRequest, GenerationError, Message, Reply, Sampling};
+use crate::generator::{ChatRequest, Finish, GenerationError, Message, Reply, Sampling};
 use crate::rounds::{SynthExample, SynthTask};
 use prism_data::math::answer::{Answer, final_answer};
 use prism_data::math::table::solution_steps;
@@ -205,7 +205,10 @@ impl MathFormat {
             .collect()
     }
 
-    /// The problem with its agreed answer, from its solutions' replies, or why not.
+    /// The problem with its agreed answer, from its solutions' replies, or why not. A
+    /// solution cut at the token limit does not vote: its last number is wherever the
+    /// reasoning stopped, and even a `####` line in it may be cut mid-number or belong to the
+    /// rambling that filled the limit (a small model often writes past its answer).
     pub fn vote(
         &self,
         problem: &str,
@@ -214,6 +217,7 @@ impl MathFormat {
         let answered: Vec<(Answer, &String)> = replies
             .iter()
             .filter_map(|r| r.as_ref().ok())
+            .filter(|r| r.finish != Finish::TokenLimit)
             .filter_map(|r| final_answer(&r.text).map(|a| (Answer::parse(&a), &r.text)))
             .collect();
         let answers: Vec<Answer> = answered.iter().map(|(a, _)| a.clone()).collect();
@@ -468,6 +472,26 @@ mod tests {
             f.vote("Q", &[Ok("no number here".into()), failed.clone()]),
             Err(Drop::NoAnswer)
         );
+        // A solution cut at the token limit does not vote, whatever it ends with; one whose
+        // model ended its turn (or whose finish is unknown) does.
+        let cut = |text: &str| Ok(Reply::new(text, Finish::TokenLimit));
+        let ended = |text: &str| Ok(Reply::new(text, Finish::EndOfTurn));
+        assert_eq!(
+            f.vote(
+                "Q",
+                &[ended("#### 3"), cut("so we have 3"), cut("#### 3\nNext, 4")]
+            ),
+            Err(Drop::NoAgreement),
+            "one vote is below min_votes"
+        );
+        assert_eq!(
+            f.vote("Q", &[cut("#### 3"), cut("there were 3")]),
+            Err(Drop::NoAnswer)
+        );
+        let c = f
+            .vote("Q", &[ended("#### 3"), Ok("it is 3".into()), cut("#### 5")])
+            .unwrap();
+        assert_eq!((c.answer.as_str(), c.votes), ("3", 2));
         // As a loop task, what the checks agreed on is the normalised answer.
         let e = SynthTask::vote(
             &f,
