@@ -166,6 +166,7 @@ pub fn featurize(
             shard_size: gvendi.shard_size,
             batch_size: gvendi.batch_size,
             max_batch_tokens: gvendi.max_batch_tokens,
+            workers: gvendi.workers,
         },
         on_progress,
     )?;

@@ -81,8 +81,9 @@ pub struct ExampleGradient {
     pub grad_norm: f32,
 }
 
-/// A way of turning tokenised examples into projected gradients (one per mode).
-pub trait GradientProjection {
+/// A way of turning tokenised examples into projected gradients (one per mode). `Sync`:
+/// batches may be featurised on several threads at once (`gvendi.workers`).
+pub trait GradientProjection: Sync {
     /// The mode, part of the store's key.
     fn mode(&self) -> Mode;
     /// Output dimension d.

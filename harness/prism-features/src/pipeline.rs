@@ -4,10 +4,11 @@
 //! uninterrupted run would have (bit-identical features on the same machine and backend).
 
 use crate::error::FeatureError;
-use crate::featurize::{GradientExample, GradientProjection};
+use crate::featurize::{ExampleGradient, GradientExample, GradientProjection};
 use crate::store::{FeatureStore, StoredExample};
 use prism_models::LanguageModel;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a featurisation run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -34,6 +35,10 @@ pub struct Batching {
     /// Padded tokens (examples × the longest one's tokens) per call; 0 = no bound. A single
     /// example longer than this still runs, alone.
     pub max_batch_tokens: usize,
+    /// Batches featurised at once, each on its own thread (0 or 1: one at a time). A batch's
+    /// features do not depend on what runs beside it, and shards are still committed in
+    /// order, so this changes the wall time and the memory, never the stored bits.
+    pub workers: usize,
 }
 
 /// Cuts `order`, indices sorted by ascending `len`, into consecutive batches of at most
@@ -99,14 +104,55 @@ pub fn featurize_into_store(
             batching.batch_size,
             batching.max_batch_tokens,
         );
-        for batch in &batches {
+        let featurize_batch = |batch: &[usize]| {
             let tokens: Vec<_> = batch.iter().map(|&i| chats[i].clone()).collect();
-            let grads = projection.featurize(lm, &tokens)?;
+            projection.featurize(lm, &tokens)
+        };
+        let mut place = |batch: &[usize], grads: Vec<ExampleGradient>| {
             for (&i, g) in batch.iter().zip(grads) {
                 results[i] = Some(g);
             }
             done += batch.len();
             progress(done, total);
+        };
+        let workers = batching.workers.clamp(1, batches.len().max(1));
+        if workers == 1 {
+            for batch in &batches {
+                place(batch, featurize_batch(batch)?);
+            }
+        } else {
+            // Workers take batches in order; this thread places each as it comes back. Every
+            // batch runs even after one fails, and the first failure in batch order is
+            // returned, as one worker would.
+            let next = AtomicUsize::new(0);
+            let mut failures: Vec<Option<FeatureError>> =
+                (0..batches.len()).map(|_| None).collect();
+            std::thread::scope(|scope| {
+                let (sender, receiver) = std::sync::mpsc::channel();
+                for _ in 0..workers {
+                    let sender = sender.clone();
+                    let (next, batches, featurize_batch) = (&next, &batches, &featurize_batch);
+                    scope.spawn(move || {
+                        loop {
+                            let b = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(batch) = batches.get(b) else { break };
+                            if sender.send((b, featurize_batch(batch))).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+                drop(sender);
+                for (b, outcome) in receiver {
+                    match outcome {
+                        Ok(grads) => place(&batches[b], grads),
+                        Err(e) => failures[b] = Some(e),
+                    }
+                }
+            });
+            if let Some(e) = failures.into_iter().flatten().next() {
+                return Err(e);
+            }
         }
         let rows = shard
             .iter()

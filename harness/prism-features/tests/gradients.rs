@@ -41,6 +41,7 @@ fn batching(shard_size: usize, batch_size: usize, max_batch_tokens: usize) -> Ba
         shard_size,
         batch_size,
         max_batch_tokens,
+        workers: 1,
     }
 }
 
@@ -224,19 +225,29 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
         version: 1,
         batch_of_one: false,
     };
-    let run = |root: &std::path::Path| {
+    let run_with = |root: &std::path::Path, workers: usize| {
         let store = FeatureStore::open(root, meta.clone()).unwrap();
+        let mut reported = Vec::new();
         let s = featurize_into_store(
             &lm,
             &proj,
             &examples,
             &store,
-            batching(4, 3, 40),
-            &mut |_, _| {},
+            Batching {
+                workers,
+                ..batching(4, 3, 40)
+            },
+            &mut |done, _| reported.push(done),
         )
         .unwrap();
+        assert_eq!(
+            reported.last(),
+            Some(&s.computed),
+            "progress reaches the end"
+        );
         (store, s)
     };
+    let run = |root: &std::path::Path| run_with(root, 1);
     let whole = tempfile::tempdir().unwrap();
     let (store, first) = run(whole.path());
     assert_eq!(first.computed, 10);
@@ -262,6 +273,22 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
         b.as_slice(),
         "bit-identical features after the resume"
     );
+
+    // Batches run three at a time store the same bits, in the same shards.
+    let parallel = tempfile::tempdir().unwrap();
+    let (three, s) = run_with(parallel.path(), 3);
+    assert_eq!(s.computed, 10);
+    let (c, ic) = three.load_all().unwrap();
+    assert_eq!(ia, ic);
+    assert_eq!(a.as_slice(), c.as_slice(), "bit-identical with 3 workers");
+    for shard in 0..3 {
+        let name = format!("shard-{shard:06}.safetensors");
+        assert_eq!(
+            fs_err::read(store.dir().join(&name)).unwrap(),
+            fs_err::read(three.dir().join(&name)).unwrap(),
+            "{name}"
+        );
+    }
 }
 
 #[test]
