@@ -78,8 +78,9 @@ pub enum Finish {
 }
 
 impl Finish {
-    /// The finish a server's `finish_reason` names (`stop`, `length`; anything else is
-    /// unknown).
+    /// The finish a server's `finish_reason` names: `stop` (and `eos`, which some servers
+    /// send for the end-of-sequence token) is the end of the turn, `length` the token limit,
+    /// anything else unknown.
     pub fn from_finish_reason(reason: Option<&str>) -> Self {
         match reason {
             Some("stop") | Some("eos") => Self::EndOfTurn,

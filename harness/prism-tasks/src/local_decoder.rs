@@ -35,6 +35,16 @@ impl LocalDecoder {
     }
 }
 
+/// The decoder's sampling settings for a request's (the same fields, the decoder's names).
+pub fn decoder_sampling(s: prism_synth::Sampling) -> Sampling {
+    Sampling {
+        temperature: s.temperature,
+        top_p: s.top_p,
+        seed: s.seed,
+        max_new_tokens: s.max_tokens,
+    }
+}
+
 /// A request's turns as the chat template renders them; a conversation must end with a user
 /// turn (the reply is the next assistant turn).
 fn turns(request: &ChatRequest) -> Result<Vec<(String, String)>, GenerationError> {
@@ -87,15 +97,7 @@ impl Generator for LocalDecoder {
                 .collect();
             let samplings: Vec<Sampling> = chunk
                 .iter()
-                .map(|&i| {
-                    let s = requests[i].sampling;
-                    Sampling {
-                        temperature: s.temperature,
-                        top_p: s.top_p,
-                        seed: s.seed,
-                        max_new_tokens: s.max_tokens,
-                    }
-                })
+                .map(|&i| decoder_sampling(requests[i].sampling))
                 .collect();
             match lm.generate_conversations(&prompts, &samplings) {
                 Ok(replies) => {

@@ -4,7 +4,7 @@
 
 use prism_models::LanguageModel;
 use prism_synth::{ChatRequest, FailureKind, Finish, Generator, Message, Reply, Sampling};
-use prism_tasks::local_decoder::LocalDecoder;
+use prism_tasks::local_decoder::{LocalDecoder, decoder_sampling};
 
 fn tiny_lm() -> LanguageModel {
     let dir = concat!(
@@ -55,12 +55,6 @@ fn the_local_decoder_serves_batches_like_single_generation() {
     ];
     let replies = decoder.generate(&requests);
     let lm = tiny_lm();
-    let sampling = |s: Sampling| prism_models::Sampling {
-        temperature: s.temperature,
-        top_p: s.top_p,
-        seed: s.seed,
-        max_new_tokens: s.max_tokens,
-    };
     for i in [0, 2, 3] {
         let s = requests[i].sampling;
         let prompt = lm
@@ -71,7 +65,7 @@ fn the_local_decoder_serves_batches_like_single_generation() {
                     .prompt(&requests[i].messages[0].content),
             )
             .unwrap();
-        let ids = lm.continue_ids(&prompt, sampling(s)).unwrap();
+        let ids = lm.continue_ids(&prompt, decoder_sampling(s)).unwrap();
         // The reply ended its turn exactly when the model stopped before the limit.
         let finish = if ids.len() < s.max_tokens {
             Finish::EndOfTurn
@@ -89,7 +83,7 @@ fn the_local_decoder_serves_batches_like_single_generation() {
         .map(|m| (m.role.as_str(), m.content.as_str()))
         .collect();
     let alone = lm
-        .generate_conversations(&[turns], &[sampling(few_shot.sampling)])
+        .generate_conversations(&[turns], &[decoder_sampling(few_shot.sampling)])
         .unwrap();
     assert_eq!(
         replies[4].as_ref().map(|r| r.text.as_str()),
