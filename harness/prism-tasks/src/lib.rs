@@ -5,8 +5,11 @@
 //! - [`nli`]: natural language inference (VitaminC pool, MiniLM student, OOD benchmarks);
 //! - [`math`]: math word problems (GSM-Symbolic pool, SmolLM2 student, OOD math sets).
 //!
-//! [`synth`] runs Prismatic Synthesis on a task's pool; [`local_decoder`] makes the local burn decoder a `prism_synth::Generator`.
+//! [`synth`] runs Prismatic Synthesis on a task's pool; [`equal_size`] trains the students of
+//! its equal-size comparison; [`local_decoder`] makes the local burn decoder a
+//! `prism_synth::Generator`.
 
+pub mod equal_size;
 pub mod local_decoder;
 pub mod math;
 pub mod nli;

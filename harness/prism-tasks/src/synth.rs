@@ -111,6 +111,21 @@ pub struct SynthConfig {
     /// The NLI format (task = "nli").
     #[serde(default)]
     pub nli: NliFormat,
+    /// The equal-size comparison of the arms.
+    #[serde(default)]
+    pub compare: CompareConfig,
+}
+
+/// `[synth.compare]`: what the equal-size comparison trains besides its metrics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareConfig {
+    /// Sizes N at which a student is trained on each arm's first N kept examples and on a
+    /// seeded N-sample of the starting pool, and scored like a sweep's runs
+    /// ([`crate::equal_size`]); sizes some arm has not reached are skipped. Empty: no
+    /// students.
+    #[serde(default)]
+    pub students: Vec<usize>,
 }
 
 fn default_arms() -> Vec<Selection> {
@@ -126,6 +141,7 @@ impl Default for SynthConfig {
             generator: GeneratorConfig::default(),
             math: MathFormat::default(),
             nli: NliFormat::default(),
+            compare: CompareConfig::default(),
         }
     }
 }

@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use prism_core::atomic::{write_atomic, write_json_atomic};
 use prism_metrics::{MetricInput, Need};
 use prism_synth::rounds::{Featurize, Selection, SynthExample, SynthState, gvendi};
-use prism_tasks::synth::{ArmOutcome, StoreFeaturizer, arm_name, run_arms, synth_dir};
+use prism_tasks::equal_size::{TrainingSet, pool_reference, students_markdown, train_students};
+use prism_tasks::synth::{ArmOutcome, StoreFeaturizer, SynthConfig, arm_name, run_arms, synth_dir};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -186,7 +187,7 @@ fn counts<K: serde::Serialize>(by_reason: &std::collections::BTreeMap<K, usize>)
 
 /// The arms at equal size: the first N kept examples of each (N = the smallest arm's count),
 /// with G-Vendi and every baseline metric computable from text, sentence embeddings and
-/// gradient features.
+/// gradient features, and the students of `[synth.compare] students`.
 fn compare(
     session: &Session,
     pool: &[SynthExample],
@@ -205,7 +206,7 @@ fn compare(
     );
     let mut json = serde_json::json!({ "n": n, "arms": {} });
     if n < 2 {
-        md.push_str("Fewer than 2 kept in some arm: nothing to compare.\n");
+        md.push_str("Fewer than 2 kept in some arm: no metric to compare.\n");
         for o in outcomes {
             json["arms"][arm_name(o.arm)] = serde_json::json!({ "kept": o.state.kept.len() });
         }
@@ -299,6 +300,34 @@ fn compare(
                 "metrics": values,
             });
         }
+    }
+    let sizes = SynthConfig::from_session(session)?.compare.students;
+    if !sizes.is_empty() && n >= 1 {
+        let cfg = &session.config.value;
+        let mut sets: Vec<TrainingSet<'_>> = outcomes
+            .iter()
+            .map(|o| TrainingSet {
+                name: arm_name(o.arm).to_string(),
+                examples: o.state.kept.iter().collect(),
+            })
+            .collect();
+        sets.push(TrainingSet {
+            name: "pool".into(),
+            examples: pool_reference(pool, n, cfg.train.seed),
+        });
+        let students = train_students(session, &sets, &sizes, &dir.join("students"))?;
+        md.push_str(&format!(
+            "\n## Students at equal size\n\nThe experiment's student (`[student]`, `[train]`) \
+             trained on each arm's first N kept examples and on a seeded N-sample of the \
+             starting pool (`pool`), at N in {sizes:?} up to {n}, scored on the sweep's \
+             evaluation samples (`sweep.eval_limit` = {}).\n\n",
+            cfg.sweep.eval_limit
+        ));
+        md.push_str(&students_markdown(
+            &students,
+            prism_tasks::equal_size::score_name(&cfg.task),
+        ));
+        json["students"] = serde_json::to_value(&students)?;
     }
     let path = dir.join("comparison.md");
     write_atomic(&path, md.as_bytes())?;

@@ -1,0 +1,554 @@
+//! Students at equal size, for the synthesis comparison: each arm's first N kept examples, and
+//! a seeded N-sample of the starting pool as the reference, each fine-tuned with the
+//! experiment's `[train]` and scored on the evaluation samples a sweep's runs are scored on
+//! (`sweep.eval_limit` of the ID test and of every benchmark), at every N asked for.
+//!
+//! A student's figures are kept under `<synth>/students/`, keyed by what it was trained on and
+//! how, so a rerun or a longer synthesis run trains only the students it has not seen.
+
+use crate::math::{StatesStore, batch_tokens, eval_sets, load_student};
+use anyhow::{Context, Result, bail};
+use prism_core::Session;
+use prism_core::atomic::write_json_atomic;
+use prism_data::math::MathExample;
+use prism_data::project::label_index;
+use prism_models::LabeledPair;
+use prism_models::lm_protocol::training_pair;
+use prism_synth::rounds::SynthExample;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One training set of the comparison: a name (`prismatic`, `naive`, `pool`) and its examples.
+pub struct TrainingSet<'a> {
+    /// What the students are trained on.
+    pub name: String,
+    /// Its examples in order; a student at N takes the first N.
+    pub examples: Vec<&'a SynthExample>,
+}
+
+/// One student of the comparison, on the scale of its task's sweep: NLI scores are
+/// accuracies, math scores minus the mean per-token NLL of the gold completion (higher is
+/// better on both).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EqualSizeStudent {
+    /// The training set (`untuned` for the math student before fine-tuning).
+    pub trained_on: String,
+    /// Training examples.
+    pub n: usize,
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Mean loss over the first and the last 10% of steps (none untuned).
+    pub first_loss: Option<f32>,
+    /// See `first_loss`.
+    pub last_loss: Option<f32>,
+    /// Score on the ID test.
+    pub id: f64,
+    /// Score on each benchmark.
+    pub benchmarks: BTreeMap<String, f64>,
+    /// Mean score over the declared OOD aggregate (`report.ood`).
+    pub ood: f64,
+    /// Seconds spent fine-tuning.
+    pub train_seconds: f64,
+}
+
+/// The students of `sets` at every size of `sizes` that each set can fill (sizes above the
+/// smallest set are skipped), in order: for each size, every set. Math adds the untuned
+/// student first (the reference every fine-tuning starts from).
+pub fn train_students(
+    session: &Session,
+    sets: &[TrainingSet<'_>],
+    sizes: &[usize],
+    dir: &Path,
+) -> Result<Vec<EqualSizeStudent>> {
+    let smallest = sets.iter().map(|s| s.examples.len()).min().unwrap_or(0);
+    let mut wanted: Vec<(&TrainingSet<'_>, usize)> = Vec::new();
+    for &n in sizes.iter().filter(|&&n| n >= 1 && n <= smallest) {
+        wanted.extend(sets.iter().map(|s| (s, n)));
+    }
+    let task = session.config.value.task.as_str();
+    let mut trainer: Box<dyn StudentTrainer + '_> = match task {
+        "math" => Box::new(MathTrainer::new(session)),
+        "nli" => Box::new(NliTrainer { session }),
+        other => bail!("task = `{other}` has no student for the synthesis comparison"),
+    };
+    let mut students = Vec::new();
+    if task == "math" {
+        students.push(cached(dir, "untuned", &[], session, &mut |_| {
+            trainer.untuned()
+        })?);
+    }
+    for (set, n) in wanted {
+        let examples = &set.examples[..n];
+        eprintln!("student: {} examples of {}", n, set.name);
+        students.push(cached(dir, &set.name, examples, session, &mut |ex| {
+            let mut s = trainer.train(ex)?;
+            s.trained_on = set.name.clone();
+            Ok(s)
+        })?);
+    }
+    Ok(students)
+}
+
+/// The reference training set: the first `n` examples of a seeded shuffle of the starting pool,
+/// so that the pool's students at each size are nested slices like the arms'.
+pub fn pool_reference(pool: &[SynthExample], n: usize, seed: u64) -> Vec<&SynthExample> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order: Vec<&SynthExample> = pool.iter().collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    order.truncate(n);
+    order
+}
+
+/// The students as a Markdown table: one row each, the ID test, the declared OOD aggregate's
+/// mean and every benchmark, on the task's scale (`score` names it).
+pub fn students_markdown(students: &[EqualSizeStudent], score: &str) -> String {
+    let Some(first) = students.first() else {
+        return String::new();
+    };
+    let names: Vec<&String> = first.benchmarks.keys().collect();
+    let mut md = format!(
+        "Scores: {score} (higher is better); OOD = the mean over `report.ood`.\n\n\
+         | trained on | N | steps | loss first → last | ID | OOD |"
+    );
+    for n in &names {
+        md.push_str(&format!(" {n} |"));
+    }
+    md.push_str("\n|---|---:|---:|---|---:|---:|");
+    md.push_str(&"---:|".repeat(names.len()));
+    md.push('\n');
+    for s in students {
+        let loss = match (s.first_loss, s.last_loss) {
+            (Some(a), Some(b)) => format!("{a:.3} → {b:.3}"),
+            _ => "-".to_string(),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {loss} | {:.4} | {:.4} |",
+            s.trained_on, s.n, s.steps, s.id, s.ood
+        ));
+        for n in &names {
+            match s.benchmarks.get(*n) {
+                Some(v) => md.push_str(&format!(" {v:.4} |")),
+                None => md.push_str(" - |"),
+            }
+        }
+        md.push('\n');
+    }
+    md
+}
+
+/// What a task's students are scored by, in words.
+pub fn score_name(task: &str) -> &'static str {
+    match task {
+        "math" => "minus the mean per-token NLL of the gold completion",
+        _ => "accuracy",
+    }
+}
+
+/// The student of `examples` from `dir` when one was trained the same way, else trained now
+/// and kept there.
+fn cached(
+    dir: &Path,
+    name: &str,
+    examples: &[&SynthExample],
+    session: &Session,
+    train: &mut dyn FnMut(&[&SynthExample]) -> Result<EqualSizeStudent>,
+) -> Result<EqualSizeStudent> {
+    let path = student_path(dir, name, examples, session)?;
+    if let Ok(bytes) = std::fs::read(&path)
+        && let Ok(student) = serde_json::from_slice::<EqualSizeStudent>(&bytes)
+    {
+        return Ok(student);
+    }
+    let student = train(examples)?;
+    write_json_atomic(&path, &student).with_context(|| format!("writing `{}`", path.display()))?;
+    Ok(student)
+}
+
+/// Where the student of `examples` is kept: its name, size and a key over everything that
+/// shapes it (the examples' text, the student and training settings, the evaluation sets).
+fn student_path(
+    dir: &Path,
+    name: &str,
+    examples: &[&SynthExample],
+    session: &Session,
+) -> Result<PathBuf> {
+    let cfg = &session.config.value;
+    let identity = serde_json::json!({
+        "task": cfg.task,
+        "examples": examples.iter().map(|e| &e.fields).collect::<Vec<_>>(),
+        "student": cfg.student,
+        "train": cfg.train,
+        "eval_limit": cfg.sweep.eval_limit,
+        "split_seed": cfg.data.split_seed,
+        "benchmarks": cfg.data.benchmarks,
+        "ood": cfg.ood_aggregate(),
+    });
+    let key = &prism_core::hash::sha256_hex(serde_json::to_vec(&identity)?.as_slice())[..16];
+    Ok(dir.join(format!("{name}-n{}-{key}.json", examples.len())))
+}
+
+/// Fine-tunes and scores a task's student.
+trait StudentTrainer {
+    /// The student before fine-tuning, scored.
+    fn untuned(&mut self) -> Result<EqualSizeStudent>;
+    /// A student fine-tuned on `examples`, scored.
+    fn train(&mut self, examples: &[&SynthExample]) -> Result<EqualSizeStudent>;
+}
+
+/// `id`, `benchmarks` and `ood` from each evaluation set's score (the ID test first).
+fn scored(
+    session: &Session,
+    scores: impl IntoIterator<Item = (String, f64)>,
+) -> Result<(f64, BTreeMap<String, f64>, f64)> {
+    let mut scores = scores.into_iter();
+    let (_, id) = scores.next().context("no ID test was scored")?;
+    let benchmarks: BTreeMap<String, f64> = scores.collect();
+    let ood = session.config.value.ood_aggregate();
+    let values: Vec<f64> = ood
+        .iter()
+        .map(|b| {
+            benchmarks
+                .get(b)
+                .copied()
+                .with_context(|| format!("report.ood: `{b}` was not scored"))
+        })
+        .collect::<Result<_>>()?;
+    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+    Ok((id, benchmarks, mean))
+}
+
+/// The math track's causal-LM student (`prism_models::lm_student`), loaded on first use with
+/// its evaluation sets through the frozen blocks.
+struct MathTrainer<'a> {
+    session: &'a Session,
+    loaded: Option<(
+        prism_models::lm_student::LmStudent,
+        StatesStore,
+        Vec<prism_models::lm_protocol::ScoredSet>,
+    )>,
+}
+
+impl<'a> MathTrainer<'a> {
+    fn new(session: &'a Session) -> Self {
+        Self {
+            session,
+            loaded: None,
+        }
+    }
+
+    fn loaded(
+        &mut self,
+    ) -> Result<&(
+        prism_models::lm_student::LmStudent,
+        StatesStore,
+        Vec<prism_models::lm_protocol::ScoredSet>,
+    )> {
+        if self.loaded.is_none() {
+            let student = load_student(self.session)?;
+            let store = StatesStore::new(self.session, &student)?;
+            let sets = eval_sets(
+                self.session,
+                &student,
+                &store,
+                self.session.config.value.sweep.eval_limit,
+            )?;
+            self.loaded = Some((student, store, sets));
+        }
+        Ok(self.loaded.as_ref().expect("loaded above"))
+    }
+
+    fn evaluate(
+        &mut self,
+        top: Option<&prism_models::lm_student::StudentTop>,
+    ) -> Result<(f64, BTreeMap<String, f64>, f64)> {
+        let session = self.session;
+        let (student, _, sets) = self.loaded()?;
+        let top = top.unwrap_or(student.pretrained_top());
+        let max_tokens = batch_tokens(session);
+        let scores = sets
+            .iter()
+            .map(|s| {
+                let r = s.evaluate(student, top, max_tokens)?;
+                Ok((r.name, -r.nll))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        scored(session, scores)
+    }
+}
+
+impl StudentTrainer for MathTrainer<'_> {
+    fn untuned(&mut self) -> Result<EqualSizeStudent> {
+        let (id, benchmarks, ood) = self.evaluate(None)?;
+        Ok(EqualSizeStudent {
+            trained_on: "untuned".into(),
+            n: 0,
+            steps: 0,
+            first_loss: None,
+            last_loss: None,
+            id,
+            benchmarks,
+            ood,
+            train_seconds: 0.0,
+        })
+    }
+
+    fn train(&mut self, examples: &[&SynthExample]) -> Result<EqualSizeStudent> {
+        let train = self.session.config.value.train.clone();
+        let problems = examples
+            .iter()
+            .map(|e| math_problem(e))
+            .collect::<Result<Vec<_>>>()?;
+        let pairs: Vec<(String, String)> = problems.iter().map(training_pair).collect();
+        let t = std::time::Instant::now();
+        let (top, summary) = {
+            let (student, store, _) = self.loaded()?;
+            let sequences = student.encode(&pairs, train.max_len)?;
+            let states = store.states(student, &sequences)?;
+            student.fine_tune(&sequences, &states, &train, &mut |_| {})?
+        };
+        let train_seconds = t.elapsed().as_secs_f64();
+        let (id, benchmarks, ood) = self.evaluate(Some(&top))?;
+        Ok(EqualSizeStudent {
+            trained_on: String::new(),
+            n: examples.len(),
+            steps: summary.steps,
+            first_loss: Some(summary.first_loss),
+            last_loss: Some(summary.last_loss),
+            id,
+            benchmarks,
+            ood,
+            train_seconds,
+        })
+    }
+}
+
+/// A synthesis example's math problem (its `question`, `solution` and `answer` fields).
+fn math_problem(e: &SynthExample) -> Result<MathExample> {
+    let field = |k: &str| -> Result<String> {
+        e.fields
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+            .with_context(|| format!("example `{}` has no string field `{k}`", e.id))
+    };
+    let solution = field("solution")?;
+    Ok(MathExample {
+        id: e.id.clone(),
+        question: field("question")?,
+        answer: field("answer").unwrap_or_default(),
+        difficulty: prism_data::math::table::solution_steps(&solution),
+        solution,
+        choices: Vec::new(),
+        source: "synth".into(),
+        group: String::new(),
+        split: "train".into(),
+    })
+}
+
+/// The NLI student of the experiment (`prism_models::protocol`), trained as a sweep's run.
+struct NliTrainer<'a> {
+    session: &'a Session,
+}
+
+impl StudentTrainer for NliTrainer<'_> {
+    fn untuned(&mut self) -> Result<EqualSizeStudent> {
+        bail!("an NLI student has no untuned scores (its head starts random)")
+    }
+
+    fn train(&mut self, examples: &[&SynthExample]) -> Result<EqualSizeStudent> {
+        let session = self.session;
+        let cfg = &session.config.value;
+        let pool = prism_data::pool_table(session)?;
+        let pairs = examples
+            .iter()
+            .map(|e| nli_pair(e, pool.two_way))
+            .collect::<Result<Vec<_>>>()?;
+        let run = prism_models::protocol::train_and_evaluate(
+            session,
+            &cfg.train,
+            &pairs,
+            pool.classes(),
+            cfg.sweep.eval_limit,
+            &mut |_, _, _| {},
+        )?;
+        // The ID test first, as the sweep's runs table has it.
+        let id_name = prism_data::catalog::id_test();
+        let id = run
+            .eval
+            .get(id_name)
+            .with_context(|| format!("the ID test `{id_name}` was not scored"))?
+            .accuracy;
+        let scores = std::iter::once((id_name.to_string(), id)).chain(
+            run.eval
+                .iter()
+                .filter(|(k, _)| k.as_str() != id_name)
+                .map(|(k, s)| (k.clone(), s.accuracy)),
+        );
+        let (id, benchmarks, ood) = scored(session, scores)?;
+        Ok(EqualSizeStudent {
+            trained_on: String::new(),
+            n: examples.len(),
+            steps: run.summary.steps,
+            first_loss: Some(run.summary.first_loss),
+            last_loss: Some(run.summary.last_loss),
+            id,
+            benchmarks,
+            ood,
+            train_seconds: run.train_seconds,
+        })
+    }
+}
+
+/// A synthesis example's labelled NLI pair (its `premise`, `hypothesis` and `label` fields, the
+/// label in the pool's label space).
+fn nli_pair(e: &SynthExample, two_way: bool) -> Result<LabeledPair> {
+    let field = |k: &str| -> Result<&str> {
+        e.fields
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .with_context(|| format!("example `{}` has no string field `{k}`", e.id))
+    };
+    let label = field("label")?;
+    Ok(LabeledPair {
+        premise: field("premise")?.to_string(),
+        hypothesis: field("hypothesis")?.to_string(),
+        label: label_index(label, two_way).with_context(|| {
+            format!(
+                "example `{}`: label `{label}` is not in the pool's label space",
+                e.id
+            )
+        })?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prism_synth::formats::math::math_example;
+    use prism_synth::formats::nli::{NliTriple, nli_example};
+
+    #[test]
+    fn synthetic_examples_become_training_pairs_or_say_what_they_lack() {
+        let m = math_example(
+            "m1".into(),
+            "What is 2 + 3?",
+            "2 + 3 = 5.\n#### 5",
+            "5",
+            1,
+            serde_json::json!({}),
+        );
+        let p = math_problem(&m).unwrap();
+        assert_eq!(
+            (p.question.as_str(), p.answer.as_str()),
+            ("What is 2 + 3?", "5")
+        );
+        assert_eq!(p.solution, "2 + 3 = 5.\n#### 5");
+
+        let layout = |t: &NliTriple| (t.premise.clone(), t.label.clone());
+        let triple = |label: &str| NliTriple {
+            premise: "A cat sleeps.".into(),
+            hypothesis: "An animal rests.".into(),
+            label: label.into(),
+        };
+        let e = nli_example(
+            "n1".into(),
+            &triple("contradiction"),
+            &layout,
+            serde_json::json!({}),
+        );
+        assert_eq!(nli_pair(&e, false).unwrap().label, 2);
+        let err = nli_pair(&e, true).unwrap_err().to_string();
+        assert!(
+            err.contains("`n1`") && err.contains("`contradiction`"),
+            "{err}"
+        );
+        let err = math_problem(&e).unwrap_err().to_string();
+        assert!(
+            err.contains("`question`") || err.contains("`solution`"),
+            "{err}"
+        );
+    }
+
+    fn problems(n: usize) -> Vec<SynthExample> {
+        (0..n)
+            .map(|i| {
+                math_example(
+                    format!("p{i}"),
+                    &format!("What is {i} + 1?"),
+                    &format!("{i} + 1 = {}.\n#### {}", i + 1, i + 1),
+                    &(i + 1).to_string(),
+                    1,
+                    serde_json::json!({}),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_pool_reference_is_nested_across_sizes_and_seeded() {
+        let pool = problems(40);
+        let ids = |v: Vec<&SynthExample>| v.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        let small = ids(pool_reference(&pool, 4, 7));
+        let large = ids(pool_reference(&pool, 16, 7));
+        assert_eq!(small[..], large[..4]);
+        assert_eq!(large, ids(pool_reference(&pool, 16, 7)));
+        assert_ne!(large, ids(pool_reference(&pool, 16, 8)));
+        assert_ne!(
+            large[..],
+            ids(pool.iter().take(16).collect())[..],
+            "not the pool's order"
+        );
+    }
+
+    #[test]
+    fn a_student_is_trained_once_and_again_when_what_shapes_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::load(Some("synth-math"), &[]).unwrap();
+        let pool = problems(3);
+        let refs: Vec<&SynthExample> = pool.iter().collect();
+        let mut trained = 0;
+        let mut train = |ex: &[&SynthExample]| {
+            trained += 1;
+            Ok(EqualSizeStudent {
+                trained_on: "naive".into(),
+                n: ex.len(),
+                steps: 2,
+                first_loss: Some(1.5),
+                last_loss: Some(1.25),
+                id: -1.0,
+                benchmarks: BTreeMap::from([("gsm8k".to_string(), -2.0)]),
+                ood: -2.0,
+                train_seconds: 0.5,
+            })
+        };
+        let first = cached(dir.path(), "naive", &refs, &session, &mut train).unwrap();
+        let again = cached(dir.path(), "naive", &refs, &session, &mut train).unwrap();
+        assert_eq!(first, again);
+        let other =
+            Session::load(Some("synth-math"), &["train.learning_rate=2e-4".into()]).unwrap();
+        cached(dir.path(), "naive", &refs, &other, &mut train).unwrap();
+        cached(dir.path(), "naive", &refs[..2], &session, &mut train).unwrap();
+        cached(dir.path(), "pool", &refs, &session, &mut train).unwrap();
+        assert_eq!(trained, 4, "one student per training set, size and setting");
+        let table = students_markdown(&[first], score_name("math"));
+        assert!(
+            table.contains("| naive | 3 | 2 | 1.500 → 1.250 | -1.0000 | -2.0000 | -2.0000 |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn sizes_no_training_set_fills_train_nothing() {
+        let session = Session::load(Some("synth-nli"), &[]).unwrap();
+        let pool = problems(3);
+        let sets = [TrainingSet {
+            name: "naive".into(),
+            examples: pool.iter().collect(),
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let students = train_students(&session, &sets, &[4, 8], dir.path()).unwrap();
+        assert!(students.is_empty());
+    }
+}
