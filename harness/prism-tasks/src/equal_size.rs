@@ -52,20 +52,17 @@ pub struct EqualSizeStudent {
     pub train_seconds: f64,
 }
 
-/// The students of `sets` at every size of `sizes` that each set can fill (sizes above the
-/// smallest set are skipped), in order: for each size, every set. Math adds the untuned
-/// student first (the reference every fine-tuning starts from).
+/// The students of `sets` at every size of `sizes`, in order: for each size, every set that
+/// holds that many examples (an arm that kept fewer drops out of the larger sizes, so each size
+/// compares the sets that reach it). Math adds the untuned student first (the reference every
+/// fine-tuning starts from).
 pub fn train_students(
     session: &Session,
     sets: &[TrainingSet<'_>],
     sizes: &[usize],
     dir: &Path,
 ) -> Result<Vec<EqualSizeStudent>> {
-    let smallest = sets.iter().map(|s| s.examples.len()).min().unwrap_or(0);
-    let mut wanted: Vec<(&TrainingSet<'_>, usize)> = Vec::new();
-    for &n in sizes.iter().filter(|&&n| n >= 1 && n <= smallest) {
-        wanted.extend(sets.iter().map(|s| (s, n)));
-    }
+    let wanted = planned(sets, sizes);
     let task = session.config.value.task.as_str();
     let mut trainer: Box<dyn StudentTrainer + '_> = match task {
         "math" => Box::new(MathTrainer::new(session)),
@@ -88,6 +85,22 @@ pub fn train_students(
         })?);
     }
     Ok(students)
+}
+
+/// The (set, size) pairs to train, sizes first: every set that holds at least that many.
+fn planned<'s, 'a>(
+    sets: &'s [TrainingSet<'a>],
+    sizes: &[usize],
+) -> Vec<(&'s TrainingSet<'a>, usize)> {
+    sizes
+        .iter()
+        .filter(|&&n| n >= 1)
+        .flat_map(|&n| {
+            sets.iter()
+                .filter(move |s| s.examples.len() >= n)
+                .map(move |s| (s, n))
+        })
+        .collect()
 }
 
 /// The reference training set: the first `n` examples of a seeded shuffle of the starting pool,
@@ -537,6 +550,30 @@ mod tests {
             table.contains("| naive | 3 | 2 | 1.500 → 1.250 | -1.0000 | -2.0000 | -2.0000 |"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn each_size_trains_the_sets_that_reach_it() {
+        let pool = problems(9);
+        let set = |name: &str, n: usize| TrainingSet {
+            name: name.into(),
+            examples: pool.iter().take(n).collect(),
+        };
+        let sets = [set("prismatic", 1), set("naive", 9), set("pool", 9)];
+        let plan: Vec<(String, usize)> = planned(&sets, &[0, 1, 2, 8, 16])
+            .into_iter()
+            .map(|(s, n)| (s.name.clone(), n))
+            .collect();
+        let expected = [
+            ("prismatic", 1),
+            ("naive", 1),
+            ("pool", 1),
+            ("naive", 2),
+            ("pool", 2),
+            ("naive", 8),
+            ("pool", 8),
+        ];
+        assert_eq!(plan, expected.map(|(s, n)| (s.to_string(), n)).to_vec());
     }
 
     #[test]

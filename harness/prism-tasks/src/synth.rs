@@ -122,7 +122,7 @@ pub struct SynthConfig {
 pub struct CompareConfig {
     /// Sizes N at which a student is trained on each arm's first N kept examples and on a
     /// seeded N-sample of the starting pool, and scored like a sweep's runs
-    /// ([`crate::equal_size`]); sizes some arm has not reached are skipped. Empty: no
+    /// ([`crate::equal_size`]); an arm that kept fewer than N has no student at N. Empty: no
     /// students.
     #[serde(default)]
     pub students: Vec<usize>,

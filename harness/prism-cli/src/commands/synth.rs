@@ -302,7 +302,12 @@ fn compare(
         }
     }
     let sizes = SynthConfig::from_session(session)?.compare.students;
-    if !sizes.is_empty() && n >= 1 {
+    let largest = outcomes
+        .iter()
+        .map(|o| o.state.kept.len())
+        .max()
+        .unwrap_or(0);
+    if !sizes.is_empty() && largest >= 1 {
         let cfg = &session.config.value;
         let mut sets: Vec<TrainingSet<'_>> = outcomes
             .iter()
@@ -313,14 +318,19 @@ fn compare(
             .collect();
         sets.push(TrainingSet {
             name: "pool".into(),
-            examples: pool_reference(pool, n, cfg.train.seed),
+            examples: pool_reference(pool, largest, cfg.train.seed),
         });
         let students = train_students(session, &sets, &sizes, &dir.join("students"))?;
         md.push_str(&format!(
             "\n## Students at equal size\n\nThe experiment's student (`[student]`, `[train]`) \
              trained on each arm's first N kept examples and on a seeded N-sample of the \
-             starting pool (`pool`), at N in {sizes:?} up to {n}, scored on the sweep's \
-             evaluation samples (`sweep.eval_limit` = {}).\n\n",
+             starting pool (`pool`), at each N in {sizes:?} that the set reaches (kept: {}), \
+             scored on the sweep's evaluation samples (`sweep.eval_limit` = {}).\n\n",
+            outcomes
+                .iter()
+                .map(|o| format!("{} {}", arm_name(o.arm), o.state.kept.len()))
+                .collect::<Vec<_>>()
+                .join(", "),
             cfg.sweep.eval_limit
         ));
         md.push_str(&students_markdown(
