@@ -366,6 +366,51 @@ fn train_names_the_file_and_line_of_an_unknown_id() {
 }
 
 #[test]
+fn train_names_the_line_of_a_bad_jsonl_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    small_pool(&dir.path().join("pool.parquet"));
+    let good =
+        r#"{"premise": "A cat sleeps.", "hypothesis": "An animal rests.", "label": "entailment"}"#;
+    let cases = [
+        (
+            r#"{"premise": "A cat sleeps.", "label": "entailment"}"#,
+            "no string field `hypothesis`",
+        ),
+        (
+            r#"{"premise": "A", "hypothesis": "B", "label": "maybe"}"#,
+            "label `maybe` is not in the pool's label space",
+        ),
+        ("premise: A", "not a JSON object"),
+    ];
+    for (bad, why) in cases {
+        std::fs::write(dir.path().join("kept.jsonl"), format!("{good}\n\n{bad}\n")).unwrap();
+        let out = prism(
+            dir.path(),
+            &[
+                "train",
+                "--set",
+                "data.pool=pool.parquet",
+                "--train-jsonl",
+                "kept.jsonl",
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("`kept.jsonl` line 3: {why}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let both = prism(
+        dir.path(),
+        &["train", "--ids", "x.ids", "--train-jsonl", "kept.jsonl"],
+        &[],
+    );
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}
+
+#[test]
 fn report_on_a_runs_table_writes_json_csv_and_markdown() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = common::repo_root().join("tests/reference/runs_fixture.csv");

@@ -417,22 +417,25 @@ impl StudentTrainer for NliTrainer<'_> {
 /// A synthesis example's labelled NLI pair (its `premise`, `hypothesis` and `label` fields, the
 /// label in the pool's label space).
 fn nli_pair(e: &SynthExample, two_way: bool) -> Result<LabeledPair> {
+    labeled_pair_of(&e.fields, two_way).with_context(|| format!("example `{}`", e.id))
+}
+
+/// The labelled NLI pair of a record with string fields `premise`, `hypothesis` and `label`
+/// (a `kept.jsonl` line), the label in the pool's label space (`two_way`); an error names the
+/// field that is missing or the label that is not in the space.
+pub fn labeled_pair_of(fields: &serde_json::Value, two_way: bool) -> Result<LabeledPair> {
     let field = |k: &str| -> Result<&str> {
-        e.fields
+        fields
             .get(k)
             .and_then(serde_json::Value::as_str)
-            .with_context(|| format!("example `{}` has no string field `{k}`", e.id))
+            .with_context(|| format!("no string field `{k}`"))
     };
     let label = field("label")?;
     Ok(LabeledPair {
         premise: field("premise")?.to_string(),
         hypothesis: field("hypothesis")?.to_string(),
-        label: label_index(label, two_way).with_context(|| {
-            format!(
-                "example `{}`: label `{label}` is not in the pool's label space",
-                e.id
-            )
-        })?,
+        label: label_index(label, two_way)
+            .with_context(|| format!("label `{label}` is not in the pool's label space"))?,
     })
 }
 
@@ -472,7 +475,7 @@ mod tests {
             serde_json::json!({}),
         );
         assert_eq!(nli_pair(&e, false).unwrap().label, 2);
-        let err = nli_pair(&e, true).unwrap_err().to_string();
+        let err = format!("{:#}", nli_pair(&e, true).unwrap_err());
         assert!(
             err.contains("`n1`") && err.contains("`contradiction`"),
             "{err}"

@@ -23,9 +23,18 @@ pub struct TrainArgs {
     /// sections set the model and hyper-parameters, `[data]` the pool and benchmarks.
     experiment: Option<String>,
     /// Ids of the training subset, one per line (e.g. `results/nli/subsets/<subset>.ids`).
-    #[arg(long)]
-    ids: PathBuf,
-    /// Where to write the metrics JSON (default: next to the ids, `<subset>.train.json`).
+    #[arg(
+        long,
+        required_unless_present = "train_jsonl",
+        conflicts_with = "train_jsonl"
+    )]
+    ids: Option<PathBuf>,
+    /// Train on these pairs instead of pool ids: a JSONL file with `premise`, `hypothesis` and
+    /// `label` per line, as `prism synth` writes in `kept.jsonl` (labels in the pool's space).
+    #[arg(long, value_name = "JSONL")]
+    train_jsonl: Option<PathBuf>,
+    /// Where to write the metrics JSON (default: next to the ids or the JSONL,
+    /// `<name>.train.json`).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Score at most this many examples of each evaluation set (a seeded sample); 0 = all.
@@ -35,12 +44,35 @@ pub struct TrainArgs {
     config: ConfigArgs,
 }
 
+/// The labelled pairs of a JSONL file (`premise`, `hypothesis`, `label` per line); an error names
+/// the file and the line.
+fn jsonl_pairs(path: &Path, two_way: bool) -> Result<Vec<LabeledPair>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let mut pairs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = format!("`{}` line {}", path.display(), i + 1);
+        let row: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| UsageError(format!("{at}: not a JSON object ({e})")))?;
+        let pair = prism_tasks::equal_size::labeled_pair_of(&row, two_way)
+            .map_err(|e| UsageError(format!("{at}: {e:#}")))?;
+        pairs.push(pair);
+    }
+    if pairs.is_empty() {
+        return Err(UsageError(format!("`{}` holds no pairs", path.display())).into());
+    }
+    Ok(pairs)
+}
+
 /// What `prism train` writes.
 #[derive(Debug, Serialize)]
 pub struct TrainReport {
-    /// The subset's ids file and its sha256.
+    /// The subset's ids file (or the JSONL of pairs trained on).
     pub subset: String,
-    /// sha256 of the ids file.
+    /// sha256 of that file.
     pub subset_sha256: String,
     /// Training examples.
     pub n_train: usize,
@@ -79,7 +111,15 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let session = Session::load(args.experiment.as_deref(), &args.config.overrides)?;
     let cfg = &session.config.value;
     let pool = prism_data::pool_table(&session)?;
-    let pairs = training_pairs(&pool.table, &args.ids, pool.two_way)?;
+    let source = args
+        .ids
+        .as_ref()
+        .or(args.train_jsonl.as_ref())
+        .expect("clap requires --ids or --train-jsonl");
+    let pairs = match &args.ids {
+        Some(ids) => training_pairs(&pool.table, ids, pool.two_way)?,
+        None => jsonl_pairs(source, pool.two_way)?,
+    };
     let bar = prism_core::progress::bar(0, "train");
     let StudentRun {
         summary,
@@ -97,9 +137,9 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     )?;
     bar.finish_and_clear();
     let report = TrainReport {
-        subset: args.ids.display().to_string(),
-        subset_sha256: sha256_file(&args.ids)
-            .with_context(|| format!("hashing `{}`", args.ids.display()))?,
+        subset: source.display().to_string(),
+        subset_sha256: sha256_file(source)
+            .with_context(|| format!("hashing `{}`", source.display()))?,
         n_train: pairs.len(),
         model: session.model_dir(&cfg.student.model).display().to_string(),
         backend: backend.to_string(),
@@ -112,7 +152,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     };
     let out = args
         .out
-        .unwrap_or_else(|| args.ids.with_extension("train.json"));
+        .unwrap_or_else(|| source.with_extension("train.json"));
     write_json_atomic(&out, &report).with_context(|| format!("writing `{}`", out.display()))?;
     println!(
         "trained on {} examples in {:.1} s ({:.1} examples/s); loss {:.3} → {:.3}",
