@@ -9,7 +9,7 @@
 use crate::math::{StatesStore, batch_tokens, eval_sets, load_student};
 use anyhow::{Context, Result, bail};
 use prism_core::Session;
-use prism_core::atomic::write_json_atomic;
+use prism_core::integrity::{read_cached_or_discard, write_cached};
 use prism_data::math::MathExample;
 use prism_data::project::label_index;
 use prism_models::LabeledPair;
@@ -66,22 +66,20 @@ pub fn train_students(
     let task = session.config.value.task.as_str();
     let mut trainer: Box<dyn StudentTrainer + '_> = match task {
         "math" => Box::new(MathTrainer::new(session)),
-        "nli" => Box::new(NliTrainer { session }),
+        "nli" => Box::new(NliTrainer::new(session)),
         other => bail!("task = `{other}` has no student for the synthesis comparison"),
     };
     let mut students = Vec::new();
     if task == "math" {
         students.push(cached(dir, "untuned", &[], session, &mut |_| {
-            trainer.untuned()
+            EqualSizeStudent::new(session, "untuned", 0, trainer.untuned()?)
         })?);
     }
     for (set, n) in wanted {
         let examples = &set.examples[..n];
         eprintln!("student: {} examples of {}", n, set.name);
         students.push(cached(dir, &set.name, examples, session, &mut |ex| {
-            let mut s = trainer.train(ex)?;
-            s.trained_on = set.name.clone();
-            Ok(s)
+            EqualSizeStudent::new(session, &set.name, n, trainer.train(ex)?)
         })?);
     }
     Ok(students)
@@ -159,8 +157,10 @@ pub fn score_name(task: &str) -> &'static str {
     }
 }
 
-/// The student of `examples` from `dir` when one was trained the same way, else trained now
-/// and kept there.
+/// The student of `examples` from `dir` when one was trained the same way (checked against
+/// its sums, as every cache entry: a damaged one is moved aside and trained again), else
+/// trained now and kept there. Either way the student is read from the kept bytes, so a
+/// cached student and a fresh one are the same to the last bit.
 fn cached(
     dir: &Path,
     name: &str,
@@ -169,14 +169,15 @@ fn cached(
     train: &mut dyn FnMut(&[&SynthExample]) -> Result<EqualSizeStudent>,
 ) -> Result<EqualSizeStudent> {
     let path = student_path(dir, name, examples, session)?;
-    if let Ok(bytes) = std::fs::read(&path)
+    if let Some(bytes) = read_cached_or_discard(&path, "training it again")?
         && let Ok(student) = serde_json::from_slice::<EqualSizeStudent>(&bytes)
     {
         return Ok(student);
     }
-    let student = train(examples)?;
-    write_json_atomic(&path, &student).with_context(|| format!("writing `{}`", path.display()))?;
-    Ok(student)
+    let mut bytes = serde_json::to_vec_pretty(&train(examples)?)?;
+    bytes.push(b'\n');
+    write_cached(&path, &bytes).with_context(|| format!("writing `{}`", path.display()))?;
+    Ok(serde_json::from_slice(&bytes)?)
 }
 
 /// Where the student of `examples` is kept: its name, size and a key over everything that
@@ -205,42 +206,62 @@ fn student_path(
 /// Fine-tunes and scores a task's student.
 trait StudentTrainer {
     /// The student before fine-tuning, scored.
-    fn untuned(&mut self) -> Result<EqualSizeStudent>;
+    fn untuned(&mut self) -> Result<Measured>;
     /// A student fine-tuned on `examples`, scored.
-    fn train(&mut self, examples: &[&SynthExample]) -> Result<EqualSizeStudent>;
+    fn train(&mut self, examples: &[&SynthExample]) -> Result<Measured>;
 }
 
-/// `id`, `benchmarks` and `ood` from each evaluation set's score (the ID test first).
-fn scored(
-    session: &Session,
-    scores: impl IntoIterator<Item = (String, f64)>,
-) -> Result<(f64, BTreeMap<String, f64>, f64)> {
-    let mut scores = scores.into_iter();
-    let (_, id) = scores.next().context("no ID test was scored")?;
-    let benchmarks: BTreeMap<String, f64> = scores.collect();
-    let ood = session.config.value.ood_aggregate();
-    let values: Vec<f64> = ood
-        .iter()
-        .map(|b| {
-            benchmarks
-                .get(b)
-                .copied()
-                .with_context(|| format!("report.ood: `{b}` was not scored"))
+/// What a trainer measured of one student, before the comparison names it.
+struct Measured {
+    /// Score on the ID test.
+    id: f64,
+    /// Score on each benchmark.
+    benchmarks: BTreeMap<String, f64>,
+    /// The training run (none untuned).
+    summary: Option<prism_models::train::TrainSummary>,
+    /// Seconds spent fine-tuning.
+    train_seconds: f64,
+}
+
+impl EqualSizeStudent {
+    /// The student trained on the first `n` examples of `trained_on`, with its OOD aggregate
+    /// ([`prism_report::runs::ood_mean`] over `report.ood`, as a sweep's runs table has it).
+    fn new(session: &Session, trained_on: &str, n: usize, m: Measured) -> Result<Self> {
+        let declared = session.config.value.ood_aggregate();
+        let ood =
+            prism_report::runs::ood_mean(declared.iter().map(|b| m.benchmarks.get(b).copied()))
+                .with_context(|| {
+                    format!(
+                        "report.ood: {declared:?} are not all scored (scored: {:?})",
+                        m.benchmarks.keys().collect::<Vec<_>>()
+                    )
+                })?;
+        Ok(Self {
+            trained_on: trained_on.into(),
+            n,
+            steps: m.summary.as_ref().map_or(0, |s| s.steps),
+            first_loss: m.summary.as_ref().map(|s| s.first_loss),
+            last_loss: m.summary.as_ref().map(|s| s.last_loss),
+            id: m.id,
+            benchmarks: m.benchmarks,
+            ood,
+            train_seconds: m.train_seconds,
         })
-        .collect::<Result<_>>()?;
-    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-    Ok((id, benchmarks, mean))
+    }
+}
+
+/// The math student with its evaluation sets through the frozen blocks.
+struct MathEval {
+    student: prism_models::lm_student::LmStudent,
+    store: StatesStore,
+    sets: Vec<prism_models::lm_protocol::ScoredSet>,
 }
 
 /// The math track's causal-LM student (`prism_models::lm_student`), loaded on first use with
 /// its evaluation sets through the frozen blocks.
 struct MathTrainer<'a> {
     session: &'a Session,
-    loaded: Option<(
-        prism_models::lm_student::LmStudent,
-        StatesStore,
-        Vec<prism_models::lm_protocol::ScoredSet>,
-    )>,
+    loaded: Option<MathEval>,
 }
 
 impl<'a> MathTrainer<'a> {
@@ -251,13 +272,7 @@ impl<'a> MathTrainer<'a> {
         }
     }
 
-    fn loaded(
-        &mut self,
-    ) -> Result<&(
-        prism_models::lm_student::LmStudent,
-        StatesStore,
-        Vec<prism_models::lm_protocol::ScoredSet>,
-    )> {
+    fn loaded(&mut self) -> Result<&MathEval> {
         if self.loaded.is_none() {
             let student = load_student(self.session)?;
             let store = StatesStore::new(self.session, &student)?;
@@ -267,47 +282,50 @@ impl<'a> MathTrainer<'a> {
                 &store,
                 self.session.config.value.sweep.eval_limit,
             )?;
-            self.loaded = Some((student, store, sets));
+            self.loaded = Some(MathEval {
+                student,
+                store,
+                sets,
+            });
         }
         Ok(self.loaded.as_ref().expect("loaded above"))
     }
 
+    /// The ID test's and each benchmark's score (minus the mean per-token NLL) of `top` (the
+    /// pretrained top when `None`).
     fn evaluate(
         &mut self,
         top: Option<&prism_models::lm_student::StudentTop>,
-    ) -> Result<(f64, BTreeMap<String, f64>, f64)> {
-        let session = self.session;
-        let (student, _, sets) = self.loaded()?;
+    ) -> Result<(f64, BTreeMap<String, f64>)> {
+        let max_tokens = batch_tokens(self.session);
+        let MathEval { student, sets, .. } = self.loaded()?;
         let top = top.unwrap_or(student.pretrained_top());
-        let max_tokens = batch_tokens(session);
-        let scores = sets
+        // The ID test first, as `eval_sets` orders them.
+        let mut scores = sets
             .iter()
             .map(|s| {
-                let r = s.evaluate(student, top, max_tokens)?;
-                Ok((r.name, -r.nll))
+                Ok(s.evaluate(student, top, max_tokens)
+                    .map(|r| (r.name, -r.nll))?)
             })
-            .collect::<Result<Vec<_>>>()?;
-        scored(session, scores)
+            .collect::<Result<Vec<_>>>()?
+            .into_iter();
+        let (_, id) = scores.next().context("no ID test was scored")?;
+        Ok((id, scores.collect()))
     }
 }
 
 impl StudentTrainer for MathTrainer<'_> {
-    fn untuned(&mut self) -> Result<EqualSizeStudent> {
-        let (id, benchmarks, ood) = self.evaluate(None)?;
-        Ok(EqualSizeStudent {
-            trained_on: "untuned".into(),
-            n: 0,
-            steps: 0,
-            first_loss: None,
-            last_loss: None,
+    fn untuned(&mut self) -> Result<Measured> {
+        let (id, benchmarks) = self.evaluate(None)?;
+        Ok(Measured {
             id,
             benchmarks,
-            ood,
+            summary: None,
             train_seconds: 0.0,
         })
     }
 
-    fn train(&mut self, examples: &[&SynthExample]) -> Result<EqualSizeStudent> {
+    fn train(&mut self, examples: &[&SynthExample]) -> Result<Measured> {
         let train = self.session.config.value.train.clone();
         let problems = examples
             .iter()
@@ -316,108 +334,116 @@ impl StudentTrainer for MathTrainer<'_> {
         let pairs: Vec<(String, String)> = problems.iter().map(training_pair).collect();
         let t = std::time::Instant::now();
         let (top, summary) = {
-            let (student, store, _) = self.loaded()?;
+            let MathEval { student, store, .. } = self.loaded()?;
             let sequences = student.encode(&pairs, train.max_len)?;
             let states = store.states(student, &sequences)?;
             student.fine_tune(&sequences, &states, &train, &mut |_| {})?
         };
         let train_seconds = t.elapsed().as_secs_f64();
-        let (id, benchmarks, ood) = self.evaluate(Some(&top))?;
-        Ok(EqualSizeStudent {
-            trained_on: String::new(),
-            n: examples.len(),
-            steps: summary.steps,
-            first_loss: Some(summary.first_loss),
-            last_loss: Some(summary.last_loss),
+        let (id, benchmarks) = self.evaluate(Some(&top))?;
+        Ok(Measured {
             id,
             benchmarks,
-            ood,
+            summary: Some(summary),
             train_seconds,
         })
     }
 }
 
-/// A synthesis example's math problem (its `question`, `solution` and `answer` fields).
-fn math_problem(e: &SynthExample) -> Result<MathExample> {
+/// The math problem of a record with string fields `question` and `solution` (and `answer`;
+/// a `kept.jsonl` line, or a synthesis example's fields), its difficulty counted from the
+/// solution's steps; an error names the field that is missing.
+pub fn math_problem_of(fields: &serde_json::Value, id: &str, source: &str) -> Result<MathExample> {
     let field = |k: &str| -> Result<String> {
-        e.fields
+        fields
             .get(k)
             .and_then(serde_json::Value::as_str)
             .map(str::to_string)
-            .with_context(|| format!("example `{}` has no string field `{k}`", e.id))
+            .with_context(|| format!("no string field `{k}`"))
     };
     let solution = field("solution")?;
     Ok(MathExample {
-        id: e.id.clone(),
+        id: id.into(),
         question: field("question")?,
         answer: field("answer").unwrap_or_default(),
         difficulty: prism_data::math::table::solution_steps(&solution),
         solution,
         choices: Vec::new(),
-        source: "synth".into(),
+        source: source.into(),
         group: String::new(),
         split: "train".into(),
     })
 }
 
-/// The NLI student of the experiment (`prism_models::protocol`), trained as a sweep's run.
+/// A synthesis example's math problem ([`math_problem_of`] its fields).
+fn math_problem(e: &SynthExample) -> Result<MathExample> {
+    math_problem_of(&e.fields, &e.id, "synth")
+        .map_err(|err| anyhow::anyhow!("example `{}`: {err:#}", e.id))
+}
+
+/// A synthesis example's labelled NLI pair ([`labeled_pair_of`] its fields).
+fn nli_pair(e: &SynthExample, two_way: bool) -> Result<LabeledPair> {
+    labeled_pair_of(&e.fields, two_way)
+        .map_err(|err| anyhow::anyhow!("example `{}`: {err:#}", e.id))
+}
+
+/// The NLI student of the experiment (`prism_models::protocol`), trained as a sweep's run; the
+/// pool's label space is read once, on first use.
 struct NliTrainer<'a> {
     session: &'a Session,
+    /// Whether the pool is two-way, and its number of classes.
+    labels: Option<(bool, usize)>,
+}
+
+impl<'a> NliTrainer<'a> {
+    fn new(session: &'a Session) -> Self {
+        Self {
+            session,
+            labels: None,
+        }
+    }
 }
 
 impl StudentTrainer for NliTrainer<'_> {
-    fn untuned(&mut self) -> Result<EqualSizeStudent> {
+    fn untuned(&mut self) -> Result<Measured> {
         bail!("an NLI student has no untuned scores (its head starts random)")
     }
 
-    fn train(&mut self, examples: &[&SynthExample]) -> Result<EqualSizeStudent> {
+    fn train(&mut self, examples: &[&SynthExample]) -> Result<Measured> {
         let session = self.session;
         let cfg = &session.config.value;
-        let pool = prism_data::pool_table(session)?;
+        let (two_way, classes) = match self.labels {
+            Some(labels) => labels,
+            None => {
+                let pool = prism_data::pool_table(session)?;
+                *self.labels.insert((pool.two_way, pool.classes()))
+            }
+        };
         let pairs = examples
             .iter()
-            .map(|e| nli_pair(e, pool.two_way))
+            .map(|e| nli_pair(e, two_way))
             .collect::<Result<Vec<_>>>()?;
-        let run = prism_models::protocol::train_and_evaluate(
+        let mut run = prism_models::protocol::train_and_evaluate(
             session,
             &cfg.train,
             &pairs,
-            pool.classes(),
+            classes,
             cfg.sweep.eval_limit,
             &mut |_, _, _| {},
         )?;
-        // The ID test first, as the sweep's runs table has it.
         let id_name = prism_data::catalog::id_test();
         let id = run
             .eval
-            .get(id_name)
+            .remove(id_name)
             .with_context(|| format!("the ID test `{id_name}` was not scored"))?
             .accuracy;
-        let scores = std::iter::once((id_name.to_string(), id)).chain(
-            run.eval
-                .iter()
-                .filter(|(k, _)| k.as_str() != id_name)
-                .map(|(k, s)| (k.clone(), s.accuracy)),
-        );
-        let (id, benchmarks, ood) = scored(session, scores)?;
-        Ok(EqualSizeStudent {
-            trained_on: String::new(),
-            n: examples.len(),
-            steps: run.summary.steps,
-            first_loss: Some(run.summary.first_loss),
-            last_loss: Some(run.summary.last_loss),
+        Ok(Measured {
             id,
-            benchmarks,
-            ood,
+            benchmarks: run.eval.into_iter().map(|(k, s)| (k, s.accuracy)).collect(),
+            summary: Some(run.summary),
             train_seconds: run.train_seconds,
         })
     }
-}
-
-/// A synthesis example's labelled NLI pair (its `premise`, `hypothesis` and `label` fields, the
-/// label in the pool's label space).
-fn nli_pair(e: &SynthExample, two_way: bool) -> Result<LabeledPair> {
-    labeled_pair_of(&e.fields, two_way).with_context(|| format!("example `{}`", e.id))
 }
 
 /// The labelled NLI pair of a record with string fields `premise`, `hypothesis` and `label`
@@ -524,9 +550,9 @@ mod tests {
         let session = Session::load(Some("synth-math"), &[]).unwrap();
         let pool = problems(3);
         let refs: Vec<&SynthExample> = pool.iter().collect();
-        let mut trained = 0;
+        let trained = std::cell::Cell::new(0);
         let mut train = |ex: &[&SynthExample]| {
-            trained += 1;
+            trained.set(trained.get() + 1);
             Ok(EqualSizeStudent {
                 trained_on: "naive".into(),
                 n: ex.len(),
@@ -547,7 +573,20 @@ mod tests {
         cached(dir.path(), "naive", &refs, &other, &mut train).unwrap();
         cached(dir.path(), "naive", &refs[..2], &session, &mut train).unwrap();
         cached(dir.path(), "pool", &refs, &session, &mut train).unwrap();
-        assert_eq!(trained, 4, "one student per training set, size and setting");
+        assert_eq!(
+            trained.get(),
+            4,
+            "one student per training set, size and setting"
+        );
+        // A damaged entry is not used: it is moved aside and the student trained again.
+        let path = student_path(dir.path(), "naive", &refs, &session).unwrap();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("-2.0", "-3.0");
+        std::fs::write(&path, text).unwrap();
+        let retrained = cached(dir.path(), "naive", &refs, &session, &mut train).unwrap();
+        assert_eq!((trained.get(), &retrained), (5, &first));
+        assert!(path.with_extension("json.corrupt").is_file());
         let table = students_markdown(&[first], score_name("math"));
         assert!(
             table.contains("| naive | 3 | 2 | 1.500 → 1.250 | -1.0000 | -2.0000 | -2.0000 |"),

@@ -215,29 +215,17 @@ fn read_problems(path: &std::path::Path, n: usize) -> Result<Vec<prism_data::mat
         if n > 0 && problems.len() == n {
             break;
         }
-        let row: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not JSON", path.display(), i + 1))?;
-        let field = |k: &str| -> Result<String> {
-            row.get(k)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string)
-                .with_context(|| format!("{}:{}: no string field `{k}`", path.display(), i + 1))
-        };
-        let solution = field("solution")?;
-        problems.push(prism_data::math::MathExample {
-            id: row
-                .get("id")
-                .and_then(serde_json::Value::as_str)
-                .map_or_else(|| format!("line-{}", i + 1), str::to_string),
-            question: field("question")?,
-            answer: field("answer").unwrap_or_default(),
-            difficulty: prism_data::math::table::solution_steps(&solution),
-            solution,
-            choices: Vec::new(),
-            source: path.display().to_string(),
-            group: String::new(),
-            split: "train".into(),
-        });
+        let at = || format!("{}:{}", path.display(), i + 1);
+        let row: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("{}: not JSON", at()))?;
+        let id = row
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("line-{}", i + 1), str::to_string);
+        let problem =
+            prism_tasks::equal_size::math_problem_of(&row, &id, &path.display().to_string())
+                .map_err(|e| anyhow::anyhow!("{}: {e:#}", at()))?;
+        problems.push(problem);
     }
     anyhow::ensure!(
         !problems.is_empty(),

@@ -111,14 +111,10 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let session = Session::load(args.experiment.as_deref(), &args.config.overrides)?;
     let cfg = &session.config.value;
     let pool = prism_data::pool_table(&session)?;
-    let source = args
-        .ids
-        .as_ref()
-        .or(args.train_jsonl.as_ref())
-        .expect("clap requires --ids or --train-jsonl");
-    let pairs = match &args.ids {
-        Some(ids) => training_pairs(&pool.table, ids, pool.two_way)?,
-        None => jsonl_pairs(source, pool.two_way)?,
+    let (source, pairs) = match (&args.ids, &args.train_jsonl) {
+        (Some(ids), _) => (ids, training_pairs(&pool.table, ids, pool.two_way)?),
+        (None, Some(jsonl)) => (jsonl, jsonl_pairs(jsonl, pool.two_way)?),
+        (None, None) => unreachable!("clap requires --ids or --train-jsonl"),
     };
     let bar = prism_core::progress::bar(0, "train");
     let StudentRun {
