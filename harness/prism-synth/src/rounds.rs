@@ -182,6 +182,9 @@ pub struct RoundRecord {
     pub passed_filters: usize,
     /// Of those, how many landed in a sparse cluster.
     pub in_sparse: usize,
+    /// Where those landed among the pool's clusters (empty in a state written by older code).
+    #[serde(default)]
+    pub landing: Landing,
     /// Kept this round.
     pub kept: usize,
     /// Pool size after the round (starting pool + every kept example).
@@ -214,6 +217,46 @@ impl RoundRecord {
             ("in sparse", self.in_sparse),
             ("kept", self.kept),
         ]
+    }
+}
+
+/// Where a round's candidates landed among the pool's clusters: what says why a prismatic arm
+/// keeps few (candidates drawn to the large clusters) or many.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Landing {
+    /// Pool rows per cluster, in cluster order.
+    pub cluster_sizes: Vec<usize>,
+    /// Whether each cluster is sparse.
+    pub sparse: Vec<bool>,
+    /// Each candidate's cluster (those that passed the filters, in order).
+    pub candidates: Vec<usize>,
+}
+
+impl Landing {
+    /// Each candidate's cluster's rank by pool size (1: the largest; equal sizes ranked in
+    /// cluster order) and whether it is sparse.
+    pub fn size_ranks(&self) -> Vec<(usize, bool)> {
+        let mut order: Vec<usize> = (0..self.cluster_sizes.len()).collect();
+        order.sort_by_key(|&c| std::cmp::Reverse(self.cluster_sizes[c]));
+        let mut rank = vec![0; order.len()];
+        for (r, &c) in order.iter().enumerate() {
+            rank[c] = r + 1;
+        }
+        self.candidates
+            .iter()
+            .map(|&c| (rank[c], self.sparse[c]))
+            .collect()
+    }
+
+    /// The size ranks, smallest rank first, a sparse one marked `*`: `1 1 2 9*`.
+    pub fn describe(&self) -> String {
+        let mut ranks = self.size_ranks();
+        ranks.sort_unstable();
+        ranks
+            .iter()
+            .map(|&(r, sparse)| format!("{r}{}", if sparse { "*" } else { "" }))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -537,6 +580,11 @@ impl SynthRun<'_> {
             clusters.place(&candidate_features)
         };
         let in_sparse = placed.iter().filter(|&&c| clusters.sparse[c]).count();
+        let landing = Landing {
+            cluster_sizes: clusters.sizes.clone(),
+            sparse: clusters.sparse.clone(),
+            candidates: placed.clone(),
+        };
         let mut kept_now = 0;
         // Candidate rows kept this round, so the kept set's features are extended, not
         // computed again.
@@ -577,6 +625,7 @@ impl SynthRun<'_> {
             agreed: agreed.len(),
             passed_filters: passed_count,
             in_sparse,
+            landing,
             kept: kept_now,
             pool_size: self.pool.len() + state.kept.len(),
             pool_gvendi,
@@ -587,5 +636,27 @@ impl SynthRun<'_> {
             generation_s,
             features_s: features_started.elapsed().as_secs_f64(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landing_ranks_clusters_by_pool_size() {
+        let landing = Landing {
+            // Ranks by size: cluster 1 (9) is 1st, 0 and 3 (5 each) 2nd and 3rd in cluster
+            // order, 2 (1) 4th.
+            cluster_sizes: vec![5, 9, 1, 5],
+            sparse: vec![false, false, true, true],
+            candidates: vec![2, 1, 3, 1, 0],
+        };
+        assert_eq!(
+            landing.size_ranks(),
+            vec![(4, true), (1, false), (3, true), (1, false), (2, false)]
+        );
+        assert_eq!(landing.describe(), "1 1 2 3* 4*");
+        assert_eq!(Landing::default().describe(), "");
     }
 }

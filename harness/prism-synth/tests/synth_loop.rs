@@ -166,6 +166,18 @@ fn rounds_keep_only_sparse_candidates_and_count_every_step() {
             "sparse selection keeps the sparse ones"
         );
         assert!(r.in_sparse <= r.passed_filters);
+        // Every candidate that passed is placed, and its cluster's flag counts it.
+        assert_eq!(r.landing.candidates.len(), r.passed_filters);
+        assert_eq!(r.landing.cluster_sizes.len(), r.clusters);
+        assert_eq!(
+            r.landing.cluster_sizes.iter().sum::<usize>(),
+            r.pool_size - r.kept,
+            "the clusters hold the pool the round started from"
+        );
+        assert_eq!(
+            r.landing.size_ranks().iter().filter(|(_, s)| *s).count(),
+            r.in_sparse
+        );
         assert_eq!(
             r.generator.requests,
             12 + 3 * 12,

@@ -68,15 +68,17 @@ pub fn run(args: SynthArgs) -> Result<ExitCode> {
 fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut csv = String::from(
-        "round,clusters,pool_rows_in_sparse,requests,parsed,agreed,passed_filters,in_sparse,kept,pool_size,pool_gvendi,kept_gvendi,generation_s,features_s,drops,rejections,failed_requests,closed_at_end_of_turn,checks_at_token_limit\n",
+        "round,clusters,pool_rows_in_sparse,requests,parsed,agreed,passed_filters,in_sparse,kept,pool_size,pool_gvendi,kept_gvendi,generation_s,features_s,drops,rejections,failed_requests,closed_at_end_of_turn,checks_at_token_limit,landed\n",
     );
     let mut md = format!(
         "# {} synthesis: rounds\n\nStarting pool: {} examples, G-Vendi {:.3}.\n\n\
          A block the generator left open when it ended its turn is read as closed \
          (`closed at end of turn`: such blocks, parsed or dropped). `checks cut`: solutions or \
-         labellings cut at the token limit (a cut math solution does not vote).\n\n\
-         | round | clusters | requests | parsed | agreed | passed filters | in sparse | kept | pool | pool G-Vendi | kept G-Vendi | drops | closed at end of turn | checks cut | rejections | s |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|\n",
+         labellings cut at the token limit (a cut math solution does not vote). `landed`: for \
+         each candidate that passed the filters, its nearest pool cluster's rank by size (1: the \
+         largest), `*` when that cluster is sparse.\n\n\
+         | round | clusters | requests | parsed | agreed | passed filters | in sparse | kept | pool | pool G-Vendi | kept G-Vendi | drops | closed at end of turn | checks cut | rejections | landed | s |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|---:|\n",
         arm_name(arm),
         state.start_size,
         state.start_gvendi
@@ -87,7 +89,7 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
         let funnel = r.funnel().map(|(_, n)| n.to_string()).join(",");
         writeln!(
             csv,
-            "{},{},{},{funnel},{},{:.4},{},{:.1},{:.1},\"{drops}\",\"{rejections}\",{},{},{}",
+            "{},{},{},{funnel},{},{:.4},{},{:.1},{:.1},\"{drops}\",\"{rejections}\",{},{},{},\"{}\"",
             r.round,
             r.clusters,
             r.pool_rows_in_sparse,
@@ -98,7 +100,8 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
             r.features_s,
             r.generator.failed,
             r.closed_at_end_of_turn,
-            r.checks_at_token_limit
+            r.checks_at_token_limit,
+            r.landing.describe()
         )?;
         let funnel = r.funnel().map(|(_, n)| n.to_string()).join(" | ");
         let kept_gvendi = if kept_gvendi.is_empty() {
@@ -108,13 +111,14 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
         };
         writeln!(
             md,
-            "| {} | {} | {funnel} | {} | {:.3} | {kept_gvendi} | {drops} | {} | {} | {rejections} | {:.0} |",
+            "| {} | {} | {funnel} | {} | {:.3} | {kept_gvendi} | {drops} | {} | {} | {rejections} | {} | {:.0} |",
             r.round,
             r.clusters,
             r.pool_size,
             r.pool_gvendi,
             r.closed_at_end_of_turn,
             r.checks_at_token_limit,
+            r.landing.describe(),
             r.generation_s + r.features_s
         )?;
     }
