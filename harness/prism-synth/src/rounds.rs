@@ -102,6 +102,25 @@ pub enum Selection {
     All,
 }
 
+/// Where a prismatic round's few-shot seeds come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedSource {
+    /// The whole pool as it stands (the released code; issue 28: "few-shot problems from the
+    /// pool").
+    #[default]
+    Pool,
+    /// The rows of the sparse clusters: the generator is shown the under-populated regions it
+    /// is asked to fill (the method's summary: "prompt a generator with seeds from them").
+    Sparse,
+}
+
+impl SeedSource {
+    fn is_pool(&self) -> bool {
+        *self == SeedSource::Pool
+    }
+}
+
 /// Settings of the loop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +137,11 @@ pub struct LoopConfig {
     /// Sparse (prismatic) or all (naive).
     #[serde(default = "LoopConfig::default_selection")]
     pub selection: Selection,
+    /// Where the prismatic arm's few-shot seeds come from; the naive arm always shows the pool.
+    /// Left out of the serialised settings at its default, so runs fingerprinted before the key
+    /// existed still resume.
+    #[serde(default, skip_serializing_if = "SeedSource::is_pool")]
+    pub seeds_from: SeedSource,
     /// Seed of the seeds drawn, the requests and the clustering.
     #[serde(default)]
     pub seed: u64,
@@ -148,6 +172,7 @@ impl Default for LoopConfig {
             requests_per_round: Self::default_requests(),
             grow_to: 0,
             selection: Self::default_selection(),
+            seeds_from: SeedSource::Pool,
             seed: 0,
             clusters: ClusterConfig::default(),
             filters: FilterConfig::default(),
@@ -454,8 +479,14 @@ impl SynthRun<'_> {
 
         // Generate drafts, parse them, and vote.
         let mut drops: BTreeMap<Drop, usize> = BTreeMap::new();
-        let requests = task.draft_requests(
+        let seeds = few_shot_pool(
             &current,
+            config,
+            &clusters.kmeans.assignment,
+            &clusters.sparse,
+        );
+        let requests = task.draft_requests(
+            &seeds,
             config.requests_per_round,
             round_seed.wrapping_mul(1_000),
             &mut rng,
@@ -639,9 +670,73 @@ impl SynthRun<'_> {
     }
 }
 
+/// The examples a round may show the generator as few-shot seeds: the whole pool, or for a
+/// prismatic arm with [`SeedSource::Sparse`] the rows whose cluster (`assignment`, aligned with
+/// `current`) is sparse.
+fn few_shot_pool<'a>(
+    current: &[&'a SynthExample],
+    config: &LoopConfig,
+    assignment: &[usize],
+    sparse: &[bool],
+) -> Vec<&'a SynthExample> {
+    match (config.selection, config.seeds_from) {
+        (Selection::Sparse, SeedSource::Sparse) => current
+            .iter()
+            .zip(assignment)
+            .filter(|(_, cluster)| sparse[**cluster])
+            .map(|(example, _)| *example)
+            .collect(),
+        _ => current.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn example(id: &str) -> SynthExample {
+        SynthExample {
+            id: id.into(),
+            prompt: String::new(),
+            completion: String::new(),
+            text: String::new(),
+            fields: serde_json::Value::Null,
+            round: 0,
+            cluster: None,
+        }
+    }
+
+    #[test]
+    fn sparse_seeds_are_the_sparse_clusters_rows_for_the_prismatic_arm_only() {
+        let pool: Vec<SynthExample> = ["a", "b", "c", "d"].map(example).into();
+        let current: Vec<&SynthExample> = pool.iter().collect();
+        let (assignment, sparse) = ([0, 1, 1, 2], [false, true, false]);
+        let ids = |config: &LoopConfig| -> Vec<String> {
+            few_shot_pool(&current, config, &assignment, &sparse)
+                .iter()
+                .map(|e| e.id.clone())
+                .collect()
+        };
+        let prismatic = LoopConfig {
+            seeds_from: SeedSource::Sparse,
+            ..LoopConfig::default()
+        };
+        assert_eq!(ids(&prismatic), ["b", "c"]);
+        let naive = LoopConfig {
+            selection: Selection::All,
+            ..prismatic.clone()
+        };
+        assert_eq!(ids(&naive), ["a", "b", "c", "d"], "naive shows the pool");
+        assert_eq!(ids(&LoopConfig::default()), ["a", "b", "c", "d"]);
+        // The default is left out of the settings, so older fingerprints hold.
+        let json = serde_json::to_string(&LoopConfig::default()).unwrap();
+        assert!(!json.contains("seeds_from"), "{json}");
+        assert!(
+            serde_json::to_string(&prismatic)
+                .unwrap()
+                .contains("\"seeds_from\":\"sparse\"")
+        );
+    }
 
     #[test]
     fn landing_ranks_clusters_by_pool_size() {

@@ -16,7 +16,9 @@ use prism_features::experiment::featurize;
 use prism_models::{Backend, LanguageModel};
 use prism_synth::formats::math::{MathFormat, math_example};
 use prism_synth::formats::nli::{NliFormat, NliSynth, NliTriple, nli_example};
-use prism_synth::rounds::{Featurize, LoopConfig, Selection, SynthExample, SynthRun, SynthState};
+use prism_synth::rounds::{
+    Featurize, LoopConfig, SeedSource, Selection, SynthExample, SynthRun, SynthState,
+};
 use prism_synth::{Generator, OpenAiClient, OpenAiConfig};
 use prism_vendi::Features;
 use serde::{Deserialize, Serialize};
@@ -168,8 +170,15 @@ impl SynthConfig {
 
     /// The arm's loop settings.
     pub fn loop_for(&self, arm: Selection) -> LoopConfig {
+        // The naive arm shows the whole pool whatever `seeds_from` says, so its fingerprint
+        // does not carry the key.
+        let seeds_from = match arm {
+            Selection::Sparse => self.rounds.seeds_from,
+            Selection::All => SeedSource::Pool,
+        };
         LoopConfig {
             selection: arm,
+            seeds_from,
             ..self.rounds.clone()
         }
     }
