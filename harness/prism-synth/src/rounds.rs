@@ -13,6 +13,7 @@ use crate::generator::{ChatRequest, Finish, GenerationError, Generator, Reply, T
 
 use crate::{ClusterConfig, FilterConfig, Hygiene, PoolClusters, Rejection};
 use prism_vendi::Features;
+use prism_vendi::matrix::dot;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -255,6 +256,14 @@ pub struct Landing {
     pub sparse: Vec<bool>,
     /// Each candidate's cluster (those that passed the filters, in order).
     pub candidates: Vec<usize>,
+    /// Each candidate's cosine with its cluster's centre (f32, as the features: a value read
+    /// back from `state.json` is the same bits, so a resumed run equals a straight one).
+    #[serde(default)]
+    pub similarity: Vec<f32>,
+    /// The pool rows' mean cosine with their own cluster's centre: how near a member sits, to
+    /// read `similarity` against.
+    #[serde(default)]
+    pub pool_similarity: f32,
 }
 
 impl Landing {
@@ -273,15 +282,24 @@ impl Landing {
             .collect()
     }
 
-    /// The size ranks, smallest rank first, a sparse one marked `*`: `1 1 2 9*`.
+    /// The size ranks, smallest rank first, a sparse one marked `*`, then the candidates'
+    /// mean cosine with their centres against the pool rows': `1 1 2 9*; cos 0.41 (pool 0.62)`.
     pub fn describe(&self) -> String {
         let mut ranks = self.size_ranks();
         ranks.sort_unstable();
-        ranks
+        let mut text = ranks
             .iter()
             .map(|&(r, sparse)| format!("{r}{}", if sparse { "*" } else { "" }))
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(" ");
+        if !self.similarity.is_empty() {
+            let mean = self.similarity.iter().sum::<f32>() / self.similarity.len() as f32;
+            text.push_str(&format!(
+                "; cos {mean:.2} (pool {:.2})",
+                self.pool_similarity
+            ));
+        }
+        text
     }
 }
 
@@ -611,10 +629,17 @@ impl SynthRun<'_> {
             clusters.place(&candidate_features)
         };
         let in_sparse = placed.iter().filter(|&&c| clusters.sparse[c]).count();
+        let centres = &clusters.kmeans.centroids;
         let landing = Landing {
             cluster_sizes: clusters.sizes.clone(),
             sparse: clusters.sparse.clone(),
             candidates: placed.clone(),
+            similarity: placed
+                .iter()
+                .enumerate()
+                .map(|(row, &c)| dot(candidate_features.row(row), centres.row(c)) as f32)
+                .collect(),
+            pool_similarity: (1.0 - clusters.kmeans.inertia / features.n().max(1) as f64) as f32,
         };
         let mut kept_now = 0;
         // Candidate rows kept this round, so the kept set's features are extended, not
@@ -746,12 +771,19 @@ mod tests {
             cluster_sizes: vec![5, 9, 1, 5],
             sparse: vec![false, false, true, true],
             candidates: vec![2, 1, 3, 1, 0],
+            ..Landing::default()
         };
         assert_eq!(
             landing.size_ranks(),
             vec![(4, true), (1, false), (3, true), (1, false), (2, false)]
         );
         assert_eq!(landing.describe(), "1 1 2 3* 4*");
+        let with_cosines = Landing {
+            similarity: vec![0.5, 0.25, 0.5, 0.25, 0.5],
+            pool_similarity: 0.625,
+            ..landing
+        };
+        assert_eq!(with_cosines.describe(), "1 1 2 3* 4*; cos 0.40 (pool 0.62)");
         assert_eq!(Landing::default().describe(), "");
     }
 }

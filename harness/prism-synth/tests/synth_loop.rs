@@ -168,6 +168,16 @@ fn rounds_keep_only_sparse_candidates_and_count_every_step() {
         assert!(r.in_sparse <= r.passed_filters);
         // Every candidate that passed is placed, and its cluster's flag counts it.
         assert_eq!(r.landing.candidates.len(), r.passed_filters);
+        assert_eq!(r.landing.similarity.len(), r.passed_filters);
+        assert!(
+            r.landing
+                .similarity
+                .iter()
+                .chain([&r.landing.pool_similarity])
+                .all(|c| (-1.0 - 1e-6..=1.0 + 1e-6).contains(c)),
+            "cosines: {:?}",
+            r.landing
+        );
         assert_eq!(r.landing.cluster_sizes.len(), r.clusters);
         assert_eq!(
             r.landing.cluster_sizes.iter().sum::<usize>(),

@@ -76,7 +76,8 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
          (`closed at end of turn`: such blocks, parsed or dropped). `checks cut`: solutions or \
          labellings cut at the token limit (a cut math solution does not vote). `landed`: for \
          each candidate that passed the filters, its nearest pool cluster's rank by size (1: the \
-         largest), `*` when that cluster is sparse.\n\n\
+         largest), `*` when that cluster is sparse; then the candidates' mean cosine with their \
+         cluster's centre against the pool rows' with theirs.\n\n\
          | round | clusters | requests | parsed | agreed | passed filters | in sparse | kept | pool | pool G-Vendi | kept G-Vendi | drops | closed at end of turn | checks cut | rejections | landed | s |\n\
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|---:|\n",
         arm_name(arm),
