@@ -67,6 +67,14 @@ test-server: fetch (venv "llama-venv" "llama-cpp-python[server]==0.3.16")
     cargo build --quiet --release -p prism-cli
     tests/scripts/llama_server.sh tests/scripts/synth_round.sh {{prism}}
 
+# Where held-out real VitaminC pairs land among synth-nli's gradient clusters, the control for
+# the prismatic arm's keep rate (docs/synthesis.md, 2026-12-04, fourth session): a loopback
+# OpenAI-compatible server "generates" real pool pairs (tests/scripts/real_pairs_server.py) and
+# `prism synth` places them, for each cluster fraction (default 0.01 0.05 0.1).
+synth-real-control fractions="0.01 0.05 0.1": fetch (venv "pyarrow-venv" "pyarrow==26.0.1")
+    cargo build --quiet --release -p prism-cli
+    CONTROL_FRACTIONS="{{fractions}}" tests/scripts/synth_real_control.sh .cache/pyarrow-venv/bin/python {{prism}}
+
 # `prism export mlflow` read back by MLflow's own client (mlflow-skinny in a venv under the
 # cache): exports the smoke sweep (run first if needed) and lists its runs through MLflow.
 test-mlflow: fetch (venv "mlflow-venv" "mlflow-skinny")
