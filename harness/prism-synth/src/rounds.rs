@@ -282,6 +282,11 @@ impl Landing {
             .collect()
     }
 
+    /// How many candidates landed in a sparse cluster.
+    pub fn in_sparse(&self) -> usize {
+        self.candidates.iter().filter(|&&c| self.sparse[c]).count()
+    }
+
     /// The size ranks, smallest rank first, a sparse one marked `*`, then the candidates'
     /// mean cosine with their centres against the pool rows': `1 1 2 9*; cos 0.41 (pool 0.62)`.
     pub fn describe(&self) -> String {
@@ -628,24 +633,26 @@ impl SynthRun<'_> {
         } else {
             clusters.place(&candidate_features)
         };
-        let in_sparse = placed.iter().filter(|&&c| clusters.sparse[c]).count();
         let centres = &clusters.kmeans.centroids;
         let landing = Landing {
             cluster_sizes: clusters.sizes.clone(),
             sparse: clusters.sparse.clone(),
-            candidates: placed.clone(),
             similarity: placed
                 .iter()
                 .enumerate()
                 .map(|(row, &c)| dot(candidate_features.row(row), centres.row(c)) as f32)
                 .collect(),
+            candidates: placed,
             pool_similarity: (1.0 - clusters.kmeans.inertia / features.n().max(1) as f64) as f32,
         };
+        let in_sparse = landing.in_sparse();
         let mut kept_now = 0;
         // Candidate rows kept this round, so the kept set's features are extended, not
         // computed again.
         let mut kept_rows = Vec::new();
-        for (row, (mut example, cluster)) in passed.into_iter().zip(placed).enumerate() {
+        for (row, (mut example, &cluster)) in
+            passed.into_iter().zip(&landing.candidates).enumerate()
+        {
             let keep = match config.selection {
                 Selection::Sparse => clusters.sparse[cluster],
                 Selection::All => true,

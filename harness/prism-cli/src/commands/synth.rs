@@ -88,6 +88,7 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
         let (drops, rejections) = (counts(&r.drops), counts(&r.rejections));
         let kept_gvendi = r.kept_gvendi.map_or(String::new(), |v| format!("{v:.3}"));
         let funnel = r.funnel().map(|(_, n)| n.to_string()).join(",");
+        let landed = r.landing.describe();
         writeln!(
             csv,
             "{},{},{},{funnel},{},{:.4},{},{:.1},{:.1},\"{drops}\",\"{rejections}\",{},{},{},\"{}\"",
@@ -102,7 +103,7 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
             r.generator.failed,
             r.closed_at_end_of_turn,
             r.checks_at_token_limit,
-            r.landing.describe()
+            landed
         )?;
         let funnel = r.funnel().map(|(_, n)| n.to_string()).join(" | ");
         let kept_gvendi = if kept_gvendi.is_empty() {
@@ -119,7 +120,7 @@ fn write_arm(dir: &Path, arm: Selection, state: &SynthState) -> Result<()> {
             r.pool_gvendi,
             r.closed_at_end_of_turn,
             r.checks_at_token_limit,
-            r.landing.describe(),
+            landed,
             r.generation_s + r.features_s
         )?;
     }
