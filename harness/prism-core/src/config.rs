@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
 /// Env variables with the `PRISM_` prefix that are not config keys: logging, and the knobs of
-/// the benches and tests (`PRISM_PYTHON` names the Python with torch for `just bench models`).
+/// the benches and tests (`PRISM_PYTHON` names the Python with torch for `just bench models`),
+/// and `PRISM_MALLOC=system` (keep glibc's malloc defaults, `prism_models::allocator`).
 const NON_CONFIG_ENV: &[&str] = &[
     "log",
     "log_style",
@@ -25,6 +26,7 @@ const NON_CONFIG_ENV: &[&str] = &[
     "bench_n",
     "bench_examples",
     "test_backend",
+    "malloc",
 ];
 
 /// The layers to merge, lowest priority first.

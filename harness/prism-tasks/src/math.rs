@@ -202,6 +202,53 @@ struct MathSweep<'a> {
     untuned: Vec<SetResult>,
 }
 
+/// The student's share of a math sweep's preparation: the model, the used pool problems'
+/// tokens and frozen-block states, and the evaluation sets with the untuned scores.
+struct StudentSide {
+    student: LmStudent,
+    train_sequences: Vec<ChatTokens>,
+    train_states: LowerStates,
+    eval_sets: Vec<ScoredSet>,
+    untuned: Vec<SetResult>,
+}
+
+impl StudentSide {
+    /// Loads the student and runs its frozen blocks over the pool rows `used_rows` and the
+    /// evaluation sets (read from the states store when they are there).
+    fn prepare(session: &Session, pool: &[MathExample], used_rows: &[usize]) -> Result<Self> {
+        let cfg = &session.config.value;
+        let start = Instant::now();
+        let student = load_student(session)?;
+        let max_tokens = batch_tokens(session);
+        let train_pairs: Vec<(String, String)> =
+            used_rows.iter().map(|&r| training_pair(&pool[r])).collect();
+        let train_sequences = student.encode(&train_pairs, cfg.train.max_len)?;
+        eprintln!(
+            "student: {} pool problems through the {} frozen blocks",
+            train_sequences.len(),
+            student.frozen_blocks
+        );
+        let store = StatesStore::new(session, &student)?;
+        let train_states = store.states(&student, &train_sequences)?;
+        let eval_sets = eval_sets(session, &student, &store, cfg.sweep.eval_limit)?;
+        let untuned = eval_sets
+            .iter()
+            .map(|s| s.evaluate(&student, student.pretrained_top(), max_tokens))
+            .collect::<Result<Vec<_>, _>>()?;
+        eprintln!(
+            "student: frozen-block states and untuned scores in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        Ok(Self {
+            student,
+            train_sequences,
+            train_states,
+            eval_sets,
+            untuned,
+        })
+    }
+}
+
 impl<'a> MathSweep<'a> {
     fn prepare(
         session: &'a Session,
@@ -241,41 +288,39 @@ impl<'a> MathSweep<'a> {
         let ids: Vec<&str> = pool.iter().map(|e| e.id.as_str()).collect();
         let (embeddings, static_embeddings) =
             pool_embeddings(session, &metrics, cache_dir, inputs, &ids, &pairs, &texts)?;
-        let mut repaired_shards = Vec::new();
-        let gradients = if wants(Need::GradientFeatures) || wants(Need::ProxyLosses) {
-            let examples: Vec<GradientExample> = used_rows
-                .iter()
-                .map(|&r| gradient_example(&pool[r]))
-                .collect();
-            let (gradients, repaired) = pool_gradients(session, used_rows.clone(), &examples)?;
-            repaired_shards.extend(repaired);
-            Some(gradients)
-        } else {
-            None
+        // The proxy's features and the student's frozen-block states are independent, and each
+        // keeps the cores only partly busy (about 1.3 of 2: allocation, tokenising, serial
+        // reductions), so they run side by side. Neither result depends on the other or on
+        // thread timing (a feature's bits follow from its batch alone, docs/performance.md).
+        let wants_gradients = wants(Need::GradientFeatures) || wants(Need::ProxyLosses);
+        let (gradients, student_side) = std::thread::scope(|scope| {
+            let gradients = scope.spawn(|| -> Result<_> {
+                if !wants_gradients {
+                    return Ok(None);
+                }
+                let examples: Vec<GradientExample> = used_rows
+                    .iter()
+                    .map(|&r| gradient_example(&pool[r]))
+                    .collect();
+                Ok(Some(pool_gradients(session, used_rows.clone(), &examples)?))
+            });
+            let student_side = StudentSide::prepare(session, &pool, &used_rows);
+            let gradients = gradients
+                .join()
+                .map_err(|_| anyhow::anyhow!("the gradient-feature thread panicked"))?;
+            Ok::<_, anyhow::Error>((gradients?, student_side?))
+        })?;
+        let (gradients, repaired_shards) = match gradients {
+            Some((gradients, repaired)) => (Some(gradients), repaired),
+            None => (None, Vec::new()),
         };
-
-        let start = Instant::now();
-        let student = load_student(session)?;
-        let max_tokens = batch_tokens(session);
-        let train_pairs: Vec<(String, String)> =
-            used_rows.iter().map(|&r| training_pair(&pool[r])).collect();
-        let train_sequences = student.encode(&train_pairs, cfg.train.max_len)?;
-        eprintln!(
-            "student: {} pool problems through the {} frozen blocks",
-            train_sequences.len(),
-            student.frozen_blocks
-        );
-        let store = StatesStore::new(session, &student)?;
-        let train_states = store.states(&student, &train_sequences)?;
-        let eval_sets = eval_sets(session, &student, &store, cfg.sweep.eval_limit)?;
-        let untuned = eval_sets
-            .iter()
-            .map(|s| s.evaluate(&student, student.pretrained_top(), max_tokens))
-            .collect::<Result<Vec<_>, _>>()?;
-        eprintln!(
-            "student: frozen-block states and untuned scores in {:.1} s",
-            start.elapsed().as_secs_f64()
-        );
+        let StudentSide {
+            student,
+            train_sequences,
+            train_states,
+            eval_sets,
+            untuned,
+        } = student_side;
         Ok(Self {
             session,
             train_index: used_rows.iter().enumerate().map(|(i, &r)| (r, i)).collect(),
