@@ -6,7 +6,8 @@
 # cluster fraction in CONTROL_FRACTIONS (default: the paper's 1%, synth-nli's 5%, the released
 # code's 10%).
 # Each run's rounds.md shows where the 36 pairs landed (`landed`); a summary follows.
-# CONTROL_POOL_SIZE sets the starting pool (default 300, synth-nli's).
+# CONTROL_POOL_SIZE sets the starting pool (default 300, synth-nli's; above 1,600 the data pool
+# it is drawn from grows to match).
 # Usage: tests/scripts/synth_real_control.sh PYTHON PRISM [PRISM ARGS...] (the command that runs prism)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +16,9 @@ shift
 fractions=${CONTROL_FRACTIONS:-0.01 0.05 0.1}
 port=${REAL_PAIRS_PORT:-18099}
 pool=${CONTROL_POOL_SIZE:-300}
+# The synth pool is drawn from the experiment's data pool (1,600 pairs in synth-nli.toml), which
+# grows with it for a larger control pool.
+data_pool=$((pool > 1600 ? pool : 1600))
 "$python" tests/scripts/real_pairs_server.py .cache/prism/data/vitaminc.parquet "$port" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
@@ -28,7 +32,7 @@ for f in $fractions; do
         --set synth.generator.kind=openai \
         --set "synth.generator.openai={ base_url = \"http://127.0.0.1:$port/v1\", model = \"vitaminc-held-out\", concurrency = 1, timeout_s = 60 }" \
         --set synth.loop.rounds=3 --set "synth.loop.clusters.fraction=$f" \
-        --set "synth.pool_size=$pool" --set "paths.results=$out"
+        --set "synth.pool_size=$pool" --set "data.pool_size=$data_pool" --set "paths.results=$out"
     python3 - "$out/synth-nli/synth/prismatic/state.json" "$f" <<'PY'
 import json, sys
 state = json.load(open(sys.argv[1]))
