@@ -21,8 +21,10 @@ pub const OPT_OUT_VAR: &str = "PRISM_MALLOC";
 /// Tunes glibc's malloc for many short-lived large buffers: one arena for every thread, no
 /// `mmap` for any block (everything comes from the heap, so freed blocks are reused without
 /// page faults), no trimming below 2 GiB, 256 MiB of top padding. Call once, first thing in
-/// `main`, before any thread starts. A no-op on other C libraries and under
-/// `PRISM_MALLOC=system`. Returns whether every setting was accepted.
+/// `main`, before any thread starts: glibc fixes its arena limit when the first extra thread
+/// allocates, and a thread with an arena of its own still maps blocks above 64 MiB (a libtest
+/// thread, for one, so this cannot be checked from a unit test). A no-op on other C libraries
+/// and under `PRISM_MALLOC=system`. Returns whether every setting was accepted.
 pub fn tune_for_tensors() -> bool {
     if std::env::var(OPT_OUT_VAR).is_ok_and(|v| v == "system") {
         return false;
