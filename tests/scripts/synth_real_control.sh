@@ -16,9 +16,10 @@ shift
 fractions=${CONTROL_FRACTIONS:-0.01 0.05 0.1}
 port=${REAL_PAIRS_PORT:-18099}
 pool=${CONTROL_POOL_SIZE:-300}
-# The synth pool is drawn from the experiment's data pool (1,600 pairs in synth-nli.toml), which
-# grows with it for a larger control pool.
-data_pool=$((pool > 1600 ? pool : 1600))
+# The synth pool is drawn from the experiment's data pool, which grows with it for a larger
+# control pool (prism refuses a synth.pool_size above the data pool's size).
+configured=$("$@" config show synth-nli | awk '$1 == "data.pool_size" { print $3 }')
+data_pool=$((pool > configured ? pool : configured))
 "$python" tests/scripts/real_pairs_server.py .cache/prism/data/vitaminc.parquet "$port" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -266,10 +266,24 @@ pub struct StartingPool {
     pub eval_texts: Vec<String>,
 }
 
+/// The starting pool: a seeded sample of `pool_size` of the data pool's `examples` (0 = all).
+/// A `synth.pool_size` above the data pool's size is an error naming both keys, not a quietly
+/// smaller pool.
+pub fn starting_sample<T>(examples: Vec<T>, pool_size: usize, seed: u64) -> Result<Vec<T>> {
+    if pool_size > examples.len() {
+        bail!(
+            "synth.pool_size = {pool_size} exceeds the {} examples of the data pool; raise \
+             data.pool_size (or set synth.pool_size = 0 for all of them)",
+            examples.len()
+        );
+    }
+    Ok(seeded_sample(examples, pool_size, seed))
+}
+
 /// The math pool (`data.pool`, sampled) and the math evaluation questions.
 pub fn math_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
     let cfg = &session.config.value;
-    let pool = seeded_sample(math_pool(session)?, pool_size, cfg.data.split_seed);
+    let pool = starting_sample(math_pool(session)?, pool_size, cfg.data.split_seed)?;
     let examples = pool
         .iter()
         .map(|e| {
@@ -432,11 +446,11 @@ fn nli_layout(session: &Session) -> impl Fn(&NliTriple) -> (String, String) + Sy
 /// evaluation text (ID test and benchmarks).
 pub fn nli_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
     let cfg = &session.config.value;
-    let pool = seeded_sample(
+    let pool = starting_sample(
         prism_data::pool_table(session)?.table.examples,
         pool_size,
         cfg.data.split_seed,
-    );
+    )?;
     let layout = nli_layout(session);
     let examples = pool
         .iter()
@@ -473,6 +487,29 @@ pub fn nli_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_starting_pool_larger_than_the_data_pool_is_an_error_naming_both_keys() {
+        let err = super::starting_sample(vec![1, 2, 3], 4, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("synth.pool_size = 4") && err.contains("data.pool_size"),
+            "{err}"
+        );
+        assert_eq!(
+            super::starting_sample(vec![1, 2, 3], 3, 0).unwrap(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            super::starting_sample(vec![1, 2, 3], 0, 0).unwrap(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            super::starting_sample(vec![1, 2, 3], 2, 0).unwrap().len(),
+            2
+        );
+    }
+
     use super::*;
 
     #[test]
