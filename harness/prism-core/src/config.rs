@@ -428,6 +428,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("student.pairing"), "{err}");
+        // An aligned student names the blocks below its comparator; the setting belongs to it
+        // alone, it trains on a frozen encoder, and at 0 it stays out of the serialised config.
+        let aligned = "[student]\npairing = \"aligned\"\nalign_blocks = 3\n[train]\n\
+                       layers = { kind = \"head-only\" }\n";
+        let student = layers(dir.path(), aligned)
+            .resolve::<ExperimentConfig>()
+            .unwrap()
+            .value
+            .student;
+        assert_eq!(
+            (student.pairing, student.align_blocks),
+            (Pairing::Aligned, 3)
+        );
+        assert!(!json.contains("align_blocks"), "{json}");
+        for (experiment, key) in [
+            (
+                "[student]\npairing = \"siamese\"\nalign_blocks = 3\n",
+                "student.align_blocks",
+            ),
+            ("[student]\npairing = \"aligned\"\n", "train.layers"),
+        ] {
+            let err = validation_error(&layers(dir.path(), experiment), dir.path());
+            assert!(err.contains(key), "{err}");
+        }
         // A siamese student may fine-tune its top blocks at their own rate; the rate is
         // checked and, unset, stays out of the serialised config (run identities of before).
         let last_k = "[student]\npairing = \"siamese\"\n[train]\nlayers = { kind = \"last-k\", \

@@ -301,10 +301,16 @@ impl Bert {
     /// Last hidden states from states after the first `batch.after_layers` blocks: the rest of
     /// [`forward`](Self::forward).
     pub fn forward_from(&self, batch: &StateBatch) -> Tensor<3> {
+        self.forward_from_until(batch, self.layers.len())
+    }
+
+    /// Like [`Self::forward_from`], stopping after block `until` (an aligned student reads
+    /// states from the middle of the encoder); `until` ≤ the batch's blocks runs none.
+    pub fn forward_from_until(&self, batch: &StateBatch, until: usize) -> Tensor<3> {
         self.run_blocks(
             batch.states.clone(),
             &batch.attention_mask,
-            batch.after_layers..self.layers.len(),
+            batch.after_layers..until.max(batch.after_layers),
         )
     }
 

@@ -1,6 +1,7 @@
 //! The encoder student: BERT + mean pooling, with a classification head for NLI fine-tuning
 //! and an embedding API (texts → L2-normalised vectors) for the embedding baselines.
 
+use crate::align::Comparator;
 use crate::bert::{Bert, BertConfig, EncoderBatch, StateBatch, mean_pool};
 use crate::device::Backend;
 use crate::error::ModelError;
@@ -235,19 +236,33 @@ impl FeatureScaler {
     }
 }
 
+/// What trains above the encoder: for [`Pairing::Aligned`] a [`Comparator`] over both
+/// sides' token states, then the linear layer to the classes. One module, so that both get
+/// the head's learning rate and both train in a head-only run.
+#[derive(Module, Debug)]
+pub struct Head {
+    comparator: Option<Comparator>,
+    linear: Linear,
+}
+
 /// Encoder + pooling + dropout + linear head: the NLI student. With [`Pairing::Cross`] the
 /// head reads the mean-pooled joint sequence; with [`Pairing::Siamese`] it reads
 /// `[u, v, |u − v|, u ⊙ v]` of the L2-normalised premise and hypothesis embeddings, through a
-/// [`FeatureScaler`].
+/// [`FeatureScaler`]; with [`Pairing::Aligned`] it reads a [`Comparator`]'s output over
+/// both sides' token states.
 #[derive(Module, Debug)]
 pub struct Classifier {
     encoder: Bert,
     dropout: Dropout,
-    head: Linear,
+    head: Head,
     #[module(skip)]
     pairing: Pairing,
     #[module(skip)]
     scaler: Option<FeatureScaler>,
+    /// The blocks below an aligned student's comparator (every block unless
+    /// [`Self::with_align_blocks`] says fewer).
+    #[module(skip)]
+    align_after: usize,
 }
 
 impl Classifier {
@@ -265,17 +280,39 @@ impl Classifier {
         pairing: Pairing,
         device: &Device,
     ) -> Self {
-        let width = match pairing {
-            Pairing::Cross => config.hidden_size,
-            Pairing::Siamese => 4 * config.hidden_size,
+        let comparator =
+            (pairing == Pairing::Aligned).then(|| Comparator::new(config.hidden_size, device));
+        let width = match (pairing, &comparator) {
+            (_, Some(comparator)) => comparator.width(),
+            (Pairing::Siamese, None) => 4 * config.hidden_size,
+            (_, None) => config.hidden_size,
         };
         Self {
             encoder,
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
-            head: LinearConfig::new(width, labels).init(device),
+            head: Head {
+                comparator,
+                linear: LinearConfig::new(width, labels).init(device),
+            },
             pairing,
             scaler: None,
+            align_after: config.num_hidden_layers,
         }
+    }
+
+    /// Makes an aligned student's comparator read the token states after the first `blocks`
+    /// blocks (0 or more than the encoder has: after all of them); other students ignore it.
+    pub fn with_align_blocks(self, blocks: usize) -> Self {
+        let n = self.encoder.num_layers();
+        Self {
+            align_after: if blocks == 0 { n } else { blocks.min(n) },
+            ..self
+        }
+    }
+
+    /// The blocks whose output an aligned student's comparator reads.
+    pub fn align_after(&self) -> usize {
+        self.align_after
     }
 
     /// How this classifier sees a pair.
@@ -293,17 +330,33 @@ impl Classifier {
 
     /// What the head reads, before standardisation and dropout: `[batch, width]`.
     pub fn features(&self, batch: &PairBatch) -> Tensor<2> {
+        let until = self.top_block();
         self.pair_features(batch, |b| {
-            mean_pool(self.encoder.forward(b), b.attention_mask.clone())
+            (
+                self.encoder.forward_until(b, until),
+                b.attention_mask.clone(),
+            )
         })
     }
 
     /// Like [`features`](Self::features) from hidden states after the encoder's first blocks
     /// (a [`crate::prefix::FrozenPrefix`] batch): only the blocks above run.
     pub fn features_from(&self, batch: &PairBatch<StateBatch>) -> Tensor<2> {
+        let until = self.top_block();
         self.pair_features(batch, |s| {
-            mean_pool(self.encoder.forward_from(s), s.attention_mask.clone())
+            (
+                self.encoder.forward_from_until(s, until),
+                s.attention_mask.clone(),
+            )
         })
+    }
+
+    /// The last block whose output the head reads.
+    fn top_block(&self) -> usize {
+        match self.head.comparator {
+            Some(_) => self.align_after,
+            None => self.encoder.num_layers(),
+        }
     }
 
     /// The encoder's hidden states after the embeddings and its first `blocks` blocks.
@@ -311,18 +364,37 @@ impl Classifier {
         self.encoder.forward_until(batch, blocks)
     }
 
-    /// The head's input from `pooled` (one mean-pooled row per sequence) of each side.
+    /// The head's input from `states` (a sequence's token states under the top block the
+    /// head reads, and its mask) of each side.
     fn pair_features<S>(
         &self,
         batch: &PairBatch<S>,
-        pooled: impl Fn(&S) -> Tensor<2>,
+        states: impl Fn(&S) -> (Tensor<3>, Tensor<2>),
     ) -> Tensor<2> {
-        match batch {
-            PairBatch::Joint(joint) => pooled(joint),
-            PairBatch::Separate {
-                premises,
-                hypotheses,
-            } => {
+        let pooled = |s: &S| {
+            let (hidden, mask) = states(s);
+            mean_pool(hidden, mask)
+        };
+        match (batch, &self.head.comparator) {
+            (PairBatch::Joint(joint), _) => pooled(joint),
+            (
+                PairBatch::Separate {
+                    premises,
+                    hypotheses,
+                },
+                Some(comparator),
+            ) => {
+                let (a, mask_a) = states(premises);
+                let (b, mask_b) = states(hypotheses);
+                comparator.forward(a, mask_a, b, mask_b)
+            }
+            (
+                PairBatch::Separate {
+                    premises,
+                    hypotheses,
+                },
+                None,
+            ) => {
                 let unit = |x: Tensor<2>| {
                     let norm = x.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
                     x / norm
@@ -344,7 +416,7 @@ impl Classifier {
             None => features,
         };
         let features = self.encoder.dropout_masks().apply(&self.dropout, features);
-        self.head.forward(features)
+        self.head.linear.forward(features)
     }
 
     /// Class logits, `[batch, labels]`.
@@ -362,8 +434,8 @@ impl Classifier {
         &self.encoder
     }
 
-    /// The classification head.
-    pub(crate) fn head(&self) -> &Linear {
+    /// The classification head (with the comparator, when there is one).
+    pub(crate) fn head(&self) -> &Head {
         &self.head
     }
 

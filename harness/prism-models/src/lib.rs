@@ -16,6 +16,7 @@
 // burn-tch is deprecated upstream; the `tch` feature still routes the activations to it.
 #[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod activation;
+pub mod align;
 pub mod allocator;
 pub mod annotate;
 pub mod bert;

@@ -133,6 +133,7 @@ pub fn train_and_evaluate(
     // The head's initial weights come from the run's seed alone, whatever other workers draw.
     let model = crate::device::seeded_module(&device, train.seed, || {
         Classifier::with_pairing(bert, &bert_config, classes, cfg.student.pairing, &device)
+            .with_align_blocks(cfg.student.align_blocks)
     });
     shape.run(
         on_step,

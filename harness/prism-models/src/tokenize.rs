@@ -172,7 +172,7 @@ impl EncodedPairs {
     ) -> Result<Self, ModelError> {
         Ok(match pairing {
             Pairing::Cross => Self::Joint(tokenizer.encode_pairs(pairs)?),
-            Pairing::Siamese => {
+            Pairing::Siamese | Pairing::Aligned => {
                 let (premises, hypotheses): (Vec<&str>, Vec<&str>) = pairs.iter().copied().unzip();
                 Self::Separate {
                     premises: tokenizer.encode(&premises)?,

@@ -192,8 +192,13 @@ pub enum FrozenPart {
 impl FrozenPart {
     /// The frozen part of `model` under `layers` (a `last-k` with `k` ≥ the encoder's blocks
     /// trains everything above the embeddings, which its forward pass computes every step).
+    /// A frozen encoder under an aligned student keeps the token states its comparator reads
+    /// (after [`Classifier::align_after`] blocks), not pooled features.
     pub fn of(model: &Classifier, layers: TrainLayers) -> Self {
         let n = model.encoder_layers();
+        if model.pairing() == Pairing::Aligned && layers == TrainLayers::HeadOnly {
+            return Self::Blocks(model.align_after());
+        }
         let blocks = match layers {
             TrainLayers::All => 0,
             TrainLayers::LastK { k } => n.saturating_sub(k),

@@ -104,6 +104,10 @@ fn train(
     Ok((model, tokenizer, device, losses))
 }
 
+/// The blocks below an aligned student's comparator in these tests (half of MiniLM's six;
+/// other pairings ignore it).
+const ALIGN_BLOCKS: usize = 3;
+
 /// The pretrained MiniLM with a fresh head seeded by `config.seed`, on an autodiff device.
 fn pretrained(
     config: &TrainConfig,
@@ -116,6 +120,7 @@ fn pretrained(
     // As the sweep does: the other tests' threads seed and draw too.
     let model = seeded_module(&device, config.seed, || {
         Classifier::with_pairing(bert, &bert_config, 3, pairing, &device)
+            .with_align_blocks(ALIGN_BLOCKS)
     });
     Ok((model, tokenizer, device))
 }
@@ -265,6 +270,30 @@ fn a_last_k_siamese_student_learns_and_reproduces() {
         ..small_config()
     };
     assert_siamese_learns_and_reproduces(&config);
+}
+
+/// An aligned student (a comparator over the token states after three blocks, the encoder
+/// frozen) fits the toy pairs; its predictions from the full forward pass equal those from
+/// the frozen states computed once (`run_with` checks it), and on flex a second run repeats
+/// its losses bit for bit.
+#[test]
+fn an_aligned_student_learns_and_reproduces() {
+    let config = TrainConfig {
+        epochs: 30,
+        learning_rate: 1e-3,
+        layers: TrainLayers::HeadOnly,
+        ..small_config()
+    };
+    let (model, _, _) = pretrained(&config, Pairing::Aligned).unwrap();
+    assert_eq!(
+        FrozenPart::of(&model, config.layers),
+        FrozenPart::Blocks(ALIGN_BLOCKS)
+    );
+    let (losses, predicted) = run_with(&config, Pairing::Aligned).unwrap();
+    assert_learned(&losses, &predicted, 0.5, 0.9);
+    if common::backend() == Backend::Flex {
+        assert_eq!(losses, run_with(&config, Pairing::Aligned).unwrap().0);
+    }
 }
 
 /// The states a [`FrozenPrefix`] keeps, run through the remaining blocks, give the full
