@@ -149,6 +149,79 @@ pub fn students_markdown(students: &[EqualSizeStudent], score: &str) -> String {
     md
 }
 
+/// The name of the pool's `draw`-th reference set (`pool`, then `pool.1`, `pool.2`, …: the
+/// first keeps the name, and so the cached students, of a comparison with one draw).
+pub fn pool_draw_name(draw: usize) -> String {
+    match draw {
+        0 => "pool".to_string(),
+        d => format!("pool.{d}"),
+    }
+}
+
+fn is_pool_draw(name: &str) -> bool {
+    name == "pool"
+        || name
+            .strip_prefix("pool.")
+            .is_some_and(|d| d.parse::<usize>().is_ok())
+}
+
+/// Where each arm's student falls among the pool draws' students at the same N, as a Markdown
+/// table: per N, the draws' ID and OOD scores as mean ± sd [min, max], then each arm's scores
+/// with how many draws scored lower. Empty when no N has two or more draws.
+pub fn pool_band_markdown(students: &[EqualSizeStudent]) -> String {
+    let mut sizes: Vec<usize> = students.iter().map(|s| s.n).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut rows = String::new();
+    for n in sizes {
+        let at_n = || students.iter().filter(move |s| s.n == n);
+        let draws: Vec<&EqualSizeStudent> =
+            at_n().filter(|s| is_pool_draw(&s.trained_on)).collect();
+        if draws.len() < 2 {
+            continue;
+        }
+        let band = |score: fn(&EqualSizeStudent) -> f64| {
+            let values: Vec<f64> = draws.iter().map(|s| score(s)).collect();
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let var =
+                values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+            let (lo, hi) = values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(*v), hi.max(*v))
+                });
+            format!("{mean:.4} ± {:.4} [{lo:.4}, {hi:.4}]", var.sqrt())
+        };
+        let id = |s: &EqualSizeStudent| s.id;
+        let ood = |s: &EqualSizeStudent| s.ood;
+        rows.push_str(&format!(
+            "| {n} | pool, {} draws | {} | {} |\n",
+            draws.len(),
+            band(id),
+            band(ood)
+        ));
+        for arm in at_n().filter(|s| !is_pool_draw(&s.trained_on) && s.trained_on != "untuned") {
+            let below = |score: fn(&EqualSizeStudent) -> f64| {
+                draws.iter().filter(|d| score(d) < score(arm)).count()
+            };
+            rows.push_str(&format!(
+                "| {n} | {} | {:.4} ({} of {} draws lower) | {:.4} ({} of {} lower) |\n",
+                arm.trained_on,
+                arm.id,
+                below(id),
+                draws.len(),
+                arm.ood,
+                below(ood),
+                draws.len()
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!("| N | trained on | ID | OOD |\n|---:|---|---|---|\n{rows}")
+}
+
 /// What a task's students are scored by, in words.
 pub fn score_name(task: &str) -> &'static str {
     match task {
@@ -511,6 +584,52 @@ mod tests {
             err.contains("`question`") || err.contains("`solution`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_pool_band_places_each_arm_among_the_draws() {
+        let student = |name: &str, n: usize, id: f64, ood: f64| EqualSizeStudent {
+            trained_on: name.into(),
+            n,
+            steps: 1,
+            first_loss: None,
+            last_loss: None,
+            id,
+            benchmarks: BTreeMap::new(),
+            ood,
+            train_seconds: 0.0,
+        };
+        let names: Vec<String> = (0..3).map(pool_draw_name).collect();
+        assert_eq!(names, ["pool", "pool.1", "pool.2"]);
+        let students = vec![
+            student("untuned", 0, 0.0, 0.0),
+            student("naive", 4, 0.45, 0.50),
+            student("pool", 4, 0.40, 0.30),
+            student("pool.1", 4, 0.50, 0.40),
+            student("pool.2", 4, 0.60, 0.50),
+            // One draw at N = 8: no band there.
+            student("pool", 8, 0.7, 0.7),
+            student("naive", 8, 0.1, 0.1),
+            // A name that only starts like a draw is an arm.
+            student("pool.x", 4, 0.9, 0.9),
+        ];
+        let md = pool_band_markdown(&students);
+        // mean 0.5, sample sd 0.1; OOD mean 0.4, sd 0.1.
+        assert!(
+            md.contains("| 4 | pool, 3 draws | 0.5000 ± 0.1000 [0.4000, 0.6000] | 0.4000 ± 0.1000 [0.3000, 0.5000] |"),
+            "{md}"
+        );
+        // The arm beats one draw on ID (0.40) and two on OOD (0.30, 0.40; 0.50 is not lower).
+        assert!(
+            md.contains("| 4 | naive | 0.4500 (1 of 3 draws lower) | 0.5000 (2 of 3 lower) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 4 | pool.x | 0.9000 (3 of 3 draws lower)"),
+            "{md}"
+        );
+        assert!(!md.contains("| 8 |") && !md.contains("untuned"), "{md}");
+        assert_eq!(pool_band_markdown(&students[..3]), "");
     }
 
     fn problems(n: usize) -> Vec<SynthExample> {

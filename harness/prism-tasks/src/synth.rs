@@ -119,7 +119,7 @@ pub struct SynthConfig {
 }
 
 /// `[synth.compare]`: what the equal-size comparison trains besides its metrics.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompareConfig {
     /// Sizes N at which a student is trained on each arm's first N kept examples and on a
@@ -128,6 +128,26 @@ pub struct CompareConfig {
     /// students.
     #[serde(default)]
     pub students: Vec<usize>,
+    /// How many seeded N-samples of the starting pool are trained at each N (default 1). A
+    /// student on N examples moves with which N it gets; with several draws the comparison
+    /// gives the pool's spread at each N and where each arm falls in it
+    /// ([`crate::equal_size::pool_band_markdown`]), so one arm's student is not read against
+    /// one lucky or unlucky draw.
+    #[serde(default = "one")]
+    pub pool_draws: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        Self {
+            students: Vec::new(),
+            pool_draws: one(),
+        }
+    }
 }
 
 fn default_arms() -> Vec<Selection> {
@@ -164,6 +184,11 @@ impl SynthConfig {
         })?;
         if cfg.arms.is_empty() {
             bail!("[synth] arms: name at least one of \"sparse\", \"all\"");
+        }
+        if cfg.compare.pool_draws == 0 {
+            bail!(
+                "[synth.compare] pool_draws = 0: give at least 1 (the pool's reference students)"
+            );
         }
         Ok(cfg)
     }
@@ -548,6 +573,19 @@ mod tests {
         assert!(err.contains("[synth]") && err.contains("roundz"), "{err}");
         let none = Session::load(Some("synth-math"), &["synth.arms=[]".into()]).unwrap();
         assert!(SynthConfig::from_session(&none).is_err());
+        assert_eq!(cfg.compare.pool_draws, 5);
+        assert_eq!(CompareConfig::default().pool_draws, 1);
+        let draws = |v: &str| {
+            let s = Session::load(
+                Some("synth-math"),
+                &[format!("synth.compare.pool_draws={v}")],
+            )
+            .unwrap();
+            SynthConfig::from_session(&s).map(|c| c.compare.pool_draws)
+        };
+        assert_eq!(draws("5").unwrap(), 5);
+        let err = draws("0").unwrap_err().to_string();
+        assert!(err.contains("pool_draws"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,10 @@ use anyhow::{Context, Result};
 use prism_core::atomic::{write_atomic, write_json_atomic};
 use prism_metrics::{MetricInput, Need};
 use prism_synth::rounds::{Featurize, Selection, SynthExample, SynthState, gvendi};
-use prism_tasks::equal_size::{TrainingSet, pool_reference, students_markdown, train_students};
+use prism_tasks::equal_size::{
+    TrainingSet, pool_band_markdown, pool_draw_name, pool_reference, students_markdown,
+    train_students,
+};
 use prism_tasks::synth::{ArmOutcome, StoreFeaturizer, SynthConfig, arm_name, run_arms, synth_dir};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -307,7 +310,8 @@ fn compare(
             });
         }
     }
-    let sizes = SynthConfig::from_session(session)?.compare.students;
+    let compare = SynthConfig::from_session(session)?.compare;
+    let sizes = compare.students;
     let largest = outcomes
         .iter()
         .map(|o| o.state.kept.len())
@@ -322,16 +326,20 @@ fn compare(
                 examples: o.state.kept.iter().collect(),
             })
             .collect();
-        sets.push(TrainingSet {
-            name: "pool".into(),
-            examples: pool_reference(pool, largest, cfg.train.seed),
-        });
+        // Draw d is seeded with train.seed + d: draw 0 is the single draw of before.
+        for draw in 0..compare.pool_draws {
+            sets.push(TrainingSet {
+                name: pool_draw_name(draw),
+                examples: pool_reference(pool, largest, cfg.train.seed + draw as u64),
+            });
+        }
         let students = train_students(session, &sets, &sizes, &dir.join("students"))?;
         md.push_str(&format!(
             "\n## Students at equal size\n\nThe experiment's student (`[student]`, `[train]`) \
-             trained on each arm's first N kept examples and on a seeded N-sample of the \
-             starting pool (`pool`), at each N in {sizes:?} that the set reaches (kept: {}), \
-             scored on the sweep's evaluation samples (`sweep.eval_limit` = {}).\n\n",
+             trained on each arm's first N kept examples and on {} seeded N-sample(s) of the \
+             starting pool (`pool`, `pool.1`, …), at each N in {sizes:?} that the set reaches \
+             (kept: {}), scored on the sweep's evaluation samples (`sweep.eval_limit` = {}).\n\n",
+            compare.pool_draws,
             outcomes
                 .iter()
                 .map(|o| format!("{} {}", arm_name(o.arm), o.state.kept.len()))
@@ -343,6 +351,14 @@ fn compare(
             &students,
             prism_tasks::equal_size::score_name(&cfg.task),
         ));
+        let band = pool_band_markdown(&students);
+        if !band.is_empty() {
+            md.push_str(&format!(
+                "\n### Each arm against the pool's draws\n\nThe pool draws' scores at each N \
+                 (mean ± sd [min, max]), and each arm's with the number of draws that scored \
+                 lower.\n\n{band}"
+            ));
+        }
         json["students"] = serde_json::to_value(&students)?;
     }
     let path = dir.join("comparison.md");
