@@ -367,9 +367,10 @@ pub struct StudentConfig {
     pub pairing: Pairing,
     /// With `pairing = "aligned"`: the comparator reads the token states after the encoder's
     /// first `align_blocks` blocks (0 = after all of them), and the blocks above never run.
-    /// Lower blocks keep more of each token's identity (a number, a date), which is what an
-    /// alignment compares (docs/signal.md, 2026-12-04 sixth session: after 3 of MiniLM's 6
-    /// blocks, ID accuracy 0.630 at 8,000 VitaminC pairs against 0.525 after all 6).
+    /// The last block of a sentence-embedding model blurs each token's identity (a number, a
+    /// date), which is what an alignment compares (docs/signal.md, 2026-12-04 sixth session:
+    /// ID accuracy 0.600-0.663 at 8,000 VitaminC pairs after 1-5 of MiniLM's 6 blocks, 0.525
+    /// after all 6).
     #[serde(skip_serializing_if = "is_zero")]
     pub align_blocks: usize,
 }
