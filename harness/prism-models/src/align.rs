@@ -43,12 +43,7 @@ impl Comparator {
         }
     }
 
-    /// Width of [`Self::forward`]'s output.
-    pub fn width(&self) -> usize {
-        ALIGN_WIDTH
-    }
-
-    /// One row per pair, `[batch, width]`, from premise states `a` (`[batch, la, hidden]`,
+    /// One row per pair, `[batch, ALIGN_WIDTH]`, from premise states `a` (`[batch, la, hidden]`,
     /// mask `[batch, la]`, 1 on real tokens) and hypothesis states `b`.
     pub fn forward(
         &self,

@@ -282,10 +282,10 @@ impl Classifier {
     ) -> Self {
         let comparator =
             (pairing == Pairing::Aligned).then(|| Comparator::new(config.hidden_size, device));
-        let width = match (pairing, &comparator) {
-            (_, Some(comparator)) => comparator.width(),
-            (Pairing::Siamese, None) => 4 * config.hidden_size,
-            (_, None) => config.hidden_size,
+        let width = match pairing {
+            Pairing::Cross => config.hidden_size,
+            Pairing::Siamese => 4 * config.hidden_size,
+            Pairing::Aligned => crate::align::ALIGN_WIDTH,
         };
         Self {
             encoder,

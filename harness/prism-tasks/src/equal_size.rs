@@ -182,15 +182,13 @@ pub fn pool_band_markdown(students: &[EqualSizeStudent]) -> String {
         }
         let band = |score: fn(&EqualSizeStudent) -> f64| {
             let values: Vec<f64> = draws.iter().map(|s| score(s)).collect();
-            let mean = values.iter().sum::<f64>() / values.len() as f64;
-            let var =
-                values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+            let (mean, sd) = prism_report::stats::mean_sd(&values);
             let (lo, hi) = values
                 .iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                     (lo.min(*v), hi.max(*v))
                 });
-            format!("{mean:.4} ± {:.4} [{lo:.4}, {hi:.4}]", var.sqrt())
+            format!("{mean:.4} ± {sd:.4} [{lo:.4}, {hi:.4}]")
         };
         let id = |s: &EqualSizeStudent| s.id;
         let ood = |s: &EqualSizeStudent| s.ood;

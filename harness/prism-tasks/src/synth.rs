@@ -512,30 +512,21 @@ pub fn nli_start(session: &Session, pool_size: usize) -> Result<StartingPool> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_starting_pool_larger_than_the_data_pool_is_an_error_naming_both_keys() {
-        let err = super::starting_sample(vec![1, 2, 3], 4, 0)
+        let err = starting_sample(vec![1, 2, 3], 4, 0)
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("synth.pool_size = 4") && err.contains("data.pool_size"),
             "{err}"
         );
-        assert_eq!(
-            super::starting_sample(vec![1, 2, 3], 3, 0).unwrap(),
-            vec![1, 2, 3]
-        );
-        assert_eq!(
-            super::starting_sample(vec![1, 2, 3], 0, 0).unwrap(),
-            vec![1, 2, 3]
-        );
-        assert_eq!(
-            super::starting_sample(vec![1, 2, 3], 2, 0).unwrap().len(),
-            2
-        );
+        assert_eq!(starting_sample(vec![1, 2, 3], 3, 0).unwrap(), vec![1, 2, 3]);
+        assert_eq!(starting_sample(vec![1, 2, 3], 0, 0).unwrap(), vec![1, 2, 3]);
+        assert_eq!(starting_sample(vec![1, 2, 3], 2, 0).unwrap().len(), 2);
     }
-
-    use super::*;
 
     #[test]
     fn the_synth_section_is_read_strictly() {
