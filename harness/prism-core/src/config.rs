@@ -515,6 +515,39 @@ mod tests {
     }
 
     #[test]
+    fn gvendi_sample_draws_a_nested_seeded_share_and_stays_out_of_keys_at_one() {
+        use crate::config::schema::GvendiConfig;
+        let at = |sample: f64, seed: u64| GvendiConfig {
+            sample,
+            seed,
+            ..GvendiConfig::default()
+        };
+        let ids: Vec<String> = (0..20_000).map(|i| format!("vitaminc-{i:05}")).collect();
+        let drawn =
+            |g: &GvendiConfig| -> Vec<bool> { ids.iter().map(|id| g.samples(id)).collect() };
+        let quarter = drawn(&at(0.25, 0));
+        let kept = quarter.iter().filter(|&&k| k).count();
+        // Binomial(20,000, 0.25): sd 61, so ±300 is about 5 sd.
+        assert!((4_700..=5_300).contains(&kept), "{kept}");
+        // The same draw again; a smaller share's draw inside a larger one's; another seed
+        // draws other examples.
+        assert_eq!(quarter, drawn(&at(0.25, 0)));
+        let half = drawn(&at(0.5, 0));
+        assert!(quarter.iter().zip(&half).all(|(q, h)| !q || *h));
+        assert_ne!(quarter, drawn(&at(0.25, 1)));
+        assert!(drawn(&at(1.0, 0)).iter().all(|&k| k));
+        // Left out of the serialised config at 1 (old run ids hold), kept below it.
+        let key = |g: &GvendiConfig| serde_json::to_value(g).unwrap();
+        assert!(key(&at(1.0, 0)).get("sample").is_none());
+        assert_eq!(key(&at(0.25, 0))["sample"], 0.25);
+        for bad in [0.0, -0.5, 1.5, f64::NAN] {
+            let (k, why) = at(bad, 0).validate().unwrap_err();
+            assert_eq!(k, "gvendi.sample");
+            assert!(why.contains("share of the pool"), "{why}");
+        }
+    }
+
+    #[test]
     fn gvendi_format_lays_out_pairs_and_stays_out_of_keys_at_its_default() {
         use crate::config::schema::{GvendiConfig, GvendiFormat};
         let dir = tempfile::tempdir().unwrap();

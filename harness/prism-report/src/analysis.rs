@@ -150,6 +150,40 @@ pub struct Report {
     /// ρ of the OOD aggregate with subset size (when the sweep has several sizes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ood_size: Option<Correlation>,
+    /// How many members of each subset the gradient metrics saw, when they saw a seeded draw
+    /// (`gvendi.sample` < 1): a reader must know G-Vendi is then an estimate from a sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gradient_draw: Option<GradientDraw>,
+}
+
+/// The members per subset that a sampled featurisation left to the gradient metrics.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GradientDraw {
+    /// Fewest members of any subset.
+    pub min: f64,
+    /// Mean over subsets.
+    pub mean: f64,
+    /// Most members of any subset.
+    pub max: f64,
+}
+
+impl GradientDraw {
+    /// The draw's spread over the rows of `gradient_rows`, or `None` when no row has one.
+    fn of(gradient_rows: &[f64]) -> Option<Self> {
+        let n: Vec<f64> = gradient_rows
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        if n.is_empty() {
+            return None;
+        }
+        Some(Self {
+            min: n.iter().copied().fold(f64::INFINITY, f64::min),
+            mean: n.iter().sum::<f64>() / n.len() as f64,
+            max: n.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
+    }
 }
 
 /// Missing (NaN) cells per column of `runs` (metrics, benchmarks, `id_acc`, `ood_mean`), for
@@ -309,6 +343,7 @@ pub fn analyze(runs: &RunsTable, options: &ReportOptions) -> Report {
         options: options.clone(),
         missing: missing_cells(students),
         ood_size: (runs.scales().len() > 1).then(|| correlation(&runs.scale, &runs.ood_mean)),
+        gradient_draw: GradientDraw::of(&runs.gradient_rows),
     }
 }
 
@@ -338,6 +373,7 @@ mod tests {
             ood_mean: ood.to_vec(),
             id_majority: vec![f64::NAN; 8],
             groups_k: vec![f64::NAN; 8],
+            gradient_rows: vec![f64::NAN; 8],
             distinct_groups: vec![f64::NAN; 8],
             ..Default::default()
         };

@@ -352,6 +352,7 @@ mod tests {
             ]),
             id_majority: vec![majority; n],
             groups_k: vec![f64::NAN; n],
+            gradient_rows: vec![f64::NAN; n],
             distinct_groups: vec![f64::NAN; n],
         }
     }

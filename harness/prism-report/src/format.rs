@@ -34,13 +34,23 @@ pub(crate) fn main_row(m: &MetricReport) -> [String; 6] {
 /// What the rows are: `45 runs`, or `45 subsets (90 students, ...)` when subsets had several
 /// training seeds.
 pub(crate) fn rows_summary(report: &Report) -> String {
-    if report.students == report.runs {
+    let rows = if report.students == report.runs {
         format!("{} runs", report.runs)
     } else {
         format!(
             "{} subsets ({} students: each subset's accuracies are its students' mean over their training seeds)",
             report.runs, report.students
         )
+    };
+    match &report.gradient_draw {
+        Some(d) => format!(
+            "{rows}; the gradient metrics (G-Vendi, proxy losses) are taken on each subset's \
+             members in a seeded draw of the pool (`gvendi.sample`): {}–{} per subset, mean {}",
+            d.min,
+            d.max,
+            num(d.mean, 0)
+        ),
+        None => rows,
     }
 }
 

@@ -169,6 +169,7 @@ mod tests {
             majority: BTreeMap::new(),
             id_majority: vec![f64::NAN; n],
             groups_k: k.to_vec(),
+            gradient_rows: vec![f64::NAN; k.len()],
             distinct_groups: k.iter().map(|v| v * 0.75).collect(),
         };
         let g = ground_truth(&runs, |s| format!("{s}")).unwrap();

@@ -104,6 +104,9 @@ pub struct RunsTable {
     /// Distinct pages (or claims) each subset holds, as measured (`distinct_groups`; NaN when
     /// the table has none).
     pub distinct_groups: Vec<f64>,
+    /// Members of each subset the gradient metrics saw, when only a draw of the pool was
+    /// featurised (`gradient_rows`, from `gvendi.sample` < 1; NaN otherwise).
+    pub gradient_rows: Vec<f64>,
 }
 
 impl RunsTable {
@@ -307,6 +310,8 @@ pub struct RunRecord {
     pub distinct_groups: Option<f64>,
     /// Pages a `groups` subset is drawn from (the ground-truth diversity axis).
     pub groups_k: Option<usize>,
+    /// Members the gradient metrics saw, when they saw a draw of the subset (`gvendi.sample`).
+    pub gradient_rows: Option<usize>,
 }
 
 /// What a sweep declares about the columns of its runs table.
@@ -370,6 +375,11 @@ pub fn write_runs(
     if records.iter().any(|r| r.groups_k.is_some()) {
         columns.push(column("groups_k", &|r| {
             r.groups_k.map(|k| k.to_string()).unwrap_or_default()
+        }));
+    }
+    if records.iter().any(|r| r.gradient_rows.is_some()) {
+        columns.push(column("gradient_rows", &|r| {
+            r.gradient_rows.map(|n| n.to_string()).unwrap_or_default()
         }));
     }
     write_columns(&columns, csv_path, parquet_path)
@@ -437,6 +447,7 @@ fn from_columns(path: &Path, columns: Columns) -> Result<RunsTable, RunsError> {
         id_majority: optional("id_majority")?,
         groups_k: optional("groups_k")?,
         distinct_groups: optional("distinct_groups")?,
+        gradient_rows: optional("gradient_rows")?,
         run_id,
         scale,
         strategy: text("strategy"),
@@ -483,6 +494,7 @@ mod tests {
             train_seconds: Some(2.5),
             distinct_groups: Some(8.0),
             groups_k: Some(8),
+            gradient_rows: None,
         };
         let records = [
             record("r1", 100, Some(1.5), Some(0.7)),
@@ -531,6 +543,37 @@ mod tests {
             md.contains(
                 "Missing values (empty cells, of 4 runs): `bench.y` 1, `metric.m` 1, `ood_mean` 1;"
             ),
+            "{md}"
+        );
+        assert!(!md.contains("gvendi.sample"), "no draw, no word of one");
+        // A sampled featurisation: the column is written, read back, and the report says how
+        // many members the gradient metrics saw.
+        let drawn: Vec<RunRecord> = records
+            .iter()
+            .zip([24, 51, 77, 98])
+            .map(|(r, n)| RunRecord {
+                gradient_rows: Some(n),
+                ..r.clone()
+            })
+            .collect();
+        write_runs(&drawn, &schema, &csv, &parquet).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(",groups_k,gradient_rows")
+        );
+        for path in [&csv, &parquet] {
+            assert_eq!(
+                RunsTable::read(path).unwrap().gradient_rows,
+                [24.0, 51.0, 77.0, 98.0]
+            );
+        }
+        let report = crate::analyze(&RunsTable::read(&csv).unwrap(), &Default::default());
+        let md = crate::render::markdown(&report);
+        assert!(
+            md.contains("seeded draw of the pool (`gvendi.sample`): 24–98 per subset, mean 62"),
             "{md}"
         );
     }

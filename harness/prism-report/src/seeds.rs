@@ -147,6 +147,10 @@ pub fn average_training_seeds(runs: &RunsTable) -> (RunsTable, Option<SeedNoise>
         id_majority: averaged(&runs.id_majority),
         groups_k: groups.iter().map(|g| runs.groups_k[g[0]]).collect(),
         distinct_groups: groups.iter().map(|g| runs.distinct_groups[g[0]]).collect(),
+        gradient_rows: groups
+            .iter()
+            .map(|g| runs.gradient_rows.get(g[0]).copied().unwrap_or(f64::NAN))
+            .collect(),
     };
     let (ood_within_sd, ood_between_sd, ood_noise_share) = noise(&runs.ood_mean, &groups);
     let (id_within_sd, id_between_sd, id_noise_share) = noise(&runs.id_acc, &groups);
@@ -184,6 +188,7 @@ mod tests {
             // Finite, so that tables compare equal (NaN is not equal to itself).
             id_majority: vec![0.5; n],
             groups_k: vec![8.0; n],
+            gradient_rows: vec![50.0; n],
             distinct_groups: vec![6.0; n],
             ..Default::default()
         }

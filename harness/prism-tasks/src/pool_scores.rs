@@ -42,17 +42,34 @@ pub(crate) struct PoolGradients {
     losses: Vec<f32>,
     /// Feature row of each featurised pool row.
     row_of: HashMap<usize, usize>,
+    /// Whether only a draw of the pool was featurised (`gvendi.sample` < 1): a subset's
+    /// members outside it are then left out of its gradient metrics instead of being an error.
+    sampled: bool,
 }
 
 /// Featurises `examples` (pool rows `pool_rows`, in the same order) into the experiment's
 /// feature store and loads their features; returns them and the damaged shards the store
-/// repaired on the way (each as its error's text).
+/// repaired on the way (each as its error's text). Under `gvendi.sample` < 1 only the
+/// examples in the seeded draw ([`prism_core::config::GvendiConfig::samples`]) are featurised.
 pub(crate) fn pool_gradients(
     session: &Session,
     pool_rows: Vec<usize>,
     examples: &[GradientExample],
 ) -> Result<(PoolGradients, Vec<String>)> {
     let cfg = &session.config.value;
+    let sampled = cfg.gvendi.sample < 1.0;
+    let (pool_rows, examples): (Vec<usize>, Vec<GradientExample>) = pool_rows
+        .into_iter()
+        .zip(examples.iter().cloned())
+        .filter(|(_, e)| cfg.gvendi.samples(&e.id))
+        .unzip();
+    if sampled {
+        eprintln!(
+            "gvendi.sample = {}: {} of the pool examples in use are in the featurised draw",
+            cfg.gvendi.sample,
+            examples.len()
+        );
+    }
     eprintln!(
         "gradient features of {} pool examples ({} mode)",
         examples.len(),
@@ -62,7 +79,7 @@ pub(crate) fn pool_gradients(
     let featurised = featurize(
         session,
         &cfg.gvendi,
-        examples,
+        &examples,
         &session.cache().root().join("features"),
         &mut prism_core::progress::counter(&bar),
     )?;
@@ -89,6 +106,7 @@ pub(crate) fn pool_gradients(
             .enumerate()
             .map(|(f, p)| (p, f))
             .collect(),
+        sampled,
     };
     Ok((gradients, repaired))
 }
@@ -146,18 +164,11 @@ impl PoolScores {
             ),
             None => None,
         };
+        let mut gradient_rows = None;
         let grad = match &self.gradients {
             Some(g) => {
-                let grad_rows: Vec<usize> = subset
-                    .ids
-                    .iter()
-                    .zip(rows)
-                    .map(|(id, r)| {
-                        g.row_of.get(r).copied().with_context(|| {
-                            format!("pool example `{id}` has no gradient features")
-                        })
-                    })
-                    .collect::<Result<_>>()?;
+                let grad_rows = g.feature_rows(&subset.ids, rows)?;
+                gradient_rows = g.sampled.then_some(grad_rows.len());
                 proxy_losses = Some(grad_rows.iter().map(|&f| g.losses[f]).collect());
                 Some(g.features.select(&grad_rows))
             }
@@ -188,7 +199,34 @@ impl PoolScores {
                 }
             }
         }
-        Ok(serde_json::json!({"values": values, "errors": errors}))
+        let mut out = serde_json::json!({"values": values, "errors": errors});
+        if let Some(n) = gradient_rows {
+            // How many members the gradient metrics saw, when they saw a draw of the subset.
+            out["gradient_rows"] = n.into();
+        }
+        Ok(out)
+    }
+}
+
+impl PoolGradients {
+    /// The feature rows of a subset's pool `rows` (ids for errors): every member's, or under a
+    /// sampled featurisation the members in the draw.
+    fn feature_rows(&self, ids: &[&str], rows: &[usize]) -> Result<Vec<usize>> {
+        if self.sampled {
+            return Ok(rows
+                .iter()
+                .filter_map(|r| self.row_of.get(r).copied())
+                .collect());
+        }
+        ids.iter()
+            .zip(rows)
+            .map(|(id, r)| {
+                self.row_of
+                    .get(r)
+                    .copied()
+                    .with_context(|| format!("pool example `{id}` has no gradient features"))
+            })
+            .collect()
     }
 }
 
