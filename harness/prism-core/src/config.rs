@@ -536,6 +536,12 @@ mod tests {
         assert!(quarter.iter().zip(&half).all(|(q, h)| !q || *h));
         assert_ne!(quarter, drawn(&at(0.25, 1)));
         assert!(drawn(&at(1.0, 0)).iter().all(|&k| k));
+        // A subset's gradient metrics read the same number of members at every subset of a
+        // size: 3 sd below the draw's expected count.
+        assert_eq!(at(0.25, 0).draw_size(8000), 1883); // 2000 - 3 * 38.7
+        assert_eq!(at(0.25, 0).draw_size(100), 12); // 25 - 3 * 4.33
+        assert_eq!(at(0.25, 0).draw_size(1), 1);
+        assert_eq!(at(1.0, 0).draw_size(8000), 8000);
         // Left out of the serialised config at 1 (old run ids hold), kept below it.
         let key = |g: &GvendiConfig| serde_json::to_value(g).unwrap();
         assert!(key(&at(1.0, 0)).get("sample").is_none());

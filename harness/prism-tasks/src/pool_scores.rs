@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result, bail};
 use prism_core::Session;
+use prism_core::config::schema::GvendiConfig;
 use prism_features::GradientExample;
 use prism_features::experiment::featurize;
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
@@ -42,9 +43,10 @@ pub(crate) struct PoolGradients {
     losses: Vec<f32>,
     /// Feature row of each featurised pool row.
     row_of: HashMap<usize, usize>,
-    /// Whether only a draw of the pool was featurised (`gvendi.sample` < 1): a subset's
-    /// members outside it are then left out of its gradient metrics instead of being an error.
-    sampled: bool,
+    /// The draw, when only a draw of the pool was featurised (`gvendi.sample` < 1): a
+    /// subset's gradient metrics then read a fixed number of its members in the draw
+    /// ([`PoolGradients::feature_rows`]) instead of calling a missing one an error.
+    draw: Option<GvendiConfig>,
 }
 
 /// Featurises `examples` (pool rows `pool_rows`, in the same order) into the experiment's
@@ -57,13 +59,13 @@ pub(crate) fn pool_gradients(
     examples: &[GradientExample],
 ) -> Result<(PoolGradients, Vec<String>)> {
     let cfg = &session.config.value;
-    let sampled = cfg.gvendi.sample < 1.0;
+    let draw = (cfg.gvendi.sample < 1.0).then(|| cfg.gvendi.clone());
     let (pool_rows, examples): (Vec<usize>, Vec<GradientExample>) = pool_rows
         .into_iter()
         .zip(examples.iter().cloned())
         .filter(|(_, e)| cfg.gvendi.samples(&e.id))
         .unzip();
-    if sampled {
+    if draw.is_some() {
         eprintln!(
             "gvendi.sample = {}: {} of the pool examples in use are in the featurised draw",
             cfg.gvendi.sample,
@@ -106,7 +108,7 @@ pub(crate) fn pool_gradients(
             .enumerate()
             .map(|(f, p)| (p, f))
             .collect(),
-        sampled,
+        draw,
     };
     Ok((gradients, repaired))
 }
@@ -168,7 +170,7 @@ impl PoolScores {
         let grad = match &self.gradients {
             Some(g) => {
                 let grad_rows = g.feature_rows(&subset.ids, rows)?;
-                gradient_rows = g.sampled.then_some(grad_rows.len());
+                gradient_rows = g.draw.is_some().then_some(grad_rows.len());
                 proxy_losses = Some(grad_rows.iter().map(|&f| g.losses[f]).collect());
                 Some(g.features.select(&grad_rows))
             }
@@ -210,13 +212,24 @@ impl PoolScores {
 
 impl PoolGradients {
     /// The feature rows of a subset's pool `rows` (ids for errors): every member's, or under a
-    /// sampled featurisation the members in the draw.
+    /// sampled featurisation its [`GvendiConfig::draw_size`] members in the draw of smallest
+    /// draw key: a uniform sample of the subset of the same size for every subset of a size
+    /// (a bottom-m sketch), in the subset's order.
     fn feature_rows(&self, ids: &[&str], rows: &[usize]) -> Result<Vec<usize>> {
-        if self.sampled {
-            return Ok(rows
+        if let Some(draw) = &self.draw {
+            let mut drawn: Vec<(f64, usize, usize)> = ids
                 .iter()
-                .filter_map(|r| self.row_of.get(r).copied())
-                .collect());
+                .zip(rows)
+                .enumerate()
+                .filter_map(|(at, (id, r))| {
+                    let f = self.row_of.get(r)?;
+                    Some((draw.draw_key(id), at, *f))
+                })
+                .collect();
+            drawn.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            drawn.truncate(draw.draw_size(rows.len()));
+            drawn.sort_by_key(|&(_, at, _)| at);
+            return Ok(drawn.into_iter().map(|(_, _, f)| f).collect());
         }
         ids.iter()
             .zip(rows)
@@ -287,4 +300,75 @@ fn cached_matrix(
         prism_core::integrity::write_cached(path, &prism_vendi::npy::to_npy_f32(f))?;
     }
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 400 pool rows, the drawn ones featurised (feature row i holds the value i).
+    fn drawn_pool(sample: f64) -> (Vec<String>, PoolGradients) {
+        let draw = GvendiConfig {
+            sample,
+            ..GvendiConfig::default()
+        };
+        let ids: Vec<String> = (0..400).map(|i| format!("p-{i}")).collect();
+        let featurised: Vec<usize> = (0..400).filter(|&r| draw.samples(&ids[r])).collect();
+        let n = featurised.len();
+        let gradients = PoolGradients {
+            features: Features::new((0..n).map(|i| i as f32).collect(), n, 1),
+            losses: vec![0.0; n],
+            row_of: featurised
+                .iter()
+                .enumerate()
+                .map(|(f, &r)| (r, f))
+                .collect(),
+            draw: (sample < 1.0).then_some(draw),
+        };
+        (ids, gradients)
+    }
+
+    #[test]
+    fn a_drawn_subset_reads_its_members_of_smallest_key_and_the_same_number_at_each_size() {
+        let (ids, g) = drawn_pool(0.25);
+        let draw = g.draw.clone().unwrap();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for (subset, shift) in [
+            ((0..400).collect::<Vec<usize>>(), 0),
+            ((0..200).collect(), 0),
+            ((200..400).collect(), 200),
+        ] {
+            let names: Vec<&str> = subset.iter().map(|&r| id_refs[r]).collect();
+            let got = g.feature_rows(&names, &subset).unwrap();
+            assert_eq!(
+                got.len(),
+                draw.draw_size(subset.len()),
+                "a fixed number per size"
+            );
+            // Brute force: the featurised members sorted by key, the first draw_size of them,
+            // back in the subset's order.
+            let mut expect: Vec<(f64, usize)> = subset
+                .iter()
+                .filter(|&&r| g.row_of.contains_key(&r))
+                .map(|&r| (draw.draw_key(&ids[r]), r))
+                .collect();
+            expect.sort_by(|a, b| a.0.total_cmp(&b.0));
+            expect.truncate(draw.draw_size(subset.len()));
+            let mut rows: Vec<usize> = expect.into_iter().map(|(_, r)| r).collect();
+            rows.sort();
+            let expect: Vec<usize> = rows.iter().map(|r| g.row_of[r]).collect();
+            assert_eq!(got, expect, "subset starting at {shift}");
+        }
+        // Unsampled, a member without features is an error naming it.
+        let (ids, mut whole) = drawn_pool(1.0);
+        whole.row_of.remove(&7);
+        let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let err = whole
+            .feature_rows(&names[..10], &(0..10).collect::<Vec<_>>())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`p-7` has no gradient features"),
+            "{err}"
+        );
+    }
 }
