@@ -170,18 +170,14 @@ pub struct GradientDraw {
 impl GradientDraw {
     /// The draw's spread over the rows of `gradient_rows`, or `None` when no row has one.
     fn of(gradient_rows: &[f64]) -> Option<Self> {
-        let n: Vec<f64> = gradient_rows
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .collect();
-        if n.is_empty() {
+        if !gradient_rows.iter().any(|v| v.is_finite()) {
             return None;
         }
+        let (min, max) = crate::stats::min_max(gradient_rows);
         Some(Self {
-            min: n.iter().copied().fold(f64::INFINITY, f64::min),
-            mean: n.iter().sum::<f64>() / n.len() as f64,
-            max: n.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            min,
+            mean: crate::stats::mean_sd(gradient_rows).0,
+            max,
         })
     }
 }

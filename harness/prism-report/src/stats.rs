@@ -64,6 +64,16 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, sd)
 }
 
+/// Smallest and largest of the finite values (`(inf, -inf)` when there are none).
+pub fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
 /// Spearman's ρ.
 pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&average_ranks(x), &average_ranks(y))

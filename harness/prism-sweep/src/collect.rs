@@ -52,11 +52,12 @@ fn record(run: &PlannedRun, dir: &RunDir, train: bool) -> Result<RunRecord> {
         // The subset's distinct pages (or claims), as measured when it was built.
         distinct_groups: subset["controls"]["distinct_groups"].as_f64(),
         // The ground-truth diversity axis: pages (or claims) a `groups` subset is drawn from.
-        gradient_rows: metrics["gradient_rows"].as_u64().map(|n| n as usize),
         groups_k: match run.spec {
             StrategySpec::Groups { k, .. } => Some(k),
             _ => None,
         },
+        // Members the gradient metrics read, when they read a draw of the subset.
+        gradient_rows: metrics["gradient_rows"].as_u64().map(|n| n as usize),
     })
 }
 

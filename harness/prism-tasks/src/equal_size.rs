@@ -183,11 +183,7 @@ pub fn pool_band_markdown(students: &[EqualSizeStudent]) -> String {
         let band = |score: fn(&EqualSizeStudent) -> f64| {
             let values: Vec<f64> = draws.iter().map(|s| score(s)).collect();
             let (mean, sd) = prism_report::stats::mean_sd(&values);
-            let (lo, hi) = values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                    (lo.min(*v), hi.max(*v))
-                });
+            let (lo, hi) = prism_report::stats::min_max(&values);
             format!("{mean:.4} ± {sd:.4} [{lo:.4}, {hi:.4}]")
         };
         let id = |s: &EqualSizeStudent| s.id;

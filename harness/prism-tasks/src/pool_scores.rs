@@ -12,6 +12,7 @@ use prism_features::experiment::featurize;
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
 use prism_models::embedders::{minilm_embeddings, static_embeddings};
 use prism_vendi::Features;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -59,12 +60,19 @@ pub(crate) fn pool_gradients(
     examples: &[GradientExample],
 ) -> Result<(PoolGradients, Vec<String>)> {
     let cfg = &session.config.value;
-    let draw = (cfg.gvendi.sample < 1.0).then(|| cfg.gvendi.clone());
-    let (pool_rows, examples): (Vec<usize>, Vec<GradientExample>) = pool_rows
-        .into_iter()
-        .zip(examples.iter().cloned())
-        .filter(|(_, e)| cfg.gvendi.samples(&e.id))
-        .unzip();
+    let draw = cfg.gvendi.is_sampled().then(|| cfg.gvendi.clone());
+    // Only a draw copies the examples it keeps; without one, every example is featurised.
+    let (pool_rows, examples): (Vec<usize>, Cow<[GradientExample]>) = if draw.is_some() {
+        let (rows, kept): (Vec<usize>, Vec<GradientExample>) = pool_rows
+            .into_iter()
+            .zip(examples)
+            .filter(|(_, e)| cfg.gvendi.samples(&e.id))
+            .map(|(r, e)| (r, e.clone()))
+            .unzip();
+        (rows, Cow::Owned(kept))
+    } else {
+        (pool_rows, Cow::Borrowed(examples))
+    };
     if draw.is_some() {
         eprintln!(
             "gvendi.sample = {}: {} of the pool examples in use are in the featurised draw",

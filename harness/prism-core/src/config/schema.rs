@@ -198,7 +198,8 @@ pub struct GvendiConfig {
     /// Share of the pool whose gradient features a sweep computes (0 < sample ≤ 1; 1, the
     /// default, is every example a subset holds). Below 1, a seeded, order-free draw of the
     /// pool's examples (each kept with this probability, [`GvendiConfig::samples`]) is
-    /// featurised, and each subset's gradient metrics are taken on its members in the draw:
+    /// featurised, and each subset's gradient metrics read a fixed number of its members in
+    /// the draw ([`GvendiConfig::draw_size`], those of smallest [`GvendiConfig::draw_key`]):
     /// a uniform sample of the subset, independent of how the subset was built. The
     /// featurisation is the cost of a large pool on a CPU (about 0.5 s per NLI pair on 2
     /// cores), so a 24,000-pair pool at 0.25 costs a quarter. Left out of the serialised
@@ -332,7 +333,12 @@ impl GvendiConfig {
     /// id alone, so the draw does not depend on the pool's order or on any subset, and a
     /// smaller share's draw lies inside a larger one's.
     pub fn samples(&self, id: &str) -> bool {
-        self.sample >= 1.0 || self.draw_key(id) < self.sample
+        !self.is_sampled() || self.draw_key(id) < self.sample
+    }
+
+    /// Whether a sweep featurises only a draw of the pool (`sample` < 1).
+    pub fn is_sampled(&self) -> bool {
+        self.sample < 1.0
     }
 
     /// The example's place in the draw, uniform in [0, 1): the draw holds the examples whose
@@ -351,7 +357,7 @@ impl GvendiConfig {
     /// a subset has that many members in the draw with probability 0.9987; one with fewer uses
     /// all it has, and `gradient_rows` records it. `n` itself when nothing is sampled.
     pub fn draw_size(&self, n: usize) -> usize {
-        if self.sample >= 1.0 {
+        if !self.is_sampled() {
             return n;
         }
         let expected = n as f64 * self.sample;
