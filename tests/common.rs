@@ -21,6 +21,14 @@ pub fn cache() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".cache/prism"))
 }
 
+/// The registry packages the tests read: `PRISM_PACKAGES` (CI shares one folder outside the
+/// clone), else the cache's `packages`.
+pub fn packages_dir() -> PathBuf {
+    std::env::var_os("PRISM_PACKAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache().join("packages"))
+}
+
 /// Writes `dir/<name>.toml`: an experiment named `name` whose results go to `dir/results`,
 /// followed by `body` (TOML sections); returns its path.
 pub fn experiment_file(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -84,7 +92,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A private cache under `dir`: the shared one's packages and models linked, its tables copied,
+/// A private cache under `dir`: the shared packages and the cache's models linked, its tables copied,
 /// so that a test's stage-cache entries and repairs stay its own.
 pub fn private_cache(dir: &Path) -> PathBuf {
     let shared = cache();
@@ -93,9 +101,8 @@ pub fn private_cache(dir: &Path) -> PathBuf {
     for e in std::fs::read_dir(shared.join("data")).unwrap().flatten() {
         std::fs::copy(e.path(), root.join("data").join(e.file_name())).unwrap();
     }
-    for sub in ["packages", "models"] {
-        std::os::unix::fs::symlink(shared.join(sub), root.join(sub)).unwrap();
-    }
+    std::os::unix::fs::symlink(packages_dir(), root.join("packages")).unwrap();
+    std::os::unix::fs::symlink(shared.join("models"), root.join("models")).unwrap();
     root
 }
 

@@ -14,12 +14,26 @@ pub const DEFAULT_CACHE: &str = ".cache/prism";
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// The packages folder, when it is not `<root>/packages`.
+    packages: Option<PathBuf>,
 }
 
 impl Cache {
     /// A cache rooted at `root` (not created until something is written).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            packages: None,
+        }
+    }
+
+    /// The same cache with its registry packages in `dir` (`paths.packages`): a folder
+    /// outside the checkout that several checkouts, and CI's fresh clones, share.
+    pub fn with_packages(self, dir: impl Into<PathBuf>) -> Self {
+        Self {
+            packages: Some(dir.into()),
+            ..self
+        }
     }
 
     /// The cache root.
@@ -27,9 +41,12 @@ impl Cache {
         &self.root
     }
 
-    /// Downloaded registry packages (wheels, sdists), verified by sha256.
+    /// Downloaded registry packages (wheels, sdists), verified by sha256: `<root>/packages`
+    /// unless [`Cache::with_packages`] names another folder.
     pub fn packages(&self) -> PathBuf {
-        self.root.join("packages")
+        self.packages
+            .clone()
+            .unwrap_or_else(|| self.root.join("packages"))
     }
 
     /// Normalised data tables (`<name>.parquet`).

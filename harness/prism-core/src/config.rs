@@ -40,7 +40,7 @@ pub struct ConfigLayers {
     /// The experiment file; must exist if given.
     pub experiment: Option<PathBuf>,
     /// Whether to read `PRISM_*` environment variables (`PRISM_A__B=1` sets `a.b`;
-    /// `PRISM_CACHE` sets `paths.cache`).
+    /// `PRISM_CACHE` sets `paths.cache`, `PRISM_PACKAGES` `paths.packages`).
     pub env: bool,
     /// `--set key=value` overrides, in order; the value is parsed as TOML, else taken as a string.
     pub overrides: Vec<String>,
@@ -112,6 +112,8 @@ impl ConfigLayers {
                     .map(|k| {
                         if k == "cache" {
                             "paths.cache".into()
+                        } else if k == "packages" {
+                            "paths.packages".into()
                         } else {
                             k.into()
                         }
@@ -237,6 +239,8 @@ fn describe_source(md: &Metadata, key: &str) -> String {
         _ if md.name.contains("environment") => {
             if key == "paths.cache" {
                 "env PRISM_CACHE".to_string()
+            } else if key == "paths.packages" {
+                "env PRISM_PACKAGES".to_string()
             } else {
                 format!("env PRISM_{}", key.to_uppercase().replace('.', "__"))
             }

@@ -35,9 +35,16 @@ impl Session {
         Ok(Session { root, config })
     }
 
-    /// The cache named by the config (`PRISM_CACHE` overrides `paths.cache`).
+    /// The cache named by the config (`PRISM_CACHE` overrides `paths.cache`), with its
+    /// packages in `paths.packages` when that is set (`PRISM_PACKAGES`).
     pub fn cache(&self) -> Cache {
-        Cache::new(self.resolve_path(&self.config.value.paths.cache))
+        let paths = &self.config.value.paths;
+        let cache = Cache::new(self.resolve_path(&paths.cache));
+        if paths.packages.is_empty() {
+            cache
+        } else {
+            cache.with_packages(self.resolve_path(&paths.packages))
+        }
     }
 
     /// The results folder of this experiment.

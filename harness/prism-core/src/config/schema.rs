@@ -630,6 +630,12 @@ impl TrainConfig {
 pub struct PathsConfig {
     /// Cache root for packages, data and models (`PRISM_CACHE` overrides it).
     pub cache: String,
+    /// Where the downloaded registry packages live, when not in `<cache>/packages`
+    /// (`PRISM_PACKAGES` overrides it; empty: inside the cache). One folder outside the clone
+    /// lets every checkout and CI run on a machine share the ~600 MiB of packages, as they
+    /// share cargo's target folder, and keeps a package a registry no longer serves.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub packages: String,
     /// Root of run outputs.
     pub results: String,
 }
