@@ -69,3 +69,19 @@ impl Cache {
         self.models().join(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_live_in_the_cache_unless_a_folder_is_named() {
+        let cache = Cache::new("/c");
+        assert_eq!(cache.packages(), PathBuf::from("/c/packages"));
+        let shared = cache.with_packages("/shared/packages");
+        assert_eq!(shared.packages(), PathBuf::from("/shared/packages"));
+        // Everything else stays under the root.
+        assert_eq!(shared.data(), PathBuf::from("/c/data"));
+        assert_eq!(shared.model("m"), PathBuf::from("/c/models/m"));
+    }
+}
