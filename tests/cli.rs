@@ -304,6 +304,13 @@ fn a_fetch_without_bigbench_builds_the_other_tables_and_names_what_it_left_out()
     assert!(stats.status.success(), "{}", stderr(&stats));
     assert!(stdout(&stats).contains("mnli_matched") && !stdout(&stats).contains("vitaminc"));
     assert!(stderr(&stats).contains("left out"), "{}", stderr(&stats));
+    let doctor = prism(dir.path(), &["doctor"], &env);
+    assert!(doctor.status.success(), "{}", stderr(&doctor));
+    assert!(
+        stderr(&doctor).contains("fetched without bigbench==1.0.0; left out: vitaminc"),
+        "{}",
+        stderr(&doctor)
+    );
 
     let exp = dir.path().join("e.toml");
     std::fs::write(&exp, "name = \"e\"\n[subsets]\nsizes = [10]\n").unwrap();

@@ -88,6 +88,13 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
                 )?;
                 data.repaired = check.damaged.len() + check.unrecorded.len();
             }
+            if !manifest.left_out.is_empty() {
+                eprintln!(
+                    "note: the cache was fetched without {}; left out: {}",
+                    manifest.missing.join(", "),
+                    manifest.left_out.join(", ")
+                );
+            }
         }
         None => eprintln!(
             "note: no fetch manifest in `{}`: run `prism data fetch`",
