@@ -266,15 +266,7 @@ fn fetch_with_no_index_and_a_cold_cache_says_what_is_missing() {
 #[test]
 fn a_fetch_without_bigbench_builds_the_other_tables_and_names_what_it_left_out() {
     let dir = tempfile::tempdir().unwrap();
-    let packages = dir.path().join("cache/packages");
-    std::fs::create_dir_all(&packages).unwrap();
-    for entry in std::fs::read_dir(packages_dir()).unwrap().flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.ends_with(".whl") {
-            std::os::unix::fs::symlink(entry.path(), packages.join(&*name)).unwrap();
-        }
-    }
+    common::link_wheels(&dir.path().join("cache/packages"));
     let env = [("PRISM_CACHE", "cache"), ("PIP_NO_INDEX", "1")];
     let plain = prism(dir.path(), &["data", "fetch"], &env);
     assert_eq!(plain.status.code(), Some(2), "{}", stderr(&plain));
@@ -333,13 +325,7 @@ fn a_fetch_without_bigbench_keeps_checked_tables_and_sets_aside_unchecked_ones()
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("cache");
-    let packages = root.join("packages");
-    std::fs::create_dir_all(&packages).unwrap();
-    for entry in std::fs::read_dir(packages_dir()).unwrap().flatten() {
-        if entry.file_name().to_string_lossy().ends_with(".whl") {
-            std::os::unix::fs::symlink(entry.path(), packages.join(entry.file_name())).unwrap();
-        }
-    }
+    common::link_wheels(&root.join("packages"));
     let data = root.join("data");
     std::fs::create_dir_all(&data).unwrap();
     for entry in std::fs::read_dir(common::cache().join("data"))

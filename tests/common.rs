@@ -26,20 +26,27 @@ pub fn cache() -> PathBuf {
 /// without the BIG-bench sdist and left VitaminC out (PyPI stopped serving `bigbench==1.0.0`
 /// here on 2026-12-04). A cache that is merely missing still fails the test.
 pub fn vitaminc_is_fetched() -> bool {
-    let manifest = cache().join("data/manifest.json");
-    let left_out = std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|m| m.get("left_out").cloned())
-        .and_then(|v| v.as_array().cloned())
-        .is_some_and(|names| names.iter().any(|n| n == "vitaminc"));
+    let cache = prism_core::cache::Cache::new(cache());
+    let left_out = prism_data::fetch::read_manifest(&cache)
+        .is_some_and(|m| m.left_out.iter().any(|n| n == "vitaminc"));
     if left_out {
         eprintln!(
             "SKIP: {} records VitaminC as left out (no BIG-bench sdist); copy bigbench-1.0.0.tar.gz into the packages folder and rerun `prism data fetch`",
-            manifest.display()
+            cache.data().join("manifest.json").display()
         );
     }
     !left_out
+}
+
+/// Links every wheel of the test packages ([`packages_dir`]) into `dir`, and not the
+/// BIG-bench sdist: a packages folder of a machine where pip cannot get it.
+pub fn link_wheels(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(packages_dir()).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".whl") {
+            std::os::unix::fs::symlink(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 /// The registry packages the tests read: `PRISM_PACKAGES` (CI shares one folder outside the

@@ -15,6 +15,10 @@ use figment::{Figment, Metadata, Profile, Provider};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
+/// Short env names for config keys: `PRISM_CACHE` sets `paths.cache`, `PRISM_PACKAGES`
+/// `paths.packages` (read, and named as a value's source, from this one table).
+const ENV_ALIASES: &[(&str, &str)] = &[("cache", "paths.cache"), ("packages", "paths.packages")];
+
 /// Env variables with the `PRISM_` prefix that are not config keys: logging, and the knobs of
 /// the benches and tests (`PRISM_PYTHON` names the Python with torch for `just bench models`),
 /// and `PRISM_MALLOC=system` (keep glibc's malloc defaults, `prism_models::allocator`).
@@ -109,15 +113,12 @@ impl ConfigLayers {
                             .iter()
                             .any(|n| k.as_str().eq_ignore_ascii_case(n))
                     })
-                    .map(|k| {
-                        if k == "cache" {
-                            "paths.cache".into()
-                        } else if k == "packages" {
-                            "paths.packages".into()
-                        } else {
-                            k.into()
-                        }
-                    })
+                    .map(
+                        |k| match ENV_ALIASES.iter().find(|(short, _)| k == *short) {
+                            Some((_, key)) => (*key).into(),
+                            None => k.into(),
+                        },
+                    )
                     .split("__"),
             );
         }
@@ -237,12 +238,9 @@ fn describe_source(md: &Metadata, key: &str) -> String {
     match &md.source {
         Some(figment::Source::File(path)) => display_path(path),
         _ if md.name.contains("environment") => {
-            if key == "paths.cache" {
-                "env PRISM_CACHE".to_string()
-            } else if key == "paths.packages" {
-                "env PRISM_PACKAGES".to_string()
-            } else {
-                format!("env PRISM_{}", key.to_uppercase().replace('.', "__"))
+            match ENV_ALIASES.iter().find(|(_, long)| key == *long) {
+                Some((short, _)) => format!("env PRISM_{}", short.to_uppercase()),
+                None => format!("env PRISM_{}", key.to_uppercase().replace('.', "__")),
             }
         }
         _ => md.name.to_string(),

