@@ -20,7 +20,16 @@ pub const OPT_OUT_VAR: &str = "PRISM_MALLOC";
 
 /// Tunes glibc's malloc for many short-lived large buffers: one arena for every thread, no
 /// `mmap` for any block (everything comes from the heap, so freed blocks are reused without
-/// page faults), no trimming below 2 GiB, 256 MiB of top padding. Call once, first thing in
+/// page faults), no trimming at all, 256 MiB of top padding.
+///
+/// Trimming is off (`M_TRIM_THRESHOLD = -1`, which `mallopt(3)` documents as "disables
+/// trimming completely"), not merely raised: the largest value an `int` can raise it to is
+/// 2 GiB, and featurising a batch of worked solutions takes the process to about 7.4 GiB
+/// resident (logits over the 49,152-token vocabulary and their gradients), so with a 2 GiB
+/// threshold most batches gave gigabytes back to the kernel and touched them again. On this project's virtual machines a first touch costs about 3 s a GiB (12.5 s for
+/// 4 GiB, against 0.3 s for the second touch): 48 math problems featurised in 115 s with the
+/// 2 GiB threshold and in 90 s without trimming (3.8M page faults against 2.1M; the stores
+/// byte-identical; docs/performance.md, 2026-12-05). Call once, first thing in
 /// `main`, before any thread starts: glibc fixes its arena limit when the first extra thread
 /// allocates, and a thread with an arena of its own still maps blocks above 64 MiB (a libtest
 /// thread, for one, so this cannot be checked from a unit test). A no-op on other C libraries
@@ -37,7 +46,7 @@ pub fn tune_for_tensors() -> bool {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 1) == 1
                 && libc::mallopt(libc::M_MMAP_MAX, 0) == 1
-                && libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX) == 1
+                && libc::mallopt(libc::M_TRIM_THRESHOLD, -1) == 1
                 && libc::mallopt(libc::M_TOP_PAD, 256 << 20) == 1
         }
     }
