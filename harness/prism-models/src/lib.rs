@@ -33,6 +33,7 @@ pub mod language_model;
 pub mod lm_protocol;
 pub mod lm_student;
 pub mod lm_tokenizer;
+pub mod log_prob;
 pub mod nli_lm;
 pub mod prefix;
 pub mod protocol;

@@ -20,6 +20,7 @@ use crate::causal_lm::{
 use crate::error::ModelError;
 use crate::language_model::LanguageModel;
 use crate::lm_tokenizer::{ChatTokens, LmTokenizer};
+use crate::log_prob::target_log_probs;
 use crate::train::{StepReport, TrainConfig, TrainLayers, TrainSummary, bucketed_batches};
 use burn::module::Param;
 use burn::nn::{Embedding, RmsNorm};
@@ -30,7 +31,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// Bumped whenever the same config and data would train or score a different student.
-pub const LM_STUDENT_VERSION: u32 = 1;
+/// 2 (2026-12-05): the loss and the scores read the target's log-probability through
+/// [`crate::log_prob`] (vectorised `exp`, one fused gradient) instead of burn's `log_softmax`
+/// and `gather`: the same values to about 1e-6, not the same bits.
+pub const LM_STUDENT_VERSION: u32 = 2;
+
+/// Bumped whenever the same weights and tokens would give different frozen-block states (the
+/// states store's key). Apart from [`LM_STUDENT_VERSION`] because the states do not go
+/// through the output layer: version 2 of the student left them as they were.
+pub const LM_STATES_VERSION: u32 = 1;
 
 /// The trainable top of the decoder, with the (frozen) tied head it projects through.
 #[derive(Module, Debug)]
@@ -347,12 +356,9 @@ impl LmStudent {
         );
         let logits = picked
             .reshape([b * width, h])
-            .matmul(top.head.weight.val().transpose())
-            .reshape([b, width, config.vocab_size]);
-        let argmax = with_argmax.then(|| logits.clone().argmax(2).squeeze_dim::<2>(2));
-        let logp = log_softmax(logits, 2)
-            .gather(2, int(&scored.targets).unsqueeze_dim::<3>(2))
-            .squeeze_dim::<2>(2);
+            .matmul(top.head.weight.val().transpose());
+        let argmax = with_argmax.then(|| logits.clone().argmax(1).reshape([b, width]));
+        let logp = target_log_probs(logits, scored.targets.clone()).reshape([b, width]);
         (logp, argmax)
     }
 

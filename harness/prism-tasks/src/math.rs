@@ -390,7 +390,9 @@ impl StatesStore {
             key: serde_json::json!({
                 "student": model_fingerprint(&weights)?, "frozen_blocks": student.frozen_blocks,
                 "backend": cfg.student.backend, "max_batch_tokens": max_tokens,
-                "lm_student": prism_models::lm_student::LM_STUDENT_VERSION,
+                // Named `lm_student` as before the two versions split, so that states kept
+                // then are found again.
+                "lm_student": prism_models::lm_student::LM_STATES_VERSION,
             }),
             max_tokens,
         })

@@ -37,16 +37,13 @@ impl RunKind for Nli {
     }
 
     fn code_versions(&self) -> serde_json::Value {
-        let mut versions = serde_json::json!({
+        let versions = serde_json::json!({
             "encoder": prism_models::bert::ENCODER_VERSION,
             "trainer": prism_models::train::TRAINER_VERSION,
             "features": prism_features::store::FEATURES_VERSION,
         });
-        // The causal-LM student's version enters run ids once it is past 1 (no run was made
-        // with it before it existed, but every classifier run's id stays as it was).
-        if prism_models::lm_student::LM_STUDENT_VERSION > 1 {
-            versions["lm_student"] = prism_models::lm_student::LM_STUDENT_VERSION.into();
-        }
+        // The causal-LM student's version is part of its runs' inputs instead
+        // ([`input_hashes`]), so that a classifier run's id does not move with it.
         prism_data::subset::with_subsets_version(versions)
     }
 
@@ -96,6 +93,11 @@ fn input_hashes(session: &Session) -> Result<serde_json::Value> {
             .with_context(|| format!("hashing the student `{}`", student.display()))?
             .into(),
     );
+    // A causal-LM student's prompt and code version (absent for a classifier, whose run ids
+    // stay as they were).
+    if let Some(lm) = prism_models::nli_lm::identity(session) {
+        inputs.insert("causal_lm".into(), lm);
+    }
     Ok(serde_json::Value::Object(inputs))
 }
 
