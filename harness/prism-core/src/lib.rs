@@ -8,7 +8,6 @@ pub mod atomic;
 pub mod cache;
 pub mod config;
 pub mod error;
-pub mod gate;
 pub mod hash;
 pub mod integrity;
 pub mod once_map;

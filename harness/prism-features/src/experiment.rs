@@ -3,12 +3,11 @@
 //! store of that proxy and configuration filled with whatever it lacks. `prism features grad`
 //! and every sweep featurise through [`featurize`], so both fill and read the same store.
 
-use crate::pipeline::{Batching, FeaturizeSummary, featurize_into_store_with};
+use crate::pipeline::{Batching, FeaturizeSummary, featurize_into_store};
 use crate::store::{FeatureStore, StoreCheck, StoreMeta};
 use crate::{FeatureError, GradientExample, Mode, load_proxy};
 use prism_core::Session;
 use prism_core::config::schema::GvendiConfig;
-use prism_core::gate::Gate;
 use prism_data::Table;
 use prism_models::Backend;
 use prism_models::language_model::resolve_model;
@@ -123,20 +122,6 @@ pub fn featurize(
     store_root: &Path,
     on_progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Featurised, FeatureError> {
-    featurize_with(session, gvendi, examples, store_root, None, on_progress)
-}
-
-/// [`featurize`], with one more featurisation worker that starts when `late_worker` opens
-/// ([`crate::pipeline::featurize_into_store_with`]): for a caller that shares the cores with
-/// other work at first.
-pub fn featurize_with(
-    session: &Session,
-    gvendi: &GvendiConfig,
-    examples: &[GradientExample],
-    store_root: &Path,
-    late_worker: Option<&Gate>,
-    on_progress: &mut dyn FnMut(usize, usize),
-) -> Result<Featurised, FeatureError> {
     let mode = Mode::from_str(&gvendi.mode)?;
     let models = session.cache().model("");
     let path = resolve_model(&gvendi.proxy, &models)?;
@@ -172,7 +157,7 @@ pub fn featurize_with(
     let device = Backend::from_str(&gvendi.backend)?.device()?;
     let lm = load_proxy(&path, &device, mode)?;
     let projection = crate::projection(mode, &lm, gvendi.dim, gvendi.factor_dim, gvendi.seed)?;
-    let summary = featurize_into_store_with(
+    let summary = featurize_into_store(
         &lm,
         projection.as_ref(),
         examples,
@@ -183,7 +168,6 @@ pub fn featurize_with(
             max_batch_tokens: gvendi.max_batch_tokens,
             workers: gvendi.workers,
         },
-        late_worker,
         on_progress,
     )?;
     Ok(Featurised {

@@ -15,17 +15,13 @@ pub mod store;
 
 pub use dense::DenseProjector;
 pub use error::FeatureError;
-pub use experiment::{
-    Featurised, featurize, featurize_with, model_fingerprint, store_notes, table_examples,
-};
+pub use experiment::{Featurised, featurize, model_fingerprint, store_notes, table_examples};
 pub use factored::FactoredProjector;
 pub use featurize::{
     DenseFeatures, ExactKernel, ExampleGradient, FactoredFeatures, GradientExample,
     GradientProjection, Mode, exact_kernel, flat_gradient, load_proxy,
 };
-pub use pipeline::{
-    Batching, FeaturizeSummary, featurize_into_store, featurize_into_store_with, plan_batches,
-};
+pub use pipeline::{Batching, FeaturizeSummary, featurize_into_store, plan_batches};
 pub use store::{FeatureStore, IndexRow, StoreCheck, StoreMeta, StoredExample};
 
 /// The projection of `mode` for `lm` (exact mode has no projection: use [`exact_kernel`]).

@@ -6,7 +6,6 @@
 use crate::error::FeatureError;
 use crate::featurize::{ExampleGradient, GradientExample, GradientProjection};
 use crate::store::{FeatureStore, StoredExample};
-use prism_core::gate::Gate;
 use prism_models::LanguageModel;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,21 +77,6 @@ pub fn featurize_into_store(
     batching: Batching,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<FeaturizeSummary, FeatureError> {
-    featurize_into_store_with(lm, projection, examples, store, batching, None, progress)
-}
-
-/// [`featurize_into_store`], with one more worker that takes batches once `late_worker` opens
-/// (while batches are left): the caller opens it when the cores it was sharing come free. As
-/// with `batching.workers`, this changes the wall time and the memory, never the stored bits.
-pub fn featurize_into_store_with(
-    lm: &LanguageModel,
-    projection: &dyn GradientProjection,
-    examples: &[GradientExample],
-    store: &FeatureStore,
-    batching: Batching,
-    late_worker: Option<&Gate>,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<FeaturizeSummary, FeatureError> {
     // One writer per store: a second process waits here, then finds the work done.
     let _writer = store.lock_for_writing()?;
     let mut seen: HashSet<String> = store.index()?.into_iter().map(|r| r.content_hash).collect();
@@ -132,31 +116,23 @@ pub fn featurize_into_store_with(
             progress(done, total);
         };
         let workers = batching.workers.clamp(1, batches.len().max(1));
-        if workers == 1 && late_worker.is_none() {
+        if workers == 1 {
             for batch in &batches {
                 place(batch, featurize_batch(batch)?);
             }
         } else {
             // Workers take batches in order; this thread places each as it comes back. Every
             // batch runs even after one fails, and the first failure in batch order is
-            // returned, as one worker would. The late worker first waits for its gate, and
-            // leaves if the others take the last batch meanwhile.
+            // returned, as one worker would.
             let next = AtomicUsize::new(0);
             let mut failures: Vec<Option<FeatureError>> =
                 (0..batches.len()).map(|_| None).collect();
             std::thread::scope(|scope| {
                 let (sender, receiver) = std::sync::mpsc::channel();
-                for w in 0..workers + usize::from(late_worker.is_some()) {
+                for _ in 0..workers {
                     let sender = sender.clone();
                     let (next, batches, featurize_batch) = (&next, &batches, &featurize_batch);
-                    let gate = late_worker.filter(|_| w == workers);
                     scope.spawn(move || {
-                        if let Some(gate) = gate {
-                            let all_taken = || next.load(Ordering::Relaxed) >= batches.len();
-                            if !gate.wait(std::time::Duration::from_millis(200), all_taken) {
-                                return;
-                            }
-                        }
                         loop {
                             let b = next.fetch_add(1, Ordering::Relaxed);
                             let Some(batch) = batches.get(b) else { break };

@@ -289,37 +289,6 @@ fn the_store_resumes_after_losing_a_shard_with_identical_features() {
             "{name}"
         );
     }
-
-    // A late worker, let in after the first batch (as a sweep lets it in once the student's
-    // frozen blocks are done), or never let in, changes nothing stored either.
-    for open_after_first in [true, false] {
-        let gate = prism_core::gate::Gate::new();
-        let root = tempfile::tempdir().unwrap();
-        let late = FeatureStore::open(root.path(), meta.clone()).unwrap();
-        let s = featurize_into_store_with(
-            &lm,
-            &proj,
-            &examples,
-            &late,
-            batching(4, 3, 40),
-            Some(&gate),
-            &mut |done, _| {
-                if open_after_first && done > 0 {
-                    gate.open();
-                }
-            },
-        )
-        .unwrap();
-        assert_eq!(s.computed, 10);
-        assert_eq!(gate.is_open(), open_after_first);
-        let (d, id) = late.load_all().unwrap();
-        assert_eq!(ia, id);
-        assert_eq!(
-            a.as_slice(),
-            d.as_slice(),
-            "bit-identical with a late worker"
-        );
-    }
 }
 
 #[test]

@@ -290,11 +290,9 @@ impl<'a> MathSweep<'a> {
             pool_embeddings(session, &metrics, cache_dir, inputs, &ids, &pairs, &texts)?;
         // The proxy's features and the student's frozen-block states are independent, and each
         // keeps the cores only partly busy (about 1.3 of 2: allocation, tokenising, serial
-        // reductions), so they run side by side; once the student's side is done, a second
-        // featurisation worker takes the batches left. Neither result depends on the other or
-        // on thread timing (a feature's bits follow from its batch alone, docs/performance.md).
+        // reductions), so they run side by side. Neither result depends on the other or on
+        // thread timing (a feature's bits follow from its batch alone, docs/performance.md).
         let wants_gradients = wants(Need::GradientFeatures) || wants(Need::ProxyLosses);
-        let student_done = prism_core::gate::Gate::new();
         let (gradients, student_side) = std::thread::scope(|scope| {
             let gradients = scope.spawn(|| -> Result<_> {
                 if !wants_gradients {
@@ -304,15 +302,9 @@ impl<'a> MathSweep<'a> {
                     .iter()
                     .map(|&r| gradient_example(&pool[r]))
                     .collect();
-                Ok(Some(pool_gradients(
-                    session,
-                    used_rows.clone(),
-                    &examples,
-                    Some(&student_done),
-                )?))
+                Ok(Some(pool_gradients(session, used_rows.clone(), &examples)?))
             });
             let student_side = StudentSide::prepare(session, &pool, &used_rows);
-            student_done.open();
             let gradients = gradients
                 .join()
                 .map_err(|_| anyhow::anyhow!("the gradient-feature thread panicked"))?;

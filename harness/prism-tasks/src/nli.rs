@@ -150,7 +150,7 @@ impl<'a> NliSweep<'a> {
                 .enumerate()
                 .filter(|(_, e)| used.contains(e.id.as_str()))
                 .unzip();
-            let (gradients, repaired) = pool_gradients(session, pool_rows, &examples, None)?;
+            let (gradients, repaired) = pool_gradients(session, pool_rows, &examples)?;
             repaired_shards.extend(repaired);
             Some(gradients)
         } else {

@@ -7,9 +7,8 @@
 use anyhow::{Context, Result, bail};
 use prism_core::Session;
 use prism_core::config::schema::GvendiConfig;
-use prism_core::gate::Gate;
 use prism_features::GradientExample;
-use prism_features::experiment::featurize_with;
+use prism_features::experiment::featurize;
 use prism_metrics::{DiversityMetric, MetricInput, Need, registry};
 use prism_models::embedders::{minilm_embeddings, static_embeddings};
 use prism_vendi::Features;
@@ -59,7 +58,6 @@ pub(crate) fn pool_gradients(
     session: &Session,
     pool_rows: Vec<usize>,
     examples: &[GradientExample],
-    late_worker: Option<&Gate>,
 ) -> Result<(PoolGradients, Vec<String>)> {
     let cfg = &session.config.value;
     let draw = cfg.gvendi.is_sampled().then(|| cfg.gvendi.clone());
@@ -88,12 +86,11 @@ pub(crate) fn pool_gradients(
         cfg.gvendi.mode
     );
     let bar = prism_core::progress::bar(0, "gradients");
-    let featurised = featurize_with(
+    let featurised = featurize(
         session,
         &cfg.gvendi,
         &examples,
         &session.cache().root().join("features"),
-        late_worker,
         &mut prism_core::progress::counter(&bar),
     )?;
     bar.finish_and_clear();
