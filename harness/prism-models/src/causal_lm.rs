@@ -744,6 +744,18 @@ impl ScoredPositions {
             width,
         }
     }
+
+    /// The scored tokens without the padding, row by row: each one's predicting position as
+    /// an index into the batch's positions flattened to `[batch * len]`, and its target. What
+    /// goes through the output layer when no padded row should (the vocabulary projection is
+    /// the largest matrix of a small LM).
+    pub fn unpadded(&self, len: usize) -> (Vec<i64>, Vec<i64>) {
+        let w = self.width;
+        (0..self.weights.len())
+            .filter(|&k| self.weights[k] > 0.0)
+            .map(|k| ((k / w * len) as i64 + self.positions[k], self.targets[k]))
+            .unzip()
+    }
 }
 
 /// Rotate-half RoPE on `[batch, heads, len, dh]`.

@@ -332,34 +332,29 @@ impl LmStudent {
         })
     }
 
-    /// Per-position log-probabilities of the scored tokens `[batch, width]` (and the argmax
-    /// token at each), from `top` over lower states `x`.
+    /// The log-probability of every scored token of the batch, without the padding, row by
+    /// row (`[scored]`, in [`ScoredPositions::unpadded`] order), and the argmax token at each,
+    /// from `top` over lower states `x`. Only the scored tokens go through the output layer:
+    /// padded to the batch's longest completion, a third more rows did (2026-12-05).
     fn scored_logp(
         top: &StudentTop,
         config: &CausalLmConfig,
         x: Tensor<3>,
         scored: &ScoredPositions,
         with_argmax: bool,
-    ) -> (Tensor<2>, Option<Tensor<2, Int>>) {
-        let [b, _, h] = x.dims();
+    ) -> (Tensor<1>, Option<Tensor<1, Int>>) {
+        let [b, len, h] = x.dims();
         let device = x.device();
-        let width = scored.width;
-        let int = |v: &[i64]| {
-            Tensor::<2, Int>::from_data(TensorData::new(v.to_vec(), [b, width]), &device)
-        };
+        let (rows, targets) = scored.unpadded(len);
+        let n = rows.len();
         let hidden = top.norm.forward(run_layers(config, &top.layers, x));
-        let picked = hidden.gather(
-            1,
-            int(&scored.positions)
-                .unsqueeze_dim::<3>(2)
-                .repeat_dim(2, h),
+        let picked = hidden.reshape([b * len, h]).select(
+            0,
+            Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), &device),
         );
-        let logits = picked
-            .reshape([b * width, h])
-            .matmul(top.head.weight.val().transpose());
-        let argmax = with_argmax.then(|| logits.clone().argmax(1).reshape([b, width]));
-        let logp = target_log_probs(logits, scored.targets.clone()).reshape([b, width]);
-        (logp, argmax)
+        let logits = picked.matmul(top.head.weight.val().transpose());
+        let argmax = with_argmax.then(|| logits.clone().argmax(1).reshape([n]));
+        (target_log_probs(logits, targets), argmax)
     }
 
     /// The pretrained weights of the trainable top (what every fine-tuning starts from).
@@ -404,10 +399,6 @@ impl LmStudent {
             let (step, batch) = step_batch;
             let chats: Vec<&ChatTokens> = batch.iter().map(|&i| &sequences[i]).collect();
             let scored = scored_positions(&chats);
-            let weights = Tensor::<2>::from_data(
-                TensorData::new(scored.weights.clone(), [batch.len(), scored.width]),
-                &device,
-            );
             let (logp, _) = Self::scored_logp(
                 &top,
                 &self.config,
@@ -415,8 +406,8 @@ impl LmStudent {
                 &scored,
                 false,
             );
-            let count = scored.weights.iter().sum::<f32>().max(1.0);
-            let loss = (logp * weights).sum().neg().div_scalar(count);
+            let count = logp.dims()[0].max(1) as f32;
+            let loss = logp.sum().neg().div_scalar(count);
             let loss_value = crate::train::finite_loss(step, loss.clone())?;
             let mut raw = loss.backward();
             let mut grads = [GradientsParams::from_module(&mut raw, &top)];
@@ -469,7 +460,9 @@ impl LmStudent {
                 .convert::<i64>()
                 .try_into_vec::<i64>()
                 .map_err(|e| ModelError::Invalid(format!("reading argmax: {e:?}")))?;
+            // `logp` and `argmax` hold the scored tokens without the padding, row by row.
             let w = scored.width;
+            let mut k = 0;
             for (row, &i) in batch.iter().enumerate() {
                 let mut score = CompletionScore {
                     nll: 0.0,
@@ -480,9 +473,10 @@ impl LmStudent {
                     if scored.weights[row * w + j] == 0.0 {
                         continue;
                     }
-                    score.nll -= f64::from(logp[row * w + j]);
+                    score.nll -= f64::from(logp[k]);
                     score.tokens += 1;
-                    score.greedy &= argmax[row * w + j] == scored.targets[row * w + j];
+                    score.greedy &= argmax[k] == scored.targets[row * w + j];
+                    k += 1;
                 }
                 out[i] = Some(score);
             }
