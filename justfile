@@ -15,6 +15,10 @@ default:
 fetch:
     {{prism}} data fetch
 
+# The model files only (no tables, so no BIG-bench): what the model parity tests read.
+fetch-models:
+    {{prism}} data fetch --models
+
 # Run an experiment end to end: subsets, G-Vendi and baseline metrics, a student per subset,
 # then the Spearman report in results/<name>/report/ (resumable: rerun to continue).
 sweep name="nli" *flags="": fetch
@@ -117,8 +121,9 @@ generate prompt model="smollm2-135m-instruct":
     {{prism}} generate --model {{model}} --prompt "{{prompt}}"
 
 # The model parity tests on libtorch (burn-tch): torch==2.9.0 from PyPI in a venv under the
-# cache (about 3.5 GB), LIBTORCH_USE_PYTORCH at build time, its lib/ on LD_LIBRARY_PATH.
-test-tch: fetch (venv "torch-venv" "torch==2.9.0" "numpy" "pyarrow" "tokenizers==0.22.1")
+# cache (about 6.4 GB with its CUDA libraries), LIBTORCH_USE_PYTORCH at build time, its lib/ on
+# LD_LIBRARY_PATH. It needs the model files only, so it runs where the BIG-bench sdist is missing.
+test-tch: fetch-models (venv "torch-venv" "torch==2.9.0" "numpy" "pyarrow" "tokenizers==0.22.1")
     export LIBTORCH_USE_PYTORCH=1 PATH="$PWD/.cache/torch-venv/bin:$PATH"; export LD_LIBRARY_PATH="$(python -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; PRISM_TEST_BACKEND=tch cargo test -p prism-models --features tch --tests
 
 # The cuda feature must compile (there is no GPU here to run it). cubecl-cuda's build script

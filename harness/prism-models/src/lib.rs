@@ -13,7 +13,8 @@
 //! - [`annotate`]: labelling examples with a model (skill labels), cached by content;
 //! - [`weights`]: safetensors loading behind the [`WeightSource`] trait.
 
-// burn-tch is deprecated upstream; the `tch` feature still routes the activations to it.
+// burn-tch is deprecated upstream; the `tch` feature still routes the activations and the
+// target log-probability to it.
 #[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod activation;
 pub mod align;
@@ -33,6 +34,7 @@ pub mod language_model;
 pub mod lm_protocol;
 pub mod lm_student;
 pub mod lm_tokenizer;
+#[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod log_prob;
 pub mod nli_lm;
 pub mod prefix;

@@ -409,6 +409,55 @@ mod tests {
         }
     }
 
+    /// The op on the backend `PRISM_TEST_BACKEND` names (`just test-tch` runs this on libtorch,
+    /// where the default composition runs under the autodiff node) against f64 references:
+    /// `log p_t` and `∂/∂x_v = w · ([v = t] − softmax(x)_v)`.
+    #[test]
+    fn on_the_test_backend_values_and_gradients_match_f64_references() {
+        let backend: crate::Backend = std::env::var("PRISM_TEST_BACKEND")
+            .unwrap_or_else(|_| "flex".into())
+            .parse()
+            .expect("PRISM_TEST_BACKEND is flex, tch, cuda or auto");
+        let device = backend.device().unwrap().autodiff();
+        let (vocab, rows) = (1_031, 4);
+        let targets = vec![7, 1_030, 0, 512];
+        let weights = [1.0f64, -0.5, 2.0, 0.0];
+        let (values, x) = logits(&device, rows, vocab);
+        let x = x.require_grad();
+        let logp = target_log_probs(x.clone(), targets.clone());
+        let w = Tensor::<1>::from_data(
+            TensorData::new(weights.iter().map(|&w| w as f32).collect(), [rows]),
+            &device,
+        );
+        let grads = (logp.clone() * w).sum().backward();
+        let grad: Vec<f32> = x
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let expected = reference(&values, vocab, &targets);
+        for (a, b) in read(logp.inner()).iter().zip(&expected) {
+            assert!(
+                (f64::from(*a) - b).abs() < 1e-5 * (1.0 + b.abs()),
+                "{a} vs {b}"
+            );
+        }
+        for (r, &t) in targets.iter().enumerate() {
+            let lse = f64::from(values[r * vocab + t as usize]) - expected[r];
+            for v in 0..vocab {
+                let p = (f64::from(values[r * vocab + v]) - lse).exp();
+                let want = weights[r] * (f64::from(u8::from(v == t as usize)) - p);
+                let got = f64::from(grad[r * vocab + v]);
+                assert!(
+                    (got - want).abs() < 1e-6,
+                    "row {r}, token {v}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn without_autodiff_the_values_are_the_same_bits() {
         let (vocab, rows) = (300, 3);
