@@ -55,7 +55,7 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 "{} model files in `{}` ({}; {:.1} s)",
                 outcome.files,
                 cache.models().display(),
-                provenance(outcome.up_to_date, &outcome.downloaded, "written"),
+                provenance(outcome.up_to_date, &outcome.downloaded, &[], "written"),
                 outcome.seconds
             );
             Ok(ExitCode::SUCCESS)
@@ -84,7 +84,12 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
                 total,
                 outcome.manifest.models.len(),
                 opts.cache.root().display(),
-                provenance(outcome.up_to_date, &outcome.downloaded, "rebuilt"),
+                provenance(
+                    outcome.up_to_date,
+                    &outcome.downloaded,
+                    &outcome.manifest.missing,
+                    "rebuilt"
+                ),
                 outcome.seconds
             );
             let manifest = &outcome.manifest;
@@ -197,10 +202,16 @@ pub fn run(cmd: DataCommand) -> Result<ExitCode> {
 }
 
 /// Where a fetch's files came from, for its closing line: `built` says what was done with
-/// packages already in the cache.
-fn provenance(up_to_date: bool, downloaded: &[String], built: &str) -> String {
-    if up_to_date {
+/// packages already in the cache; `retried` are the missing packages an up-to-date partial
+/// cache asked pip for again.
+fn provenance(up_to_date: bool, downloaded: &[String], retried: &[String], built: &str) -> String {
+    if up_to_date && retried.is_empty() {
         "already up to date, no network used".to_string()
+    } else if up_to_date {
+        format!(
+            "already up to date; pip was asked again for {}",
+            retried.join(", ")
+        )
     } else if downloaded.is_empty() {
         format!("{built} from cached packages")
     } else {
