@@ -24,6 +24,13 @@ fetch-models:
 sweep name="nli" *flags="": fetch
     {{prism}} sweep {{name}} {{flags}}
 
+# docs/math.md, 2026-12-05, second session: where pip cannot get the BIG-bench sdist, the math
+# study without MathQA and arithmetic, its OOD aggregate the three sets other packages give
+# (GSM8K, fraction simplification, leg counting), into results/math-nobb.
+sweep-math-without-bigbench *flags="":
+    {{prism}} data fetch --allow-missing-bigbench
+    {{prism}} sweep math --set name=math-nobb --set 'data.benchmarks=["gsm8k","fraction_simplification","leg_counting"]' --set 'report.ood=["gsm8k","fraction_simplification","leg_counting"]' {{flags}}
+
 # Counts by state, failed runs with their reasons, the slowest runs.
 status name="nli":
     {{prism}} status {{name}}
