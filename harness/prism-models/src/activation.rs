@@ -10,6 +10,7 @@
 //! other backends (libtorch, CUDA) keep burn's ops, and autodiff records one node per
 //! activation whose backward calls the inner backend's `*_backward`.
 
+use crate::avx2::with_avx2;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -280,15 +281,14 @@ fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 { r } else { e * r }
 }
 
-/// Defines `$name`, an elementwise kernel over equal-length slices: the body is compiled twice,
-/// portable and with AVX2 enabled (8 lanes; the same operations, so the same bits), and the
-/// AVX2 build runs where the CPU has it.
+/// Defines `$name`, an elementwise kernel over equal-length slices, through [`with_avx2!`]
+/// (8 lanes where the CPU has AVX2; the same operations, so the same bits).
 macro_rules! elementwise_kernel {
     ($(#[$doc:meta])* $name:ident($($input:ident),+) => |$($x:ident),+| $body:expr) => {
-        $(#[$doc])*
-        pub fn $name($($input: &[f32],)+ out: &mut [f32]) {
-            #[inline(always)]
-            fn portable($($input: &[f32],)+ out: &mut [f32]) {
+        with_avx2! {
+            $(#[$doc])*
+            pub fn $name($($input: &[f32],)+ out: &mut [f32]) {
+                $(assert_eq!($input.len(), out.len());)+
                 // Equal lengths, so the loop carries no bounds checks and vectorises.
                 $(let $input = &$input[..out.len()];)+
                 for (i, o) in out.iter_mut().enumerate() {
@@ -296,20 +296,6 @@ macro_rules! elementwise_kernel {
                     *o = $body;
                 }
             }
-            /// # Safety
-            /// The CPU must support AVX2.
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2")]
-            unsafe fn avx2($($input: &[f32],)+ out: &mut [f32]) {
-                portable($($input,)+ out)
-            }
-            $(assert_eq!($input.len(), out.len());)+
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the feature was just detected.
-                return unsafe { avx2($($input,)+ out) };
-            }
-            portable($($input,)+ out)
         }
     };
 }

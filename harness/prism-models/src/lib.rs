@@ -20,6 +20,7 @@ pub mod activation;
 pub mod align;
 pub mod allocator;
 pub mod annotate;
+mod avx2;
 pub mod bert;
 pub mod causal_lm;
 pub mod device;

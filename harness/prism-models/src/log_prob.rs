@@ -13,6 +13,7 @@
 //! burn's own ops, under the same autodiff node.
 
 use crate::activation::exp_nonpositive;
+use crate::avx2::with_avx2;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -161,11 +162,9 @@ fn target_in(target: i64, vocab: usize) -> usize {
 /// the sums vectorise and give the same bits on every CPU.
 const LANES: usize = 16;
 
-/// `log Σ_v exp(row_v)`, shifted by the row's maximum. Compiled for AVX2 where the CPU has
-/// it (the same operations, so the same bits).
-fn log_sum_exp(row: &[f32]) -> f32 {
-    #[inline(always)]
-    fn portable(row: &[f32]) -> f32 {
+with_avx2! {
+    /// `log Σ_v exp(row_v)`, shifted by the row's maximum, in [`LANES`] partial sums.
+    fn log_sum_exp(row: &[f32]) -> f32 {
         let chunks = row.chunks_exact(LANES);
         let tail = chunks.remainder();
         let mut high = [f32::NEG_INFINITY; LANES];
@@ -189,39 +188,16 @@ fn log_sum_exp(row: &[f32]) -> f32 {
         });
         max + sum.ln()
     }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn avx2(row: &[f32]) -> f32 {
-        portable(row)
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the feature was just detected.
-        return unsafe { avx2(row) };
-    }
-    portable(row)
 }
 
-/// `out_v = −g · exp(row_v − lse)`: the softmax part of the gradient, for every entry.
-fn softmax_gradient(row: &[f32], lse: f32, g: f32, out: &mut [f32]) {
-    #[inline(always)]
-    fn portable(row: &[f32], lse: f32, g: f32, out: &mut [f32]) {
+with_avx2! {
+    /// `out_v = −g · exp(row_v − lse)`: the softmax part of the gradient, for every entry.
+    fn softmax_gradient(row: &[f32], lse: f32, g: f32, out: &mut [f32]) {
         let row = &row[..out.len()];
         for (o, &x) in out.iter_mut().zip(row) {
             *o = -g * exp_nonpositive(x - lse);
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn avx2(row: &[f32], lse: f32, g: f32, out: &mut [f32]) {
-        portable(row, lse, g, out)
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the feature was just detected.
-        return unsafe { avx2(row, lse, g, out) };
-    }
-    portable(row, lse, g, out)
 }
 
 /// The backward step: keeps the logits and the targets, and calls the inner backend's
