@@ -26,10 +26,11 @@ pub const OPT_OUT_VAR: &str = "PRISM_MALLOC";
 /// trimming completely"), not merely raised: the largest value an `int` can raise it to is
 /// 2 GiB, and featurising a batch of worked solutions takes the process to about 7.4 GiB
 /// resident (logits over the 49,152-token vocabulary and their gradients), so with a 2 GiB
-/// threshold most batches gave gigabytes back to the kernel and touched them again. On this project's virtual machines a first touch costs about 3 s a GiB (12.5 s for
-/// 4 GiB, against 0.3 s for the second touch): 48 math problems featurised in 115 s with the
-/// 2 GiB threshold and in 90 s without trimming (3.8M page faults against 2.1M; the stores
-/// byte-identical; docs/performance.md, 2026-12-05). Call once, first thing in
+/// threshold most batches gave gigabytes back to the kernel and touched them again. On this
+/// project's virtual machines a first touch costs about 3 s a GiB (12.5 s for 4 GiB, against
+/// 0.3 s for the second touch): 48 math problems featurised in 115 s with the 2 GiB threshold
+/// and in 90 s without trimming (3.8M page faults against 2.1M; the stores byte-identical;
+/// docs/performance.md, 2026-12-05). Call once, first thing in
 /// `main`, before any thread starts: glibc fixes its arena limit when the first extra thread
 /// allocates, and a thread with an arena of its own still maps blocks above 64 MiB (a libtest
 /// thread, for one, so this cannot be checked from a unit test). A no-op on other C libraries
