@@ -70,12 +70,12 @@ test-slurm: fetch
     cargo test -p prism-cli --test slurm_launcher -- --ignored --nocapture
 
 # Prismatic Synthesis's OpenAI-compatible client against a real llama.cpp server on loopback:
-# llama-cpp-python[server] 0.3.16, built from its sdist into .cache/llama-venv once (it compiles
-# llama.cpp: about 15 minutes on 2 cores), serves the cached SmolLM2-135M-Instruct GGUF; the
-# ignored tests of harness/prism-synth/tests/llama_server.rs run against it, then
+# llama-cpp-python[server] 0.3.16 (llama-venv, below) serves the cached SmolLM2-135M-Instruct
+# GGUF; the ignored tests of harness/prism-synth/tests/llama_server.rs run against it, then
 # `prism synth` runs one small round of the whole loop with the server as its generator
 # (tests/scripts/synth_round.sh).
-test-server: fetch (venv "llama-venv" "llama-cpp-python[server]==0.3.16")
+test-server: llama-venv
+    {{prism}} data fetch --allow-missing-bigbench
     tests/scripts/llama_server.sh cargo test -p prism-synth --test llama_server -- --ignored --nocapture --test-threads 1
     cargo build --quiet --release -p prism-cli
     tests/scripts/llama_server.sh tests/scripts/synth_round.sh {{prism}}
@@ -100,6 +100,15 @@ test-mlflow: fetch (venv "mlflow-venv" "mlflow-skinny")
 # (their arithmetic transcribed, with torch), in a venv under .cache; `just test` then compares.
 reference-diversity: (venv "diversity-venv" "diversity==0.3.1" "lexicalrichness==0.5.1" "numpy" "torch")
     .cache/diversity-venv/bin/python tests/reference/diversity_reference.py
+
+# llama-cpp-python[server] 0.3.16 built from its sdist into .cache/llama-venv once (1.5 min on
+# a 2-core Xeon, about 15 on a 2-core EPYC), for AVX2 and not for the machine it is built on:
+# built natively on a Xeon with AVX-512 and AMX it served garbage without an error ("What is the
+# capital of France?" greedy: "BonFONCEUR"; docs/synthesis.md, 2026-12-05), and pip's wheel
+# cache would hand a wheel built on one machine to the next, so it is not used.
+# tests/scripts/llama_server.sh checks a known answer before serving anything.
+llama-venv:
+    test -x .cache/llama-venv/bin/python || (python3 -m venv .cache/llama-venv && CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" .cache/llama-venv/bin/pip install -q --no-cache-dir "llama-cpp-python[server]==0.3.16")
 
 # A Python venv at .cache/<name> with the given PyPI packages, made once and reused (the
 # recipes that need a Python tool depend on it).

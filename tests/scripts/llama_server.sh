@@ -22,5 +22,15 @@ for _ in $(seq 1 120); do
     sleep 1
 done
 curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null || { echo "error: no server on port $port after 120 s; its log:" >&2; cat "$log" >&2; exit 1; }
+# A llama.cpp built for the wrong instructions serves garbage without failing (a native build
+# on a Xeon with AVX-512 and AMX did: docs/synthesis.md, 2026-12-05), so the server must give
+# the model's greedy answer to a question it knows before it serves anything.
+answer=$(curl -sf "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d '{"model": "smollm2-135m-instruct", "messages": [{"role": "user", "content": "What is the capital of France?"}], "temperature": 0, "max_tokens": 32, "seed": 0}' \
+    | "$python" -c 'import json, sys; print(json.load(sys.stdin)["choices"][0]["message"]["content"])')
+case "$answer" in
+    *Paris*) ;;
+    *) echo "error: the llama.cpp server answered \"What is the capital of France?\" (greedy) with \"$answer\": its build computes wrongly on this machine; rebuild it (rm -rf .cache/llama-venv && just llama-venv). Server log: $log" >&2; exit 1 ;;
+esac
 echo "llama.cpp server (llama-cpp-python $("$python" -c 'import llama_cpp; print(llama_cpp.__version__)')) on 127.0.0.1:$port, log $log" >&2
 LLAMA_SERVER_BASE_URL="http://127.0.0.1:$port/v1" "$@"

@@ -2,7 +2,8 @@
 # Prismatic Synthesis end to end for one small round against the OpenAI-compatible server at
 # $LLAMA_SERVER_BASE_URL (run it under tests/scripts/llama_server.sh): the math pool's
 # gradient features, clusters, 6 problem requests and their solutions through the HTTP client,
-# the filters, the candidates' features and the sparse rule. Fails unless the round is written
+# the filters (decontaminating against the sets that need no BIG-bench sdist), the candidates'
+# features and the sparse rule. Fails unless the round is written
 # with every request answered. Usage: tests/scripts/synth_round.sh PRISM [ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +13,8 @@ out=$(mktemp -d -t prism-synth-round.XXXXXX)
     --set synth.generator.kind=openai \
     --set "synth.generator.openai={ base_url = \"$LLAMA_SERVER_BASE_URL\", model = \"smollm2-135m-instruct\", concurrency = 2, timeout_s = 300 }" \
     --set synth.loop.rounds=1 --set synth.loop.requests_per_round=6 \
+    --set 'data.benchmarks=["gsm8k","fraction_simplification","leg_counting"]' \
+    --set 'report.ood=["gsm8k","fraction_simplification","leg_counting"]' \
     --set "paths.results=$out"
 dir="$out/synth-math/synth/prismatic"
 cat "$dir/rounds.md"

@@ -191,7 +191,10 @@ impl SetOverrides {
             let (key, raw) = item
                 .split_once('=')
                 .filter(|(k, _)| !k.trim().is_empty())
-                .ok_or_else(|| ConfigError::BadOverride(item.clone()))?;
+                .ok_or_else(|| ConfigError::BadOverride {
+                    item: item.clone(),
+                    why: "expected KEY=VALUE, e.g. `--set subsets.sizes=[500,1000]`".into(),
+                })?;
             let key = key.trim();
             let is_toml_value = format!("v = {raw}").parse::<toml::Table>().is_ok();
             let value = if is_toml_value {
@@ -201,11 +204,23 @@ impl SetOverrides {
             };
             text.push_str(&format!("{key} = {value}\n"));
         }
+        // Each override is one line of `text`, so the parser's position names the override
+        // at fault (for a key given twice, the second).
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::BadOverride(format!("{} ({})", items.join(" "), e.message()))
+            let line = e
+                .span()
+                .map(|span| text[..span.start].matches('\n').count());
+            ConfigError::BadOverride {
+                item: line
+                    .and_then(|line| items.get(line))
+                    .map_or_else(|| items.join(" "), Clone::clone),
+                why: e.message().to_string(),
+            }
         })?;
-        let value =
-            Value::serialize(&table).map_err(|e| ConfigError::BadOverride(e.to_string()))?;
+        let value = Value::serialize(&table).map_err(|e| ConfigError::BadOverride {
+            item: items.join(" "),
+            why: e.to_string(),
+        })?;
         let dict = value.into_dict().unwrap_or_default();
         Ok(Self(dict))
     }
@@ -671,7 +686,24 @@ mod tests {
         l.overrides = vec!["no-equals-sign".into()];
         assert!(matches!(
             l.resolve::<ExperimentConfig>(),
-            Err(ConfigError::BadOverride(_))
+            Err(ConfigError::BadOverride { .. })
         ));
+    }
+
+    #[test]
+    fn a_key_set_twice_names_the_second_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = layers(dir.path(), "");
+        l.overrides = vec![
+            "subsets.sizes=[32]".into(),
+            "synth.loop.rounds=40".into(),
+            "name=x".into(),
+            "synth.loop.rounds=1".into(),
+        ];
+        let err = l.resolve::<ExperimentConfig>().unwrap_err().to_string();
+        assert!(
+            err.starts_with("--set `synth.loop.rounds=1`: duplicate key"),
+            "{err}"
+        );
     }
 }

@@ -45,9 +45,14 @@ pub enum ConfigError {
         /// What is wrong, in words.
         message: String,
     },
-    /// A `--set key=value` override that cannot be parsed.
-    #[error("--set `{0}`: expected KEY=VALUE, e.g. `--set subsets.sizes=[500,1000]`")]
-    BadOverride(String),
+    /// A `--set key=value` override that cannot be parsed, named as the user typed it.
+    #[error("--set `{item}`: {why}")]
+    BadOverride {
+        /// The offending `--set` argument.
+        item: String,
+        /// What is wrong with it, in words.
+        why: String,
+    },
     /// An experiment name with no file under `experiments/`.
     #[error("no experiment `{name}`: `{}` does not exist (known: {})", path.display(), if known.is_empty() { "none".to_string() } else { known.join(", ") })]
     UnknownExperiment {
