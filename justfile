@@ -15,6 +15,11 @@ default:
 fetch:
     {{prism}} data fetch
 
+# Everything but what needs the BIG-bench sdist, which PyPI no longer serves (the tables and
+# models it can build, and the names of those it leaves out).
+fetch-available:
+    {{prism}} data fetch --allow-missing-bigbench
+
 # The model files only (no tables, so no BIG-bench): what the model parity tests read.
 fetch-models:
     {{prism}} data fetch --models
@@ -27,8 +32,7 @@ sweep name="nli" *flags="": fetch
 # docs/math.md, 2026-12-05, second session: where pip cannot get the BIG-bench sdist, the math
 # study without MathQA and arithmetic, its OOD aggregate the three sets other packages give
 # (GSM8K, fraction simplification, leg counting), into results/math-nobb.
-sweep-math-without-bigbench *flags="":
-    {{prism}} data fetch --allow-missing-bigbench
+sweep-math-without-bigbench *flags="": fetch-available
     {{prism}} sweep math --set name=math-nobb --set 'data.benchmarks=["gsm8k","fraction_simplification","leg_counting"]' --set 'report.ood=["gsm8k","fraction_simplification","leg_counting"]' {{flags}}
 
 # Counts by state, failed runs with their reasons, the slowest runs.
@@ -74,8 +78,7 @@ test-slurm: fetch
 # GGUF; the ignored tests of harness/prism-synth/tests/llama_server.rs run against it, then
 # `prism synth` runs one small round of the whole loop with the server as its generator
 # (tests/scripts/synth_round.sh).
-test-server: llama-venv
-    {{prism}} data fetch --allow-missing-bigbench
+test-server: fetch-available llama-venv
     tests/scripts/llama_server.sh cargo test -p prism-synth --test llama_server -- --ignored --nocapture --test-threads 1
     cargo build --quiet --release -p prism-cli
     tests/scripts/llama_server.sh tests/scripts/synth_round.sh {{prism}}
@@ -108,7 +111,7 @@ reference-diversity: (venv "diversity-venv" "diversity==0.3.1" "lexicalrichness=
 # cache would hand a wheel built on one machine to the next, so it is not used.
 # tests/scripts/llama_server.sh checks a known answer before serving anything.
 llama-venv:
-    test -x .cache/llama-venv/bin/python || (python3 -m venv .cache/llama-venv && CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" .cache/llama-venv/bin/pip install -q --no-cache-dir "llama-cpp-python[server]==0.3.16")
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" {{just_executable()}} venv llama-venv --no-cache-dir "llama-cpp-python[server]==0.3.16"
 
 # A Python venv at .cache/<name> with the given PyPI packages, made once and reused (the
 # recipes that need a Python tool depend on it).
